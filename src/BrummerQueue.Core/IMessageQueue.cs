@@ -1,0 +1,60 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace BrummerQueue.Core;
+
+/// <summary>
+/// The queue engine: channels with bounded backlogs, consuming and peeking receives, and
+/// subscriptions. Every member is thread-safe. Refusals (bad argument, full queue, limits,
+/// unknown subscription) throw <see cref="QueueException"/> naming the field and the rule; an
+/// empty result is a normal return. Stores (in-memory, Redis) implement this interface and pass
+/// the same contract tests.
+/// </summary>
+public interface IMessageQueue : IDisposable
+{
+    /// <summary>The limits in force.</summary>
+    QueueOptions Options { get; }
+
+    /// <summary>
+    /// Raised after a message is stored and fanned out, outside every lock, on the sender's thread.
+    /// Handlers must be quick and must not throw.
+    /// </summary>
+    event Action<QueueMessage>? MessageStored;
+
+    /// <summary>Stores a message at the end of <paramref name="channel"/>'s backlog (creating the channel) and copies it to every subscription of that channel.</summary>
+    SendResult Send(string channel, MessageDraft draft);
+
+    /// <summary>
+    /// Non-blocking receive from a channel's backlog into <paramref name="into"/>: up to
+    /// <paramref name="limit"/> unexpired messages, oldest first, removed unless <paramref name="peek"/>.
+    /// Returns how many were added. The allocation-free fast path of <see cref="ReceiveAsync"/>.
+    /// </summary>
+    int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into);
+
+    /// <summary>
+    /// Receives per <paramref name="request"/>. A blocking receive with nothing available waits until
+    /// at least one message arrives or the timeout passes (then returns an empty list). Cancelling a
+    /// waiting receive takes no message: it stays for the next receiver.
+    /// </summary>
+    ValueTask<ReceiveResult> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a subscription to <paramref name="channel"/> (creating the channel).</summary>
+    Subscription Subscribe(string channel, SubscribeOptions? options = null);
+
+    /// <summary>Finds an open subscription by id.</summary>
+    bool TryGetSubscription(string subscriptionId, [NotNullWhen(true)] out Subscription? subscription);
+
+    /// <summary>Closes a subscription; false when no open subscription has that id.</summary>
+    bool Unsubscribe(string subscriptionId);
+
+    /// <summary>Closes every subscription of <paramref name="owner"/>; returns how many.</summary>
+    int UnsubscribeOwner(string owner);
+
+    /// <summary>Live channels sorted by name (ordinal).</summary>
+    IReadOnlyList<ChannelInfo> ListChannels();
+
+    /// <summary>Totals and per-channel figures.</summary>
+    QueueStats GetStats();
+
+    /// <summary>Runs one cleanup pass now (the sweeper runs it every <see cref="QueueOptions.SweepInterval"/>).</summary>
+    SweepResult Sweep();
+}

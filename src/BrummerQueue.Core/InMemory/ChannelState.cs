@@ -1,0 +1,304 @@
+using System.Diagnostics;
+
+namespace BrummerQueue.Core.InMemory;
+
+/// <summary>
+/// One channel: its backlog, its subscriptions and its counters. Every mutable field is guarded
+/// by <see cref="Lock"/>, which also guards the buffers of this channel's subscriptions, so a send
+/// appends, assigns the seq and fans out in one short critical section and every subscription
+/// sees the channel's messages in seq order. Methods ending in <c>Unsynchronized</c> must be
+/// called with the lock held. Channels never share a lock: sends to different channels do not contend.
+/// </summary>
+internal sealed class ChannelState
+{
+    private static readonly InMemorySubscription[] s_noSubscriptions = [];
+
+    private readonly ByteBudget _budget;
+    private readonly int _capacity;
+
+    // Guarded by Lock. Oldest message first; seqs strictly increase along the queue.
+    private readonly Queue<QueueMessage> _backlog = new();
+
+    // Guarded by Lock (written); copy-on-write so that fan-out can iterate without copying.
+    private InMemorySubscription[] _subscriptions = s_noSubscriptions;
+
+    // Guarded by Lock. A lower bound of the earliest ExpiresAtMs in the backlog (long.MaxValue when empty).
+    private long _earliestExpiry = long.MaxValue;
+
+    // Guarded by Lock. True while the backlog's expiry times are non-decreasing, so expired messages form a prefix.
+    private bool _expiryOrdered = true;
+
+    // Guarded by Lock. ExpiresAtMs of the newest message appended.
+    private long _lastExpiry = long.MinValue;
+
+    // Guarded by Lock. Completed (outside the lock) by the next send; shared by every waiting receiver.
+    private TaskCompletionSource? _arrival;
+
+    public ChannelState(string name, int capacity, ByteBudget budget)
+    {
+        Name = name;
+        _capacity = capacity;
+        _budget = budget;
+    }
+
+    public string Name { get; }
+
+    public Lock Lock { get; } = new();
+
+    /// <summary>Guarded by Lock. Set once, when cleanup removes the channel; a caller that finds it set looks the channel up again.</summary>
+    public bool IsRemoved { get; private set; }
+
+    /// <summary>Guarded by Lock. Seq of the newest message.</summary>
+    public long LastSeq { get; private set; }
+
+    /// <summary>Guarded by Lock. Receivers currently waiting for a message.</summary>
+    public int WaitingReceivers { get; private set; }
+
+    public long Sent { get; private set; }
+
+    public long Consumed { get; private set; }
+
+    public long Expired { get; private set; }
+
+    public long Dropped { get; private set; }
+
+    public int CountUnsynchronized => _backlog.Count;
+
+    public int SubscriptionCountUnsynchronized => _subscriptions.Length;
+
+    public bool IsIdleUnsynchronized => _backlog.Count == 0 && _subscriptions.Length == 0 && WaitingReceivers == 0;
+
+    /// <summary>
+    /// Appends a new message, evicting the oldest when full, and copies it to every subscription.
+    /// Returns the message; <paramref name="deliveredTo"/> counts subscriptions, and
+    /// <paramref name="wake"/> collects signals that the caller must complete after releasing the lock.
+    /// </summary>
+    public QueueMessage AppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo)
+    {
+        AssertLocked();
+        PruneExpiredUnsynchronized(nowMs);
+        var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl);
+        Sent++;
+        if (_backlog.Count >= _capacity)
+        {
+            var evicted = _backlog.Dequeue();
+            _budget.Release(evicted.Payload.Length);
+            Dropped++;
+            if (_expiryOrdered)
+            {
+                _earliestExpiry = _backlog.Count == 0 ? long.MaxValue : _backlog.Peek().ExpiresAtMs;
+            }
+        }
+
+        _backlog.Enqueue(message);
+        var expiry = message.ExpiresAtMs;
+        if (expiry < _lastExpiry)
+        {
+            _expiryOrdered = false;
+        }
+
+        _lastExpiry = expiry;
+        if (expiry < _earliestExpiry)
+        {
+            _earliestExpiry = expiry;
+        }
+
+        var subscriptions = _subscriptions;
+        foreach (var subscription in subscriptions)
+        {
+            wake.Add(subscription.EnqueueUnsynchronized(message));
+        }
+
+        deliveredTo = subscriptions.Length;
+        wake.Add(_arrival);
+        _arrival = null;
+        return message;
+    }
+
+    /// <summary>Moves (or, peeking, copies) up to <paramref name="limit"/> unexpired messages into <paramref name="into"/>.</summary>
+    public int TakeUnsynchronized(int limit, bool peek, long nowMs, ICollection<QueueMessage> into)
+    {
+        AssertLocked();
+        PruneExpiredUnsynchronized(nowMs);
+        var taken = 0;
+        if (peek)
+        {
+            foreach (var message in _backlog)
+            {
+                if (taken == limit)
+                {
+                    break;
+                }
+
+                if (!message.IsExpiredAt(nowMs))
+                {
+                    into.Add(message);
+                    taken++;
+                }
+            }
+
+            return taken;
+        }
+
+        long freed = 0;
+        while (taken < limit && _backlog.TryDequeue(out var message))
+        {
+            freed += message.Payload.Length;
+            if (message.IsExpiredAt(nowMs))
+            {
+                Expired++;
+                continue;
+            }
+
+            into.Add(message);
+            taken++;
+        }
+
+        Consumed += taken;
+        _budget.Release(freed);
+        if (_backlog.Count == 0)
+        {
+            ResetExpiryTrackingUnsynchronized();
+        }
+        else if (_expiryOrdered)
+        {
+            _earliestExpiry = _backlog.Peek().ExpiresAtMs;
+        }
+
+        return taken;
+    }
+
+    /// <summary>Removes every expired message (not only the head); returns how many.</summary>
+    public int PruneExpiredUnsynchronized(long nowMs)
+    {
+        AssertLocked();
+        if (nowMs < _earliestExpiry)
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        long freed = 0;
+        if (_expiryOrdered)
+        {
+            // Expiry times are non-decreasing, so the expired messages are exactly a prefix.
+            while (_backlog.TryPeek(out var head) && head.IsExpiredAt(nowMs))
+            {
+                _backlog.Dequeue();
+                freed += head.Payload.Length;
+                removed++;
+            }
+        }
+        else
+        {
+            // Mixed TTLs: compact the whole backlog once and learn whether it is ordered again.
+            var count = _backlog.Count;
+            _lastExpiry = long.MinValue;
+            _expiryOrdered = true;
+            for (var i = 0; i < count; i++)
+            {
+                var message = _backlog.Dequeue();
+                if (message.IsExpiredAt(nowMs))
+                {
+                    freed += message.Payload.Length;
+                    removed++;
+                    continue;
+                }
+
+                _backlog.Enqueue(message);
+                _expiryOrdered &= message.ExpiresAtMs >= _lastExpiry;
+                _lastExpiry = message.ExpiresAtMs;
+            }
+        }
+
+        Expired += removed;
+        _budget.Release(freed);
+        if (_backlog.Count == 0)
+        {
+            ResetExpiryTrackingUnsynchronized();
+        }
+        else
+        {
+            _earliestExpiry = _expiryOrdered ? _backlog.Peek().ExpiresAtMs : MinExpiryUnsynchronized();
+        }
+
+        return removed;
+    }
+
+    /// <summary>Copies the retained messages after <paramref name="sinceSeq"/> into a new subscription's buffer.</summary>
+    public void ReplayUnsynchronized(InMemorySubscription subscription, long sinceSeq, long nowMs)
+    {
+        AssertLocked();
+        PruneExpiredUnsynchronized(nowMs);
+        foreach (var message in _backlog)
+        {
+            if (message.Seq > sinceSeq)
+            {
+                subscription.EnqueueUnsynchronized(message);
+            }
+        }
+    }
+
+    public void AddSubscriptionUnsynchronized(InMemorySubscription subscription)
+    {
+        AssertLocked();
+        _subscriptions = [.. _subscriptions, subscription];
+    }
+
+    public void RemoveSubscriptionUnsynchronized(InMemorySubscription subscription)
+    {
+        AssertLocked();
+        var index = Array.IndexOf(_subscriptions, subscription);
+        if (index < 0)
+        {
+            return;
+        }
+
+        _subscriptions = _subscriptions.Length == 1
+            ? s_noSubscriptions
+            : [.. _subscriptions.AsSpan(0, index), .. _subscriptions.AsSpan(index + 1)];
+    }
+
+    /// <summary>Registers a waiting receiver; the task completes at the next send. Pair with <see cref="EndWaitUnsynchronized"/>.</summary>
+    public Task BeginWaitUnsynchronized()
+    {
+        AssertLocked();
+        WaitingReceivers++;
+        _arrival ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _arrival.Task;
+    }
+
+    public void EndWaitUnsynchronized()
+    {
+        AssertLocked();
+        WaitingReceivers--;
+    }
+
+    public void MarkRemovedUnsynchronized()
+    {
+        AssertLocked();
+        Debug.Assert(IsIdleUnsynchronized, "only an idle channel is removed");
+        IsRemoved = true;
+    }
+
+    private long MinExpiryUnsynchronized()
+    {
+        var min = long.MaxValue;
+        foreach (var message in _backlog)
+        {
+            min = Math.Min(min, message.ExpiresAtMs);
+        }
+
+        return min;
+    }
+
+    private void ResetExpiryTrackingUnsynchronized()
+    {
+        _earliestExpiry = long.MaxValue;
+        _expiryOrdered = true;
+        _lastExpiry = long.MinValue;
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertLocked() => Debug.Assert(Lock.IsHeldByCurrentThread, "the channel lock must be held");
+}

@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+
+namespace BrummerQueue.Core.InMemory;
+
+/// <summary>
+/// The in-memory store. Shared state and what guards it:
+/// <list type="bullet">
+/// <item><c>_channels</c>: a <see cref="ConcurrentDictionary{TKey,TValue}"/>; lookups are lock-free. Each
+/// <see cref="ChannelState"/> guards its own backlog, counters and subscription buffers with its own lock.</item>
+/// <item><c>_budget</c>: lock-free retained-byte counter (<see cref="ByteBudget"/>).</item>
+/// <item><c>_channelCount</c>: Interlocked; reserved before a channel is added, so the limit holds under races.</item>
+/// <item><c>_subscriptions</c>: a concurrent dictionary by id; per-owner counts under <c>_ownersLock</c>.</item>
+/// <item><c>_retireLock</c>: serializes channel removal with <see cref="GetStats"/>, so totals never count a
+/// removed channel twice or not at all. Lock order: <c>_retireLock</c>, then a channel lock.</item>
+/// </list>
+/// No task completion, event or callback runs under a lock: signals are collected in a <see cref="WakeList"/>
+/// and completed after the channel lock is released.
+/// </summary>
+internal sealed partial class InMemoryMessageQueue : IMessageQueue
+{
+    // Fixed overhead of a message's JSON envelope besides channel, type and payload, for the size limit.
+    private const int EnvelopeBytes = 200;
+
+    private readonly TimeProvider _time;
+    private readonly long _startMs;
+    private readonly ByteBudget _budget;
+    private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
+    private readonly ExpirySweeper _sweeper;
+
+    // Interlocked. Channels in _channels plus reservations of channels being added.
+    private int _channelCount;
+
+    public InMemoryMessageQueue(QueueOptions options, TimeProvider time)
+    {
+        Options = options;
+        _time = time;
+        _startMs = NowMs();
+        _budget = new ByteBudget(options.MaxTotalBytes);
+        _sweeper = new ExpirySweeper(() => Sweep(), time, options.SweepInterval);
+    }
+
+    public QueueOptions Options { get; }
+
+    public event Action<QueueMessage>? MessageStored;
+
+    public SendResult Send(string channel, MessageDraft draft)
+    {
+        var type = ArgumentRules.Type(draft.Type);
+        var ttl = ArgumentRules.Ttl(draft.TtlSeconds, Options);
+        var payload = draft.Payload;
+        var size = (long)payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
+        if (size > Options.MaxMessageBytes)
+        {
+            throw new QueueException(QueueErrorCodes.MessageTooLarge, "payload", $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}");
+        }
+
+        var state = GetOrCreateChannel(channel!);
+        if (!_budget.TryReserve(payload.Length))
+        {
+            throw new QueueException(QueueErrorCodes.QueueFull, null, $"queue_full: retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry");
+        }
+
+        var wake = default(WakeList);
+        QueueMessage message;
+        int deliveredTo;
+        try
+        {
+            while (true)
+            {
+                lock (state.Lock)
+                {
+                    if (!state.IsRemoved)
+                    {
+                        message = state.AppendUnsynchronized(type, payload, ttl, NowMs(), ref wake, out deliveredTo);
+                        break;
+                    }
+                }
+
+                state = ReplaceRemoved(state);
+            }
+        }
+        catch
+        {
+            _budget.Release(payload.Length);
+            throw;
+        }
+
+        // The channel lock is released: complete the waiters' signals and raise the event.
+        wake.WakeAll();
+        MessageStored?.Invoke(message);
+        return new SendResult(message, deliveredTo);
+    }
+
+    public int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ArgumentRules.Limit(limit);
+        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
+        {
+            ArgumentRules.Channel(channel);
+            return 0;
+        }
+
+        lock (state.Lock)
+        {
+            // A removed channel was empty, so reading it yields nothing either way.
+            return state.TakeUnsynchronized(limit, peek, NowMs(), into);
+        }
+    }
+
+    public async ValueTask<ReceiveResult> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if ((request.Channel is null) == (request.SubscriptionId is null))
+        {
+            throw QueueException.Invalid("channel", "exactly one of channel and subscription_id is required");
+        }
+
+        ArgumentRules.Limit(request.Limit);
+        var timeout = ArgumentRules.Timeout(request.TimeoutSeconds);
+        if (request.SubscriptionId is not null)
+        {
+            if (request.Peek)
+            {
+                throw QueueException.Invalid("peek", "peek is only allowed with channel, not with subscription_id");
+            }
+
+            return await ReadSubscriptionAsync(request.SubscriptionId, request.Limit, request.Blocking ? timeout : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
+        var channel = request.Channel!;
+        var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
+        if (!request.Blocking || timeout == TimeSpan.Zero)
+        {
+            Receive(channel, request.Limit, request.Peek, messages);
+            return new ReceiveResult(messages, null);
+        }
+
+        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        var state = GetOrCreateChannel(channel);
+        while (true)
+        {
+            Task? arrival = null;
+            lock (state.Lock)
+            {
+                if (!state.IsRemoved && state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages) == 0)
+                {
+                    arrival = state.BeginWaitUnsynchronized();
+                }
+            }
+
+            if (messages.Count > 0)
+            {
+                return new ReceiveResult(messages, null);
+            }
+
+            if (arrival is null)
+            {
+                state = ReplaceRemoved(state);
+                continue;
+            }
+
+            // Waiting takes nothing, so a cancelled or timed-out wait loses no message.
+            var remaining = RemainingUntil(deadline);
+            try
+            {
+                if (remaining > TimeSpan.Zero)
+                {
+                    await arrival.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (TimeoutException)
+            {
+            }
+            finally
+            {
+                lock (state.Lock)
+                {
+                    state.EndWaitUnsynchronized();
+                }
+            }
+
+            if (RemainingUntil(deadline) <= TimeSpan.Zero)
+            {
+                lock (state.Lock)
+                {
+                    state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
+                }
+
+                return new ReceiveResult(messages, null);
+            }
+        }
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+
+    private ChannelState GetOrCreateChannel(string channel)
+    {
+        if (_channels.TryGetValue(channel ?? string.Empty, out var state))
+        {
+            return state;
+        }
+
+        ArgumentRules.Channel(channel);
+        while (true)
+        {
+            if (Interlocked.Increment(ref _channelCount) > Options.MaxChannels)
+            {
+                Interlocked.Decrement(ref _channelCount);
+                if (_channels.TryGetValue(channel!, out state))
+                {
+                    return state;
+                }
+
+                throw new QueueException(QueueErrorCodes.LimitExceeded, "channel", $"channel limit of {Options.MaxChannels} reached; receive from or unsubscribe idle channels so cleanup can remove them");
+            }
+
+            var created = new ChannelState(channel!, Options.ChannelCapacity, _budget);
+            state = _channels.GetOrAdd(channel!, created);
+            if (!ReferenceEquals(state, created))
+            {
+                Interlocked.Decrement(ref _channelCount);
+            }
+
+            return state;
+        }
+    }
+
+    /// <summary>Called when <paramref name="removed"/> was found removed under its lock: drops it from the map (if cleanup has not yet) and gets the live channel.</summary>
+    private ChannelState ReplaceRemoved(ChannelState removed)
+    {
+        if (_channels.TryRemove(KeyValuePair.Create(removed.Name, removed)))
+        {
+            Interlocked.Decrement(ref _channelCount);
+        }
+
+        return GetOrCreateChannel(removed.Name);
+    }
+
+    private TimeSpan RemainingUntil(long deadline) => _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+
+    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}

@@ -1,0 +1,7 @@
+namespace BrummerQueue.Core;
+
+/// <summary>What a sender supplies for a new message; the queue adds id, seq and timestamps.</summary>
+/// <param name="Type">Message type, 1–128 characters; null means <c>"message"</c>.</param>
+/// <param name="Payload">Any JSON value; default JSON null.</param>
+/// <param name="TtlSeconds">Time to live in whole seconds; null means the server default, 0 means never expire.</param>
+public readonly record struct MessageDraft(string? Type = null, JsonPayload Payload = default, long? TtlSeconds = null);

@@ -1,0 +1,54 @@
+namespace BrummerQueue.Core;
+
+/// <summary>
+/// A stored message. Immutable: the same instance sits in the channel's backlog and in every
+/// subscription buffer that got a copy, so it is safe to read from any thread.
+/// </summary>
+public sealed class QueueMessage
+{
+    /// <summary>Creates a message; the queue does this, and other stores and tests may too.</summary>
+    public QueueMessage(Guid id, string channel, long seq, string type, JsonPayload payload, long timestampMs, int ttlSeconds)
+    {
+        Id = id;
+        Channel = channel;
+        Seq = seq;
+        Type = type;
+        Payload = payload;
+        TimestampMs = timestampMs;
+        TtlSeconds = ttlSeconds;
+        ExpiresAtMs = ttlSeconds == 0 ? long.MaxValue : timestampMs + (ttlSeconds * 1000L);
+    }
+
+    /// <summary>Unique, time-ordered id in the UUIDv7 layout.</summary>
+    public Guid Id { get; }
+
+    /// <summary>The channel the message was sent to.</summary>
+    public string Channel { get; }
+
+    /// <summary>Per-channel sequence number: 1 for the first message, strictly increasing in send order.</summary>
+    public long Seq { get; }
+
+    /// <summary>The message type, <c>"message"</c> unless the sender chose one.</summary>
+    public string Type { get; }
+
+    /// <summary>The payload, any JSON value.</summary>
+    public JsonPayload Payload { get; }
+
+    /// <summary>When the queue stored the message, in Unix milliseconds.</summary>
+    public long TimestampMs { get; }
+
+    /// <summary>Time to live in whole seconds; 0 means the message never expires.</summary>
+    public int TtlSeconds { get; }
+
+    /// <summary>When the message expires, in Unix milliseconds; <see cref="long.MaxValue"/> when it never does.</summary>
+    public long ExpiresAtMs { get; }
+
+    /// <summary>When the queue stored the message (UTC).</summary>
+    public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs);
+
+    /// <summary>When the message expires (UTC), or null when it never does.</summary>
+    public DateTimeOffset? ExpiresAt => ExpiresAtMs == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAtMs);
+
+    /// <summary>True when the message has expired at <paramref name="nowMs"/>.</summary>
+    public bool IsExpiredAt(long nowMs) => nowMs >= ExpiresAtMs;
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace BrummerQueue.Core;
+
+/// <summary>
+/// A private, bounded buffer that gets a copy of every message sent to its channel after it was
+/// created. A full buffer drops its oldest message and counts it; the count is handed out once by
+/// <see cref="TakeDropped"/> or <see cref="ReadBatch"/>. Reading works like <c>ChannelReader&lt;T&gt;</c>:
+/// <see cref="TryRead"/> plus an awaitable <see cref="WaitToReadAsync"/>. All members are thread-safe;
+/// messages come out in <c>seq</c> order.
+/// </summary>
+public abstract class Subscription
+{
+    /// <summary>The subscription id.</summary>
+    public abstract string Id { get; }
+
+    /// <summary>The channel it listens to.</summary>
+    public abstract string Channel { get; }
+
+    /// <summary>The owner tag given at creation, or null.</summary>
+    public abstract string? Owner { get; }
+
+    /// <summary>The buffer's capacity.</summary>
+    public abstract int BufferSize { get; }
+
+    /// <summary>True once unsubscribed (by the client, its owner's end, or idle expiry).</summary>
+    public abstract bool IsClosed { get; }
+
+    /// <summary>Takes the oldest unexpired buffered message, if any.</summary>
+    public abstract bool TryRead([NotNullWhen(true)] out QueueMessage? message);
+
+    /// <summary>Moves up to <paramref name="limit"/> messages into <paramref name="into"/>, oldest first, and returns the dropped count since the previous read (then resets it).</summary>
+    public abstract long ReadBatch(int limit, ICollection<QueueMessage> into);
+
+    /// <summary>Returns the number of messages lost since the previous read and resets it.</summary>
+    public abstract long TakeDropped();
+
+    /// <summary>
+    /// Completes with true when a message is available, false when the subscription is closed.
+    /// Cancelling only stops the wait: no message is taken.
+    /// </summary>
+    public abstract ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default);
+}
