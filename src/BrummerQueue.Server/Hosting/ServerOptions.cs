@@ -3,6 +3,7 @@ namespace BrummerQueue.Server.Hosting;
 /// <summary>
 /// Settings of the HTTP host. Bound from the configuration section <c>Brummerq</c>
 /// (appsettings.json), <c>BRUMMERQ_*</c> environment variables and command-line flags.
+/// Queue limits are <see cref="Core.QueueOptions"/>, section <c>Brummerq:Queue</c>.
 /// </summary>
 public sealed record ServerOptions
 {
@@ -13,4 +14,28 @@ public sealed record ServerOptions
 
     /// <summary>TCP port. Default 8080.</summary>
     public int Port { get; init; } = 8080;
+
+    /// <summary>When set, /mcp needs <c>Authorization: Bearer</c> this token and the WebSocket needs it too. Default none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port). Default none.</summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
+    /// <summary>Most WebSocket connections at once. Default 1,000.</summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>Largest WebSocket frame (message) in bytes; larger closes the socket with 1009. Default 1 MiB + 4 KiB envelope.</summary>
+    public int MaxFrameBytes { get; init; } = (1 << 20) + 4096;
+
+    /// <summary>Frames a WebSocket may send per second before it is closed with 1008. Default 1,000.</summary>
+    public int MaxFramesPerSecond { get; init; } = 1000;
+
+    /// <summary>Pushes queued for one WebSocket before the oldest are dropped. Default 1,000.</summary>
+    public int SocketSendQueue { get; init; } = 1000;
+
+    /// <summary>Seconds between WebSocket keep-alive pings. Default 30.</summary>
+    public int KeepAliveSeconds { get; init; } = 30;
+
+    /// <summary>Seconds without any frame from a WebSocket client before it is closed. Default 300.</summary>
+    public int IdleTimeoutSeconds { get; init; } = 300;
 }
