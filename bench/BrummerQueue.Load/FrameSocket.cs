@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace BrummerQueue.Load;
+
+/// <summary>
+/// A client WebSocket speaking brummerq's JSON text frames: one sender and one receiver may use it
+/// at the same time (the <see cref="ClientWebSocket"/> rule). The receive buffer grows to the largest frame.
+/// </summary>
+internal sealed class FrameSocket : IDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly ArrayBufferWriter<byte> _out = new(512);
+    private byte[] _in = new byte[16 * 1024];
+
+    private FrameSocket()
+    {
+    }
+
+    public static async Task<FrameSocket> ConnectAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var socket = new FrameSocket();
+        try
+        {
+            var wsUrl = new UriBuilder(url) { Scheme = url.Scheme == "https" ? "wss" : "ws", Path = "/__brummer_ws__" }.Uri;
+            socket._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+            await socket._socket.ConnectAsync(wsUrl, cancellationToken);
+            var hello = await socket.ReceiveAsync(cancellationToken);
+            if (FrameType(hello.Span) != "connected")
+            {
+                throw new InvalidOperationException("the server did not open with a 'connected' frame");
+            }
+
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes one frame with <paramref name="write"/> (called with a fresh writer) and sends it.</summary>
+    public ValueTask SendAsync(Action<Utf8JsonWriter> write, CancellationToken cancellationToken)
+    {
+        _out.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(_out))
+        {
+            write(writer);
+        }
+
+        return _socket.SendAsync(_out.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
+
+    /// <summary>Receives one whole frame; empty when the server closed the socket. The memory is valid until the next call.</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (true)
+        {
+            if (length == _in.Length)
+            {
+                Array.Resize(ref _in, _in.Length * 2);
+            }
+
+            var result = await _socket.ReceiveAsync(_in.AsMemory(length), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            length += result.Count;
+            if (result.EndOfMessage)
+            {
+                return _in.AsMemory(0, length);
+            }
+        }
+    }
+
+    public async Task CloseAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "load run finished", timeout.Token);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+                // The server went first or is gone; nothing to close.
+            }
+        }
+    }
+
+    /// <summary>The envelope's top-level <c>type</c>, or null.</summary>
+    public static string? FrameType(ReadOnlySpan<byte> frame)
+    {
+        var reader = new Utf8JsonReader(frame);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                return reader.GetString();
+            }
+
+            if (reader.CurrentDepth >= 1 && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+        }
+
+        return null;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

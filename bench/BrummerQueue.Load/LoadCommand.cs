@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace BrummerQueue.Load;
+
+/// <summary>The <c>brummerq-load</c> command line: parses the settings, runs, prints the table and writes the JSON.</summary>
+internal static class LoadCommand
+{
+    public static RootCommand Create()
+    {
+        var url = new Option<string>("--url") { Description = "Server base URL; loopback only", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var mode = new Option<string>("--mode") { Description = "throughput (publishers, subscribers, MCP clients) or fill (retain --fill-messages, report RSS)", DefaultValueFactory = _ => "throughput" };
+        mode.AcceptOnlyFromAmong("throughput", "fill");
+        var duration = new Option<double>("--duration") { Description = "Seconds of sending (fill: upper bound); the run then drains and stops by itself", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds at the start whose messages count for loss but not for latency", DefaultValueFactory = _ => 1 };
+        var publishers = new Option<int>("--publishers") { Description = "WebSocket publishers", DefaultValueFactory = _ => 10 };
+        var subscribers = new Option<int>("--subscribers") { Description = "WebSocket subscribers, each subscribed to every channel", DefaultValueFactory = _ => 10 };
+        var channels = new Option<int>("--channels") { Description = "Channels (publisher i sends to channel i mod C); fill spreads over them", DefaultValueFactory = _ => 1 };
+        var rate = new Option<int>("--rate") { Description = "Total messages/s over all publishers; 0 = max rate (bounded by --window)", DefaultValueFactory = _ => 0 };
+        var window = new Option<int>("--window") { Description = "Unacknowledged sends per publisher", DefaultValueFactory = _ => 64 };
+        var payloadBytes = new Option<int>("--payload-bytes") { Description = "Payload size in bytes (at least 60)", DefaultValueFactory = _ => 100 };
+        var buffer = new Option<int>("--subscriber-buffer") { Description = "buffer_size of each subscription", DefaultValueFactory = _ => 10_000 };
+        var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop)", DefaultValueFactory = _ => 0 };
+        var mcpStdio = new Option<string?>("--mcp-stdio") { Description = "Command line that starts 'brummerq mcp' for one MCP client over stdio, e.g. \"dotnet path/brummerq.dll mcp --port 18081\"" };
+        var pid = new Option<int?>("--server-pid") { Description = "Process id of the running server, for its RSS" };
+        var startServer = new Option<string?>("--start-server") { Description = "Path of brummerq (executable or .dll) to start with 'serve' on the URL's port, and stop afterwards" };
+        var serverEnv = new Option<string[]>("--server-env") { Description = "KEY=VALUE environment for --start-server (repeatable), e.g. BRUMMERQ_Brummerq__MaxFramesPerSecond=1000000", AllowMultipleArgumentsPerToken = false };
+        var fillMessages = new Option<int>("--fill-messages") { Description = "Fill mode: messages to retain (ttl 0)", DefaultValueFactory = _ => 1_000_000 };
+        var json = new Option<string>("--json") { Description = "Where to write the JSON report", DefaultValueFactory = _ => "load-results.json" };
+
+        var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
+        {
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverEnv, fillMessages, json,
+        };
+        root.SetAction(async (parse, cancellationToken) =>
+        {
+            var baseUrl = new Uri(parse.GetValue(url)!);
+            if (!IsLoopback(baseUrl))
+            {
+                await Console.Error.WriteLineAsync($"--url must be a loopback address (127.0.0.1, [::1] or localhost), not {baseUrl.Host}");
+                return 2;
+            }
+
+            var settings = new LoadSettings
+            {
+                Url = baseUrl,
+                Mode = parse.GetValue(mode)!,
+                Duration = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(duration), 1, 3600)),
+                Warmup = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmup))),
+                Publishers = Math.Clamp(parse.GetValue(publishers), 0, 900),
+                Subscribers = Math.Clamp(parse.GetValue(subscribers), 0, 900),
+                Channels = Math.Clamp(parse.GetValue(channels), 1, 10_000),
+                Rate = Math.Max(0, parse.GetValue(rate)),
+                Window = Math.Clamp(parse.GetValue(window), 1, 10_000),
+                PayloadBytes = Math.Clamp(parse.GetValue(payloadBytes), 60, 1 << 20),
+                SubscriberBuffer = parse.GetValue(buffer),
+                McpHttpClients = Math.Clamp(parse.GetValue(mcpHttp), 0, 100),
+                McpStdioCommand = parse.GetValue(mcpStdio),
+                ServerPid = parse.GetValue(pid),
+                StartServer = parse.GetValue(startServer),
+                ServerEnvironment = parse.GetValue(serverEnv) ?? [],
+                FillMessages = Math.Max(1, parse.GetValue(fillMessages)),
+                JsonPath = parse.GetValue(json)!,
+            };
+
+            var report = await new LoadRunner(settings).RunAsync(cancellationToken);
+            Print(report);
+            await File.WriteAllTextAsync(settings.JsonPath, JsonSerializer.Serialize(report, LoadReportJsonContext.Default.LoadReport), cancellationToken);
+            Console.WriteLine($"JSON report: {Path.GetFullPath(settings.JsonPath)}");
+            return report.Lost == 0 && report.Duplicates == 0 && report.SendErrors == 0 ? 0 : 1;
+        });
+        return root;
+    }
+
+    private static bool IsLoopback(Uri url) =>
+        url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static void Print(LoadReport r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var rows = new List<(string, string)>
+        {
+            ("mode", r.Mode),
+            ("duration (s)", r.DurationSeconds.ToString("F1", c)),
+        };
+        if (r.Mode == "fill")
+        {
+            rows.Add(("messages acked", r.Acked.ToString("N0", c)));
+            rows.Add(("send rate (msg/s)", r.SentPerSecond.ToString("N0", c)));
+            rows.Add(("retained (queue_stats)", r.RetainedMessages?.ToString("N0", c) ?? "n/a"));
+        }
+        else
+        {
+            rows.Add(("publishers / subscribers / channels", $"{r.Publishers} / {r.Subscribers} / {r.Channels}"));
+            rows.Add(("target rate (msg/s)", r.Rate == 0 ? "max" : r.Rate.ToString("N0", c)));
+            rows.Add(("sent, acked (msg/s)", r.SentPerSecond.ToString("N0", c)));
+            rows.Add(("delivered (msg/s)", r.DeliveredPerSecond.ToString("N0", c)));
+            rows.Add(("delivered / expected", $"{r.Delivered.ToString("N0", c)} / {r.ExpectedDeliveries.ToString("N0", c)}"));
+            rows.Add(("lost / duplicated", $"{r.Lost} / {r.Duplicates}"));
+            rows.Add(("server-reported dropped", r.ServerReportedDropped.ToString("N0", c)));
+            if (r.PublishToDeliver is { } l)
+            {
+                rows.Add(("publish->deliver p50 / p99 / p99.9 / max (ms)", $"{l.P50Ms:F3} / {l.P99Ms:F3} / {l.P999Ms:F3} / {l.MaxMs:F3}"));
+            }
+
+            foreach (var m in r.Mcp)
+            {
+                rows.Add(($"mcp {m.Transport}: clients, calls/s", $"{m.Clients}, {m.CallsPerSecond.ToString("N0", c)} ({m.Errors} errors)"));
+                if (m.Latency is { } ml)
+                {
+                    rows.Add(($"mcp {m.Transport}: tool call p50 / p99 (ms)", $"{ml.P50Ms:F3} / {ml.P99Ms:F3}"));
+                }
+            }
+        }
+
+        rows.Add(("send errors", r.SendErrors.ToString(c)));
+        rows.Add(("server RSS / peak (MB)", r.ServerRssBytes is { } rss ? $"{rss / (1024.0 * 1024):F1} / {r.ServerPeakRssBytes / (1024.0 * 1024):F1}" : "n/a (no --server-pid)"));
+        var width = rows.Max(row => row.Item1.Length);
+        Console.WriteLine();
+        foreach (var (name, value) in rows)
+        {
+            Console.WriteLine($"  {name.PadRight(width)}  {value}");
+        }
+
+        foreach (var error in r.Errors)
+        {
+            Console.WriteLine($"  ! {error}");
+        }
+    }
+}

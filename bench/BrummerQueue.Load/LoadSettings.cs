@@ -1,0 +1,53 @@
+namespace BrummerQueue.Load;
+
+/// <summary>What one load run does; parsed from the command line by <see cref="LoadCommand"/>.</summary>
+internal sealed record LoadSettings
+{
+    public required Uri Url { get; init; }
+
+    /// <summary><c>throughput</c> (publishers, subscribers, MCP callers for a duration) or <c>fill</c> (retain many messages, report RSS).</summary>
+    public string Mode { get; init; } = "throughput";
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages sent in the first part of the run count for loss but not for latency (JIT and connection warm-up).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int Publishers { get; init; } = 10;
+
+    public int Subscribers { get; init; } = 10;
+
+    /// <summary>Channels the publishers spread over (publisher i sends to channel i mod C); every subscriber subscribes to all of them.</summary>
+    public int Channels { get; init; } = 1;
+
+    /// <summary>Total messages per second over all publishers; 0 means as fast as the acknowledgement window allows.</summary>
+    public int Rate { get; init; }
+
+    /// <summary>Sends a publisher may have awaiting their acknowledgement.</summary>
+    public int Window { get; init; } = 64;
+
+    /// <summary>Approximate size of each payload in bytes.</summary>
+    public int PayloadBytes { get; init; } = 100;
+
+    public int SubscriberBuffer { get; init; } = 10_000;
+
+    public int McpHttpClients { get; init; }
+
+    /// <summary>Command line that starts <c>brummerq mcp</c> for one stdio MCP client, or null.</summary>
+    public string? McpStdioCommand { get; init; }
+
+    public int? ServerPid { get; init; }
+
+    /// <summary>Path of the brummerq executable or dll to start (and stop) for the run, or null when a server already runs.</summary>
+    public string? StartServer { get; init; }
+
+    /// <summary><c>KEY=VALUE</c> environment variables for the started server.</summary>
+    public IReadOnlyList<string> ServerEnvironment { get; init; } = [];
+
+    public int FillMessages { get; init; } = 1_000_000;
+
+    public string JsonPath { get; init; } = "load-results.json";
+
+    /// <summary>Upper bound of the wait for outstanding acknowledgements and deliveries after the sending stops.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}

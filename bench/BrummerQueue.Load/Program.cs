@@ -1,0 +1,3 @@
+using BrummerQueue.Load;
+
+return await LoadCommand.Create().Parse(args).InvokeAsync();
