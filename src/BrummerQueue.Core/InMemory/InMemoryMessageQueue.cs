@@ -54,9 +54,9 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             throw new QueueException(QueueErrorCodes.MessageTooLarge, "payload", $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}");
         }
 
-        var state = GetOrCreateChannel(channel!);
-        if (!_budget.TryReserve(payload.Length))
+        if (!_budget.TryReserve(payload.Length) && !(PruneAllExpired() > 0 && _budget.TryReserve(payload.Length)))
         {
+            ArgumentRules.Channel(channel);
             throw new QueueException(QueueErrorCodes.QueueFull, null, $"queue_full: retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry");
         }
 
@@ -65,6 +65,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         int deliveredTo;
         try
         {
+            var state = GetOrCreateChannel(channel!);
             while (true)
             {
                 lock (state.Lock)
@@ -235,6 +236,22 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         }
 
         return GetOrCreateChannel(removed.Name);
+    }
+
+    /// <summary>Removes expired messages from every channel, so that their bytes no longer count against the budget.</summary>
+    private long PruneAllExpired()
+    {
+        var now = NowMs();
+        long removed = 0;
+        foreach (var state in _channels.Values)
+        {
+            lock (state.Lock)
+            {
+                removed += state.PruneExpiredUnsynchronized(now);
+            }
+        }
+
+        return removed;
     }
 
     private TimeSpan RemainingUntil(long deadline) => _time.GetElapsedTime(_time.GetTimestamp(), deadline);

@@ -1,0 +1,127 @@
+using CsCheck;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BrummerQueue.Core.Tests.Model;
+
+/// <summary>
+/// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep
+/// run against the engine and against <see cref="QueueModel"/>; every result and Stats must agree.
+/// Small capacity, buffer sizes and byte cap make drops, evictions and queue_full common.
+/// </summary>
+public sealed class ModelBasedTests
+{
+    private const int Capacity = 4;
+    private const long MaxBytes = 40;
+    private static readonly string[] s_channels = ["a", "b", "c"];
+    private static readonly long?[] s_ttls = [null, 0, 1, 3];
+    private static readonly string[] s_payloads = ["1", "\"ab\"", "[1,2,3]", "{\"k\":\"value\"}"];
+    private static readonly int[] s_advances = [0, 400, 1000, 2500];
+
+    private static readonly Gen<QueueOperation> s_operation = Gen.Frequency(
+        (6, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 3], Gen.Int[0, 3], (c, t, p) => new QueueOperation(QueueOperationKind.Send, c, t, p, false))),
+        (3, Gen.Select(Gen.Int[0, 2], Gen.Int[1, 4], Gen.Bool, (c, l, peek) => new QueueOperation(QueueOperationKind.Receive, c, l, 0, peek))),
+        (2, Gen.Select(Gen.Int[0, 2], Gen.Int[1, 3], Gen.Int[0, 5], Gen.Bool, (c, size, since, replay) => new QueueOperation(QueueOperationKind.Subscribe, c, size, since, replay))),
+        (3, Gen.Select(Gen.Int[0, 7], Gen.Int[1, 4], (s, l) => new QueueOperation(QueueOperationKind.Read, 0, s, l, false))),
+        (1, Gen.Int[0, 7].Select(s => new QueueOperation(QueueOperationKind.Unsubscribe, 0, s, 0, false))),
+        (2, Gen.Int[0, 3].Select(a => new QueueOperation(QueueOperationKind.Advance, 0, a, 0, false))),
+        (1, Gen.Const(new QueueOperation(QueueOperationKind.Sweep, 0, 0, 0, false))),
+        (1, Gen.Const(new QueueOperation(QueueOperationKind.Stats, 0, 0, 0, false))));
+
+    [Fact]
+    public void RandomOperationSequences_EngineAgreesWithModel()
+    {
+        s_operation.Array[1, 80].Sample(Run, iter: 400, print: ops => string.Join("; ", ops.Select(o => o.ToString())));
+    }
+
+    private static void Run(QueueOperation[] operations)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 31, 12, 0, 0, TimeSpan.Zero));
+        using var queue = MessageQueue.CreateInMemory(
+            new QueueOptions { ChannelCapacity = Capacity, MaxTotalBytes = MaxBytes, SweepInterval = TimeSpan.FromDays(1), SubscriptionIdleTimeout = TimeSpan.FromDays(1) },
+            time);
+        var model = new QueueModel(Capacity, MaxBytes) { NowMs = time.GetUtcNow().ToUnixTimeMilliseconds() };
+        var subscriptions = new List<(Subscription Engine, ModelSubscription Model)>();
+
+        foreach (var op in operations)
+        {
+            var channel = s_channels[op.Channel];
+            switch (op.Kind)
+            {
+                case QueueOperationKind.Send:
+                    var payload = JsonPayload.Parse(s_payloads[op.B]);
+                    var expected = model.Send(channel, (int)(s_ttls[op.A] ?? 3600), payload.Length);
+                    long? actual;
+                    try
+                    {
+                        actual = queue.Send(channel, new MessageDraft(Payload: payload, TtlSeconds: s_ttls[op.A])).Message.Seq;
+                    }
+                    catch (QueueException e) when (e.Code == QueueErrorCodes.QueueFull)
+                    {
+                        actual = null;
+                    }
+
+                    Assert.Equal(expected, actual);
+                    break;
+                case QueueOperationKind.Receive:
+                    var got = new List<QueueMessage>();
+                    queue.Receive(channel, op.A, op.Flag, got);
+                    Assert.Equal(model.Receive(channel, op.A, op.Flag), got.Select(m => m.Seq));
+                    break;
+                case QueueOperationKind.Subscribe:
+                    long? since = op.Flag ? op.B : null;
+                    subscriptions.Add((
+                        queue.Subscribe(channel, new SubscribeOptions { BufferSize = op.A, SinceSeq = since }),
+                        model.Subscribe(channel, op.A, since)));
+                    break;
+                case QueueOperationKind.Read when subscriptions.Count > 0:
+                    var (engineSub, modelSub) = subscriptions[op.A % subscriptions.Count];
+                    var (seqs, dropped) = model.Read(modelSub, op.B);
+                    if (modelSub.Closed)
+                    {
+                        var error = Assert.Throws<QueueException>(() => queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = engineSub.Id, Limit = op.B }).AsTask().GetAwaiter().GetResult());
+                        Assert.Equal(QueueErrorCodes.NotFound, error.Code);
+                        break;
+                    }
+
+                    var read = queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = engineSub.Id, Limit = op.B }).AsTask().GetAwaiter().GetResult();
+                    Assert.Equal(seqs, read.Messages.Select(m => m.Seq));
+                    Assert.Equal(dropped, read.Dropped);
+                    break;
+                case QueueOperationKind.Unsubscribe when subscriptions.Count > 0:
+                    var pair = subscriptions[op.A % subscriptions.Count];
+                    Assert.Equal(QueueModel.Unsubscribe(pair.Model), queue.Unsubscribe(pair.Engine.Id));
+                    break;
+                case QueueOperationKind.Advance:
+                    time.Advance(TimeSpan.FromMilliseconds(s_advances[op.A]));
+                    model.NowMs += s_advances[op.A];
+                    break;
+                case QueueOperationKind.Sweep:
+                    // How many expired messages a pass itself removes depends on when they were last looked at,
+                    // which no client can observe; the removed channels and the Stats that follow must agree.
+                    Assert.Equal(model.Sweep(), queue.Sweep().ChannelsRemoved);
+                    break;
+                case QueueOperationKind.Stats:
+                    AssertStatsAgree(queue, model);
+                    break;
+            }
+        }
+
+        AssertStatsAgree(queue, model);
+    }
+
+    private static void AssertStatsAgree(IMessageQueue queue, QueueModel model)
+    {
+        var expected = model.Stats();
+        var stats = queue.GetStats();
+        Assert.Equal(expected.Messages, stats.TotalMessages);
+        Assert.Equal(expected.Bytes, stats.TotalBytes);
+        Assert.Equal(expected.Sent, stats.MessagesSent);
+        Assert.Equal(expected.Consumed, stats.MessagesConsumed);
+        Assert.Equal(expected.Expired, stats.MessagesExpired);
+        Assert.Equal(expected.Dropped, stats.MessagesDropped);
+        Assert.Equal(expected.Subscriptions, stats.TotalSubscriptions);
+        Assert.Equal(expected.Channels.Count, stats.TotalChannels);
+        Assert.Equal(expected.Channels.OrderBy(kv => kv.Key, StringComparer.Ordinal), stats.Channels);
+        Assert.Equal(model.ListChannels(), queue.ListChannels());
+    }
+}

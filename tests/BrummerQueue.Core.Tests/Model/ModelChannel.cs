@@ -1,0 +1,16 @@
+namespace BrummerQueue.Core.Tests.Model;
+
+internal sealed class ModelChannel
+{
+    public List<ModelMessage> Backlog { get; } = [];
+
+    public long LastSeq { get; set; }
+
+    public long Sent { get; set; }
+
+    public long Consumed { get; set; }
+
+    public long Expired { get; set; }
+
+    public long Dropped { get; set; }
+}

@@ -1,0 +1,175 @@
+namespace BrummerQueue.Core.Tests.Model;
+
+/// <summary>
+/// A deliberately simple, sequential model of SPEC.md §1: lists instead of ring buffers, every
+/// rule applied literally. Expired messages are removed (and counted) before any operation looks
+/// at a channel, which is what "never returned" and "exact stats" require of the engine.
+/// </summary>
+internal sealed class QueueModel(int capacity, long maxBytes)
+{
+    private readonly SortedDictionary<string, ModelChannel> _channels = new(StringComparer.Ordinal);
+    private long _retiredSent, _retiredConsumed, _retiredExpired, _retiredDropped;
+
+    public long NowMs { get; set; }
+
+    public List<ModelSubscription> Subscriptions { get; } = [];
+
+    /// <summary>Returns the stored seq, or null when refused with queue_full.</summary>
+    public long? Send(string channel, int ttl, int bytes)
+    {
+        PruneAll();
+        var total = _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes));
+        if (total + bytes > maxBytes)
+        {
+            return null;
+        }
+
+        var state = GetOrCreate(channel);
+        if (state.Backlog.Count >= capacity)
+        {
+            state.Backlog.RemoveAt(0);
+            state.Dropped++;
+        }
+
+        var message = new ModelMessage(++state.LastSeq, ttl == 0 ? long.MaxValue : NowMs + (ttl * 1000L), bytes);
+        state.Backlog.Add(message);
+        state.Sent++;
+        foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Channel == channel))
+        {
+            subscription.Enqueue(message);
+        }
+
+        return message.Seq;
+    }
+
+    public List<long> Receive(string channel, int limit, bool peek)
+    {
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            return [];
+        }
+
+        Prune(state);
+        var taken = state.Backlog.Take(limit).ToList();
+        if (!peek)
+        {
+            state.Backlog.RemoveRange(0, taken.Count);
+            state.Consumed += taken.Count;
+        }
+
+        return [.. taken.Select(m => m.Seq)];
+    }
+
+    public ModelSubscription Subscribe(string channel, int bufferSize, long? sinceSeq)
+    {
+        var state = GetOrCreate(channel);
+        Prune(state);
+        var subscription = new ModelSubscription(channel, bufferSize);
+        if (sinceSeq is { } since)
+        {
+            foreach (var message in state.Backlog.Where(m => m.Seq > since))
+            {
+                subscription.Enqueue(message);
+            }
+        }
+
+        Subscriptions.Add(subscription);
+        return subscription;
+    }
+
+    public (List<long> Seqs, long Dropped) Read(ModelSubscription subscription, int limit)
+    {
+        var seqs = new List<long>();
+        while (seqs.Count < limit && subscription.Buffer.Count > 0)
+        {
+            var message = subscription.Buffer.Dequeue();
+            if (NowMs >= message.ExpiresAt)
+            {
+                subscription.Dropped++;
+                continue;
+            }
+
+            seqs.Add(message.Seq);
+        }
+
+        var dropped = subscription.Dropped;
+        subscription.Dropped = 0;
+        return (seqs, dropped);
+    }
+
+    public static bool Unsubscribe(ModelSubscription subscription)
+    {
+        if (subscription.Closed)
+        {
+            return false;
+        }
+
+        subscription.Closed = true;
+        return true;
+    }
+
+    public int Sweep()
+    {
+        PruneAll();
+        var removed = 0;
+        foreach (var (name, state) in _channels.ToList())
+        {
+            if (state.Backlog.Count == 0 && !Subscriptions.Any(s => !s.Closed && s.Channel == name))
+            {
+                _retiredSent += state.Sent;
+                _retiredConsumed += state.Consumed;
+                _retiredExpired += state.Expired;
+                _retiredDropped += state.Dropped;
+                _channels.Remove(name);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    public List<ChannelInfo> ListChannels()
+    {
+        PruneAll();
+        return [.. _channels.Select(kv => new ChannelInfo(kv.Key, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.LastSeq))];
+    }
+
+    public (long Messages, long Bytes, long Sent, long Consumed, long Expired, long Dropped, int Subscriptions, Dictionary<string, ChannelStats> Channels) Stats()
+    {
+        PruneAll();
+        var channels = _channels.ToDictionary(
+            kv => kv.Key,
+            kv => new ChannelStats(kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped));
+        return (
+            channels.Values.Sum(c => (long)c.Messages),
+            _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)),
+            _retiredSent + channels.Values.Sum(c => c.Sent),
+            _retiredConsumed + channels.Values.Sum(c => c.Consumed),
+            _retiredExpired + channels.Values.Sum(c => c.Expired),
+            _retiredDropped + channels.Values.Sum(c => c.Dropped),
+            Subscriptions.Count(s => !s.Closed),
+            channels);
+    }
+
+    private int OpenSubscriptions(string channel) => Subscriptions.Count(s => !s.Closed && s.Channel == channel);
+
+    private ModelChannel GetOrCreate(string channel)
+    {
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            state = new ModelChannel();
+            _channels[channel] = state;
+        }
+
+        return state;
+    }
+
+    private long PruneAll() => _channels.Values.Sum(Prune);
+
+    private long Prune(ModelChannel state)
+    {
+        var removed = state.Backlog.RemoveAll(m => NowMs >= m.ExpiresAt);
+        state.Expired += removed;
+        return removed;
+    }
+}

@@ -1,0 +1,16 @@
+namespace BrummerQueue.Core.Tests.Model;
+
+/// <summary>One step of a generated run. Which fields matter depends on <see cref="Kind"/>.</summary>
+public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A, int B, bool Flag)
+{
+    public override string ToString() => Kind switch
+    {
+        QueueOperationKind.Send => $"Send(ch{Channel}, ttl#{A}, payload#{B})",
+        QueueOperationKind.Receive => $"Receive(ch{Channel}, limit {A}, peek {Flag})",
+        QueueOperationKind.Subscribe => $"Subscribe(ch{Channel}, buffer {A}, since {(Flag ? B.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")})",
+        QueueOperationKind.Read => $"Read(sub#{A}, limit {B})",
+        QueueOperationKind.Unsubscribe => $"Unsubscribe(sub#{A})",
+        QueueOperationKind.Advance => $"Advance({A} ms)",
+        _ => Kind.ToString(),
+    };
+}

@@ -1,0 +1,13 @@
+namespace BrummerQueue.Core.Tests.Model;
+
+public enum QueueOperationKind
+{
+    Send,
+    Receive,
+    Subscribe,
+    Read,
+    Unsubscribe,
+    Advance,
+    Sweep,
+    Stats,
+}
