@@ -26,13 +26,14 @@ internal static class LoadCommand
         var mcpStdio = new Option<string?>("--mcp-stdio") { Description = "Command line that starts 'brummerq mcp' for one MCP client over stdio, e.g. \"dotnet path/brummerq.dll mcp --port 18081\"" };
         var pid = new Option<int?>("--server-pid") { Description = "Process id of the running server, for its RSS" };
         var startServer = new Option<string?>("--start-server") { Description = "Path of brummerq (executable or .dll) to start with 'serve' on the URL's port, and stop afterwards" };
-        var serverEnv = new Option<string[]>("--server-env") { Description = "KEY=VALUE environment for --start-server (repeatable), e.g. BRUMMERQ_Brummerq__MaxFramesPerSecond=1000000", AllowMultipleArgumentsPerToken = false };
+        var serverArg = new Option<string[]>("--server-arg") { Description = "Argument for --start-server's 'serve' (repeatable), e.g. --server-arg=--max-frames-per-second=1000000" };
+        var serverEnv = new Option<string[]>("--server-env") { Description = "KEY=VALUE environment for --start-server (repeatable), e.g. BRUMMERQ_CHANNEL_CAPACITY=20000" };
         var fillMessages = new Option<int>("--fill-messages") { Description = "Fill mode: messages to retain (ttl 0)", DefaultValueFactory = _ => 1_000_000 };
         var json = new Option<string>("--json") { Description = "Where to write the JSON report", DefaultValueFactory = _ => "load-results.json" };
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,6 +61,7 @@ internal static class LoadCommand
                 McpStdioCommand = parse.GetValue(mcpStdio),
                 ServerPid = parse.GetValue(pid),
                 StartServer = parse.GetValue(startServer),
+                ServerArguments = parse.GetValue(serverArg) ?? [],
                 ServerEnvironment = parse.GetValue(serverEnv) ?? [],
                 FillMessages = Math.Max(1, parse.GetValue(fillMessages)),
                 JsonPath = parse.GetValue(json)!,

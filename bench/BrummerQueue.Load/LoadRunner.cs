@@ -14,7 +14,7 @@ internal sealed class LoadRunner(LoadSettings settings)
     public async Task<LoadReport> RunAsync(CancellationToken cancellationToken)
     {
         await using var server = settings.StartServer is { } path
-            ? await ServerProcess.StartAsync(path, settings.Url, settings.ServerEnvironment, cancellationToken)
+            ? await ServerProcess.StartAsync(path, settings.Url, settings.ServerArguments, settings.ServerEnvironment, cancellationToken)
             : ServerProcess.Attach(settings.ServerPid);
         return settings.Mode == "fill"
             ? await FillAsync(server, cancellationToken)
@@ -83,7 +83,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             }
 
             var delivered = subscribers.Sum(s => s.Delivered);
-            var lastDelivery = subscribers.Max(s => s.LastDeliveryTicks);
+            var lastDelivery = subscribers.Select(s => s.LastDeliveryTicks).DefaultIfEmpty(0).Max();
             var deliverSeconds = lastDelivery > start ? Stopwatch.GetElapsedTime(start, lastDelivery).TotalSeconds : sendSeconds;
             return new LoadReport
             {

@@ -41,6 +41,9 @@ internal sealed record LoadSettings
     /// <summary>Path of the brummerq executable or dll to start (and stop) for the run, or null when a server already runs.</summary>
     public string? StartServer { get; init; }
 
+    /// <summary>Extra command-line arguments for the started server's <c>serve</c>, e.g. <c>--max-frames-per-second=1000000</c>.</summary>
+    public IReadOnlyList<string> ServerArguments { get; init; } = [];
+
     /// <summary><c>KEY=VALUE</c> environment variables for the started server.</summary>
     public IReadOnlyList<string> ServerEnvironment { get; init; } = [];
 

@@ -22,12 +22,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static ServerProcess Attach(int? pid) => new(pid, null);
 
     /// <summary>Starts <c>brummerq serve</c> from <paramref name="path"/> (an executable, or a dll run with <c>dotnet</c>) on the URL's port and waits for <c>/healthz</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(string path, Uri url, IReadOnlyList<string> environment, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string path, Uri url, IReadOnlyList<string> arguments, IReadOnlyList<string> environment, CancellationToken cancellationToken)
     {
         var info = path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
             ? new ProcessStartInfo("dotnet") { ArgumentList = { path } }
             : new ProcessStartInfo(path);
-        foreach (var arg in new[] { "serve", "--host", url.Host, "--port", url.Port.ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { "serve", "--host", url.Host, "--port", url.Port.ToString(CultureInfo.InvariantCulture) }.Concat(arguments))
         {
             info.ArgumentList.Add(arg);
         }
