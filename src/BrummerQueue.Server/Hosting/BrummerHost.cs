@@ -1,5 +1,6 @@
 using System.Net;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace BrummerQueue.Server.Hosting;
@@ -24,6 +25,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddBrummerWeb();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -36,6 +38,7 @@ internal static class BrummerHost
     /// <summary>Maps every endpoint.</summary>
     public static WebApplication MapEndpoints(this WebApplication app)
     {
+        app.MapBrummerWeb();
         app.MapGet("/healthz", () => Results.Text("ok"));
         return app;
     }
