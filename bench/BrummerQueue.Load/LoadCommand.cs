@@ -96,7 +96,7 @@ internal static class LoadCommand
         else
         {
             rows.Add(("publishers / subscribers / channels", $"{r.Publishers} / {r.Subscribers} / {r.Channels}"));
-            rows.Add(("target rate (msg/s)", r.Rate == 0 ? "max" : r.Rate.ToString("N0", c)));
+            rows.Add(("target rate (msg/s)", r.Rate == 0 ? "max" : $"{r.Rate.ToString("N0", c)} (max schedule lag {r.MaxScheduleLagMs:F1} ms)"));
             rows.Add(("sent, acked (msg/s)", r.SentPerSecond.ToString("N0", c)));
             rows.Add(("delivered (msg/s)", r.DeliveredPerSecond.ToString("N0", c)));
             rows.Add(("delivered / expected", $"{r.Delivered.ToString("N0", c)} / {r.ExpectedDeliveries.ToString("N0", c)}"));

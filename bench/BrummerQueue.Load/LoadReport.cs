@@ -28,6 +28,9 @@ internal sealed record LoadReport
 
     public long SendErrors { get; init; }
 
+    /// <summary>Fixed-rate mode: the longest any publisher's send lagged behind its schedule, in ms.</summary>
+    public double MaxScheduleLagMs { get; init; }
+
     public double SentPerSecond { get; init; }
 
     /// <summary>Deliveries expected: acknowledged sends times subscribers.</summary>

@@ -48,7 +48,8 @@ internal sealed class LoadRunner(LoadSettings settings)
             var sending = publishers.Select((p, i) => p.RunAsync(publisherSockets[i], start, stop.Token)).ToList();
             sending.AddRange(mcp.Select(c => c.Caller.RunAsync(measureFrom, stop.Token)));
             await Task.WhenAll(sending);
-            var sendSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var lastSend = publishers.Select(p => p.LastSendTicks).DefaultIfEmpty(0).Max();
+            var sendSeconds = lastSend > start ? Stopwatch.GetElapsedTime(start, lastSend).TotalSeconds : Stopwatch.GetElapsedTime(start).TotalSeconds;
 
             // Wait (bounded) until every subscriber has every acknowledged message, or deliveries stop coming.
             var expectedPerSubscriber = publishers.Sum(p => p.Acked);
@@ -99,6 +100,7 @@ internal sealed class LoadRunner(LoadSettings settings)
                 Sent = publishers.Sum(p => p.Sent),
                 Acked = expectedPerSubscriber,
                 SendErrors = publishers.Sum(p => p.Errors),
+                MaxScheduleLagMs = Math.Round(publishers.Select(p => p.MaxScheduleLag.TotalMilliseconds).DefaultIfEmpty(0).Max(), 3),
                 SentPerSecond = Math.Round(expectedPerSubscriber / sendSeconds),
                 ExpectedDeliveries = expectedPerSubscriber * settings.Subscribers,
                 Delivered = delivered,
@@ -152,7 +154,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             var progress = new ProgressLine(_counters, server, settings.Duration).RunAsync(stopProgress.Token);
             var start = Stopwatch.GetTimestamp();
             await Task.WhenAll(publishers.Select((p, i) => p.RunAsync(sockets[i], start, stop.Token)));
-            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var seconds = Stopwatch.GetElapsedTime(start, publishers.Max(p => p.LastSendTicks)).TotalSeconds;
 
             // Let the server settle (its GC and the kernel's accounting) before reading its memory.
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);

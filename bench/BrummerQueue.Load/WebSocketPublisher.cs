@@ -6,8 +6,10 @@ namespace BrummerQueue.Load;
 
 /// <summary>
 /// One publishing WebSocket. Each message carries the publisher's index, its own sequence number
-/// (1, 2, …) and the send time (<see cref="Stopwatch"/> ticks; in fixed-rate mode the scheduled time,
-/// so a stalled client does not hide latency) inside the payload. At most <c>window</c> sends await
+/// (1, 2, …) and the send time (<see cref="Stopwatch"/> ticks, taken just before the frame is written)
+/// inside the payload. In fixed-rate mode, sends are paced from the start time with <see cref="Task.Delay(TimeSpan)"/>
+/// (about 1 ms granularity, so they go out in small bursts) and <see cref="MaxScheduleLag"/> says how far
+/// behind the schedule the publisher fell, i.e. whether the server kept up. At most <c>window</c> sends await
 /// their <c>ack</c>. Message n goes to <c>channels[(index + n) mod count]</c>; the payload is
 /// <c>PayloadBytes</c> long exactly. Sending stops at the token or after <c>limit</c> messages (0: no
 /// limit); then it waits (bounded) for the outstanding acks.
@@ -29,6 +31,12 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
     public long Sent { get; private set; }
 
     public string? FirstError { get; private set; }
+
+    /// <summary><see cref="Stopwatch"/> ticks of the last send.</summary>
+    public long LastSendTicks { get; private set; }
+
+    /// <summary>Fixed-rate mode: the longest a send went out after its scheduled time.</summary>
+    public TimeSpan MaxScheduleLag { get; private set; }
 
     /// <summary>Ticks per message per publisher in fixed-rate mode; 0 for max rate.</summary>
     private long Interval => settings.Rate <= 0 ? 0 : Stopwatch.Frequency * settings.Publishers / settings.Rate;
@@ -83,25 +91,32 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
         long seq = 0;
         while (!stop.IsCancellationRequested && (limit == 0 || seq < limit))
         {
-            var sendTicks = Stopwatch.GetTimestamp();
             if (interval > 0)
             {
                 var scheduled = startTicks + (seq * interval);
-                if (scheduled > sendTicks)
+                var now = Stopwatch.GetTimestamp();
+                if (scheduled > now)
                 {
-                    await Task.Delay(Stopwatch.GetElapsedTime(sendTicks, scheduled), stop);
+                    await Task.Delay(Stopwatch.GetElapsedTime(now, scheduled), stop);
                     continue;
                 }
 
-                sendTicks = scheduled;
+                var lag = Stopwatch.GetElapsedTime(scheduled, now);
+                if (lag > MaxScheduleLag)
+                {
+                    MaxScheduleLag = lag;
+                }
             }
 
             await _window.WaitAsync(stop);
             seq++;
             var s = seq;
-            var t = sendTicks;
-            await socket.SendAsync(w => WriteSend(w, s, t), stop);
+            var t = Stopwatch.GetTimestamp();
+
+            // Not cancelled by stop: cancelling a WebSocket send aborts the socket.
+            await socket.SendAsync(w => WriteSend(w, s, t), CancellationToken.None);
             Sent = seq;
+            LastSendTicks = t;
             Interlocked.Increment(ref counters.Sent);
         }
     }
