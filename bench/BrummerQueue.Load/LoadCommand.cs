@@ -118,6 +118,7 @@ internal static class LoadCommand
         }
 
         rows.Add(("send errors", r.SendErrors.ToString(c)));
+        rows.Add(("CPU s: server / load generator", $"{(r.ServerCpuSeconds is { } sc ? sc.ToString("F1", c) : "n/a")} / {r.LoadCpuSeconds.ToString("F1", c)}"));
         rows.Add(("server RSS / peak (MB)", r.ServerRssBytes is { } rss ? $"{rss / (1024.0 * 1024):F1} / {r.ServerPeakRssBytes / (1024.0 * 1024):F1}" : "n/a (no --server-pid)"));
         var width = rows.Max(row => row.Item1.Length);
         Console.WriteLine();

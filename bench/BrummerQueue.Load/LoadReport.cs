@@ -50,6 +50,12 @@ internal sealed record LoadReport
 
     public IReadOnlyList<McpSummary> Mcp { get; init; } = [];
 
+    /// <summary>CPU seconds the server used during the run (both cores count), when its process id is known.</summary>
+    public double? ServerCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds this load generator used during the run; it shares the machine with the server.</summary>
+    public double LoadCpuSeconds { get; init; }
+
     public long? ServerRssBytes { get; init; }
 
     public long? ServerPeakRssBytes { get; init; }

@@ -39,6 +39,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var stopProgress = new CancellationTokenSource();
+            var cpu = CpuMark.Take(server);
             var start = Stopwatch.GetTimestamp();
             var measureFrom = start + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
             stop.CancelAfter(settings.Duration);
@@ -56,6 +57,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             await WaitForDeliveriesAsync(subscribers, expectedPerSubscriber, cancellationToken);
             await stopSubscribers.CancelAsync();
             await Task.WhenAll(receiving);
+            var (serverCpu, loadCpu) = cpu.Since(server);
             var memory = server.ReadMemory();
             await stopProgress.CancelAsync();
             await progress;
@@ -110,6 +112,8 @@ internal sealed class LoadRunner(LoadSettings settings)
                 ServerReportedDropped = subscribers.Sum(s => s.ServerReportedDropped),
                 PublishToDeliver = LatencySummary.From(latency),
                 Mcp = SummarizeMcp(mcp, sendSeconds),
+                ServerCpuSeconds = serverCpu,
+                LoadCpuSeconds = loadCpu,
                 ServerRssBytes = memory?.Rss,
                 ServerPeakRssBytes = memory?.PeakRss,
                 Errors = _errors,
@@ -152,8 +156,10 @@ internal sealed class LoadRunner(LoadSettings settings)
             using var stopProgress = new CancellationTokenSource();
             stop.CancelAfter(settings.Duration);
             var progress = new ProgressLine(_counters, server, settings.Duration).RunAsync(stopProgress.Token);
+            var cpu = CpuMark.Take(server);
             var start = Stopwatch.GetTimestamp();
             await Task.WhenAll(publishers.Select((p, i) => p.RunAsync(sockets[i], start, stop.Token)));
+            var (serverCpu, loadCpu) = cpu.Since(server);
             var seconds = Stopwatch.GetElapsedTime(start, publishers.Max(p => p.LastSendTicks)).TotalSeconds;
 
             // Let the server settle (its GC and the kernel's accounting) before reading its memory.
@@ -186,6 +192,8 @@ internal sealed class LoadRunner(LoadSettings settings)
                 Acked = acked,
                 SendErrors = publishers.Sum(p => p.Errors),
                 SentPerSecond = Math.Round(acked / seconds),
+                ServerCpuSeconds = serverCpu,
+                LoadCpuSeconds = loadCpu,
                 ServerRssBytes = memory?.Rss,
                 ServerPeakRssBytes = memory?.PeakRss,
                 RetainedMessages = retained,

@@ -91,6 +91,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         return (rss, peak);
     }
 
+    /// <summary>CPU time (user + system) the server has used so far, or null when unknown; from <c>/proc/PID/stat</c>.</summary>
+    public TimeSpan? ReadCpuTime()
+    {
+        if (Pid is not { } pid || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return null;
+        }
+
+        // Fields after the parenthesized command name; utime and stime are the 14th and 15th fields, in clock ticks (100 Hz on Linux).
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_started is { HasExited: false })
