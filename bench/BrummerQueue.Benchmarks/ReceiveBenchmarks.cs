@@ -97,7 +97,7 @@ public class ReceiveBenchmarks
     }
 
     /// <summary>Brings a backlog of <paramref name="current"/> messages to exactly 1,000 + 10 per invocation.</summary>
-    private void Fill(int current, Action<MessageDraft> send)
+    private static void Fill(int current, Action<MessageDraft> send)
     {
         var target = Backlog + (10 * Invocations);
         for (var i = current; i < target; i++)
