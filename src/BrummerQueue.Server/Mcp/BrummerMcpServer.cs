@@ -19,6 +19,9 @@ internal static class BrummerMcpServer
     /// <summary>The name in <c>serverInfo</c> and <c>/healthz</c>.</summary>
     public const string Name = "brummerq";
 
+    /// <summary>The MCP revision served: the newest one with sessions.</summary>
+    public const string ProtocolVersion = "2025-11-25";
+
     /// <summary>What the server tells the model about itself.</summary>
     public const string Instructions =
         "brummerq is a message queue shared with web apps (over a WebSocket) and other assistants. " +
@@ -102,6 +105,11 @@ internal static class BrummerMcpServer
     public static void ConfigureIdentity(McpServerOptions options)
     {
         options.ServerInfo = new Implementation { Name = Name, Version = Version, Title = "brummerq message queue" };
+
+        // brummerq needs sessions: subscriptions belong to a session and push goes to a session.
+        // The 2026-07-28 revision removed them, so the server speaks 2025-11-25 (initialize handshake);
+        // clients that prefer 2026-07-28 fall back to it, as the SDK's client does.
+        options.ProtocolVersion = ProtocolVersion;
         options.ServerInstructions = Instructions;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Tools = new ToolsCapability { ListChanged = false };

@@ -7,7 +7,7 @@ namespace BrummerQueue.Server.Tests.Mcp;
 /// <summary>Connects the SDK's MCP client to a <see cref="TestServerHost"/> over Streamable HTTP, and reads tool results.</summary>
 internal static class McpTestClient
 {
-    /// <summary>A client with a stateful session (initialize handshake, protocol 2025-11-25).</summary>
+    /// <summary>A client with the SDK's default options; the server's protocol pin gives it a stateful session.</summary>
     public static async Task<McpClient> ConnectAsync(TestServerHost host, McpClientOptions? options = null, bool standaloneGetStream = true)
     {
         var http = host.CreateHttpClient();
@@ -21,7 +21,6 @@ internal static class McpTestClient
             http,
             ownsHttpClient: true);
         options ??= new McpClientOptions();
-        options.ProtocolVersion ??= "2025-11-25";
         return await McpClient.CreateAsync(transport, options, cancellationToken: TestContext.Current.CancellationToken);
     }
 
