@@ -1,5 +1,6 @@
 using System.Net;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -41,6 +43,7 @@ internal static class BrummerHost
     /// <summary>Maps every endpoint.</summary>
     public static WebApplication MapEndpoints(this WebApplication app)
     {
+        app.MapBrummerWeb();
         app.MapHealth();
         app.MapBrummerMcp();
         return app;

@@ -67,7 +67,7 @@ internal sealed partial class QueueTools
         {
             w.WriteStartObject();
             w.WritePropertyName("message");
-            MessageJson.Write(w, result.Message);
+            MessageJson.WriteMessage(w, result.Message);
             w.WriteNumber("delivered_to", result.DeliveredTo);
             w.WriteEndObject();
         });
@@ -105,7 +105,7 @@ internal sealed partial class QueueTools
             w.WriteStartArray("messages");
             foreach (var message in result.Messages)
             {
-                MessageJson.Write(w, message);
+                MessageJson.WriteMessage(w, message);
             }
 
             w.WriteEndArray();
@@ -181,57 +181,14 @@ internal sealed partial class QueueTools
     {
         _ = args;
         var channels = _queue.ListChannels();
-        return ToolResults.Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("channels");
-            foreach (var channel in channels)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", channel.Name);
-                w.WriteNumber("messages", channel.Messages);
-                w.WriteNumber("subscriptions", channel.Subscriptions);
-                w.WriteNumber("last_seq", channel.LastSeq);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        return ToolResults.Json(w => MessageJson.WriteChannelList(w, channels));
     }
 
     private CallToolResult Stats(ToolArguments args)
     {
         _ = args;
         var stats = _queue.GetStats();
-        return ToolResults.Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("total_messages", stats.TotalMessages);
-            w.WriteNumber("total_channels", stats.TotalChannels);
-            w.WriteNumber("total_subscriptions", stats.TotalSubscriptions);
-            w.WriteNumber("total_bytes", stats.TotalBytes);
-            w.WriteNumber("messages_sent", stats.MessagesSent);
-            w.WriteNumber("messages_consumed", stats.MessagesConsumed);
-            w.WriteNumber("messages_expired", stats.MessagesExpired);
-            w.WriteNumber("messages_dropped", stats.MessagesDropped);
-            w.WriteNumber("uptime_seconds", stats.UptimeSeconds);
-            w.WriteStartObject("channels");
-            foreach (var (name, channel) in stats.Channels)
-            {
-                w.WriteStartObject(name);
-                w.WriteNumber("messages", channel.Messages);
-                w.WriteNumber("subscriptions", channel.Subscriptions);
-                w.WriteNumber("sent", channel.Sent);
-                w.WriteNumber("consumed", channel.Consumed);
-                w.WriteNumber("expired", channel.Expired);
-                w.WriteNumber("dropped", channel.Dropped);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        });
+        return ToolResults.Json(w => MessageJson.WriteStats(w, stats));
     }
 
     [LoggerMessage(EventId = McpLogEvents.ToolRefused, Level = LogLevel.Debug, Message = "Tool {Tool} refused ({Code}): {Reason}")]
