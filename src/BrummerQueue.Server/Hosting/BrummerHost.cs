@@ -22,8 +22,8 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddBrummerMcp();
         builder.Services.AddBrummerWeb();
+        builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {

@@ -145,7 +145,7 @@ internal sealed class QueueResources
             w.WriteStartArray("newest");
             foreach (var message in newest)
             {
-                MessageJson.Write(w, message);
+                MessageJson.WriteMessage(w, message);
             }
 
             w.WriteEndArray();

@@ -33,7 +33,7 @@ internal sealed partial class QueueTools
             return name switch
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
-                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), cancellationToken),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
@@ -67,13 +67,13 @@ internal sealed partial class QueueTools
         {
             w.WriteStartObject();
             w.WritePropertyName("message");
-            MessageJson.Write(w, result.Message);
+            MessageJson.WriteMessage(w, result.Message);
             w.WriteNumber("delivered_to", result.DeliveredTo);
             w.WriteEndObject();
         });
     }
 
-    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, CancellationToken cancellationToken)
     {
         var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /");
         var subscriptionId = args.String("subscription_id", "an id returned by queue_subscribe");
@@ -93,6 +93,11 @@ internal sealed partial class QueueTools
             throw QueueException.Invalid("channel", "exactly one of channel and subscription_id is required");
         }
 
+        if (subscriptionId is not null)
+        {
+            EnsureOwned(subscriptionId, session);
+        }
+
         var result = await _queue.ReceiveAsync(request, cancellationToken);
         return ToolResults.Json(w =>
         {
@@ -100,7 +105,7 @@ internal sealed partial class QueueTools
             w.WriteStartArray("messages");
             foreach (var message in result.Messages)
             {
-                MessageJson.Write(w, message);
+                MessageJson.WriteMessage(w, message);
             }
 
             w.WriteEndArray();
@@ -142,6 +147,7 @@ internal sealed partial class QueueTools
     {
         var id = args.String("subscription_id", "an id returned by queue_subscribe")
             ?? throw QueueException.Invalid("subscription_id", "subscription_id is required: the id returned by queue_subscribe");
+        EnsureOwned(id, session);
         if (!_queue.Unsubscribe(id))
         {
             throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{id}' does not exist: it was never created, was unsubscribed, or expired after being idle");
@@ -156,61 +162,33 @@ internal sealed partial class QueueTools
         });
     }
 
+    /// <summary>
+    /// A subscription is read or closed only by the session that made it (or, for one without owner, by anyone):
+    /// ids are time-ordered, not secret, so another session must not drain or close it.
+    /// </summary>
+    private void EnsureOwned(string subscriptionId, McpSessionState? session)
+    {
+        if (session is not null &&
+            _queue.TryGetSubscription(subscriptionId, out var subscription) &&
+            subscription.Owner is { } owner &&
+            !string.Equals(owner, session.Owner, StringComparison.Ordinal))
+        {
+            throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{subscriptionId}' belongs to another MCP session or WebSocket connection; subscribe with queue_subscribe to get your own");
+        }
+    }
+
     private CallToolResult ListChannels(ToolArguments args)
     {
         _ = args;
         var channels = _queue.ListChannels();
-        return ToolResults.Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("channels");
-            foreach (var channel in channels)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", channel.Name);
-                w.WriteNumber("messages", channel.Messages);
-                w.WriteNumber("subscriptions", channel.Subscriptions);
-                w.WriteNumber("last_seq", channel.LastSeq);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        return ToolResults.Json(w => MessageJson.WriteChannelList(w, channels));
     }
 
     private CallToolResult Stats(ToolArguments args)
     {
         _ = args;
         var stats = _queue.GetStats();
-        return ToolResults.Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("total_messages", stats.TotalMessages);
-            w.WriteNumber("total_channels", stats.TotalChannels);
-            w.WriteNumber("total_subscriptions", stats.TotalSubscriptions);
-            w.WriteNumber("total_bytes", stats.TotalBytes);
-            w.WriteNumber("messages_sent", stats.MessagesSent);
-            w.WriteNumber("messages_consumed", stats.MessagesConsumed);
-            w.WriteNumber("messages_expired", stats.MessagesExpired);
-            w.WriteNumber("messages_dropped", stats.MessagesDropped);
-            w.WriteNumber("uptime_seconds", stats.UptimeSeconds);
-            w.WriteStartObject("channels");
-            foreach (var (name, channel) in stats.Channels)
-            {
-                w.WriteStartObject(name);
-                w.WriteNumber("messages", channel.Messages);
-                w.WriteNumber("subscriptions", channel.Subscriptions);
-                w.WriteNumber("sent", channel.Sent);
-                w.WriteNumber("consumed", channel.Consumed);
-                w.WriteNumber("expired", channel.Expired);
-                w.WriteNumber("dropped", channel.Dropped);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        });
+        return ToolResults.Json(w => MessageJson.WriteStats(w, stats));
     }
 
     [LoggerMessage(EventId = McpLogEvents.ToolRefused, Level = LogLevel.Debug, Message = "Tool {Tool} refused ({Code}): {Reason}")]

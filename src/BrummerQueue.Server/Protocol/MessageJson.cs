@@ -102,10 +102,4 @@ internal static class MessageJson
     /// <summary>RFC 3339 UTC with milliseconds, e.g. <c>2025-01-31T12:00:00.000Z</c>.</summary>
     public static string FormatTimestamp(long unixMs) =>
         DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    /// <summary>Writes <paramref name="message"/> as one JSON object (same as <see cref="WriteMessage"/>).</summary>
-    public static void Write(Utf8JsonWriter writer, QueueMessage message) => WriteMessage(writer, message);
-
-    /// <summary>RFC 3339 UTC with milliseconds, e.g. <c>2025-01-31T12:00:00.000Z</c>.</summary>
-    public static string FormatTimestamp(DateTimeOffset value) => FormatTimestamp(value.ToUnixTimeMilliseconds());
 }
