@@ -9,6 +9,8 @@ namespace BrummerQueue.Benchmarks;
 /// tick count (<see cref="Environment.TickCount64"/>, millisecond-granular).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class ClockBenchmarks
 {
     private readonly TimeProvider _time = TimeProvider.System;

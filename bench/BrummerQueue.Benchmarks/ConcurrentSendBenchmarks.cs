@@ -12,6 +12,8 @@ namespace BrummerQueue.Benchmarks;
 /// Engine against the single-lock baseline.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class ConcurrentSendBenchmarks
 {
     private const int SendsPerThread = 5_000;

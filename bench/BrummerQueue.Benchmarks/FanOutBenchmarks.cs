@@ -15,6 +15,8 @@ namespace BrummerQueue.Benchmarks;
 /// does less work than the two stores (whose backlogs are full at 1,000 and evict one per send).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class FanOutBenchmarks
 {
     private const string Channel = "bench.fanout";

@@ -11,6 +11,8 @@ namespace BrummerQueue.Benchmarks;
 /// long the run is. Engine against the single-lock baseline doing the same rounds.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class HighContentionBenchmarks
 {
     private const int Workers = 4;

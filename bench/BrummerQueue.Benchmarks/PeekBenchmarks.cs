@@ -9,6 +9,8 @@ namespace BrummerQueue.Benchmarks;
 /// the backlog does not change, so no refill is needed. Engine against the single-lock baseline.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class PeekBenchmarks
 {
     private const string Channel = "bench.peek";

@@ -19,6 +19,8 @@ namespace BrummerQueue.Benchmarks;
 /// </list>
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 [InvocationCount(Invocations)]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]

@@ -10,6 +10,8 @@ namespace BrummerQueue.Benchmarks;
 /// Compares the engine with the single-lock baseline store doing the same work.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class SendBenchmarks
 {
     private const string Channel = "bench.send";

@@ -13,6 +13,8 @@ namespace BrummerQueue.Benchmarks;
 /// ceiling of this work on this machine).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class SendScalingBenchmarks
 {
     private const int SendsPerThread = 5_000;

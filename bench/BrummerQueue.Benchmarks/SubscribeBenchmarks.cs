@@ -9,6 +9,8 @@ namespace BrummerQueue.Benchmarks;
 /// single-lock baseline. The channel keeps one retained message so it is never empty.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class SubscribeBenchmarks
 {
     private const string Channel = "bench.subscribe";

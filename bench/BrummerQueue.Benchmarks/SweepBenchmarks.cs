@@ -12,6 +12,8 @@ namespace BrummerQueue.Benchmarks;
 /// measurement (<c>IterationSetup</c>, one pass per iteration). Engine against the single-lock baseline.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 [InvocationCount(1)]
 public class SweepBenchmarks
 {
