@@ -97,7 +97,8 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
                 var now = Stopwatch.GetTimestamp();
                 if (scheduled > now)
                 {
-                    await Task.Delay(Stopwatch.GetElapsedTime(now, scheduled), stop);
+                    // At least 1 ms: a shorter Task.Delay completes at once and the loop would spin.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Stopwatch.GetElapsedTime(now, scheduled).TotalMilliseconds)), stop);
                     continue;
                 }
 
