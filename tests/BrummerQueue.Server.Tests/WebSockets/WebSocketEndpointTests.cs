@@ -176,6 +176,22 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task Subscription_EndedElsewhere_ClientGetsUnsubscribedWithoutId()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+        var subscribed = await socket.RequestAsync("queue_subscribe", "s1", new { channel = "c" });
+        var subscriptionId = subscribed.GetProperty("data").GetProperty("subscription_id").GetString()!;
+
+        Assert.True(host.Queue.Unsubscribe(subscriptionId));
+        var notice = await socket.ReceiveAsync("unsubscribed");
+
+        Assert.False(notice.TryGetProperty("id", out _));
+        Assert.Equal(subscriptionId, notice.GetProperty("data").GetProperty("subscription_id").GetString());
+    }
+
+    [Fact]
     public async Task QueueUnsubscribe_Unknown_AnswersNotFound()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
