@@ -1,5 +1,6 @@
 using System.Net;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Dashboard;
 using Microsoft.Extensions.Options;
 
 namespace BrummerQueue.Server.Hosting;
@@ -37,6 +38,7 @@ internal static class BrummerHost
     public static WebApplication MapEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapBrummerDashboard();
         return app;
     }
 }

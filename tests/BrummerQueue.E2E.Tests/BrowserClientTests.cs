@@ -1,0 +1,129 @@
+using System.Text.Json;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Tests;
+using Microsoft.Playwright;
+using Microsoft.Extensions.DependencyInjection;
+using static Microsoft.Playwright.Assertions;
+
+namespace BrummerQueue.E2E.Tests;
+
+/// <summary>client.js in real Chromium, imported by a page on another loopback port.</summary>
+public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static readonly PageWaitForFunctionOptions s_wait = new() { Timeout = 10_000 };
+
+    [Fact]
+    public async Task Subscribe_MessageSentByOtherClient_ShowsOnPage()
+    {
+        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var pages = await PageServer.StartAsync();
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server);
+            await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.events");
+
+            server.Queue.Send("e2e.events", new MessageDraft("greeting", JsonPayload.Parse("""{"text":"hello from the assistant"}""")));
+
+            await Expect(page.Locator("#log li")).ToHaveTextAsync(["e2e.events #1 greeting {\"text\":\"hello from the assistant\"}"]);
+        });
+    }
+
+    [Fact]
+    public async Task Send_FromPage_ReceiveGetsIt()
+    {
+        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var pages = await PageServer.StartAsync();
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server);
+
+            var ack = await page.EvaluateAsync<JsonElement>(
+                "() => window.queue.send('e2e.inbox', {clicked: 'buy'}, {type: 'ui_event', ttl: 60})");
+
+            Assert.Equal(1, ack.GetProperty("seq").GetInt64());
+            Assert.Equal("e2e.inbox", ack.GetProperty("channel").GetString());
+            var result = await server.Queue.ReceiveAsync(new ReceiveRequest { Channel = "e2e.inbox" }, TestContext.Current.CancellationToken);
+            var message = Assert.Single(result.Messages);
+            Assert.Equal(ack.GetProperty("message_id").GetString(), message.Id.ToString());
+            Assert.Equal("ui_event", message.Type);
+            Assert.Equal("""{"clicked":"buy"}""", message.Payload.ToString());
+            Assert.Equal(60, message.TtlSeconds);
+        });
+    }
+
+    [Fact]
+    public async Task Subscription_ServerRestarts_ResumesWithoutLosingRetainedMessages()
+    {
+        TestServerHost? first = await TestServerHost.StartOnLoopbackAsync();
+        var port = first.BaseAddress.Port;
+        TestServerHost? second = null;
+        using var restartedQueue = MessageQueue.CreateInMemory();
+        await using var pages = await PageServer.StartAsync();
+        try
+        {
+            await browser.RunPageAsync(async page =>
+            {
+                await OpenClientPageAsync(page, pages, first);
+                await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.resume");
+                first.Queue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("1")));
+                await page.WaitForFunctionAsync("() => window.received.length === 1", null, s_wait);
+
+                await first.DisposeAsync();
+                first = null;
+                await page.WaitForFunctionAsync("() => window.queue.status === 'reconnecting'", null, s_wait);
+
+                // Sent to the new server before it listens: retained while the page is still reconnecting.
+                restartedQueue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("2")));
+                restartedQueue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("3")));
+                second = await TestServerHost.StartOnLoopbackAsync(
+                    new() { [$"{ServerOptions.SectionName}:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                    b => b.Services.AddSingleton(restartedQueue));
+                await page.WaitForFunctionAsync("() => window.received.length === 3", null, s_wait);
+                second.Queue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("4")));
+
+                await page.WaitForFunctionAsync("() => window.received.length === 4", null, s_wait);
+                var payloads = await page.EvaluateAsync<int[]>("() => window.received.map(m => m.payload)");
+                Assert.Equal([1, 2, 3, 4], payloads);
+            });
+        }
+        finally
+        {
+            if (first is not null)
+            {
+                await first.DisposeAsync();
+            }
+
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Connect_FromForeignOrigin_IsRefused()
+    {
+        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var pages = await PageServer.StartAsync();
+        var socketUrl = $"ws=ws://127.0.0.1:{server.BaseAddress.Port}/__brummer_ws__";
+        await browser.RunPageAsync(async page =>
+        {
+            await page.GotoAsync(pages.PageUrl("raw-socket.html", socketUrl).ToString());
+            await page.WaitForFunctionAsync("() => window.outcome !== undefined", null, s_wait);
+            Assert.Equal("open: connected", await page.EvaluateAsync<string>("() => window.outcome"));
+
+            await page.GotoAsync(pages.PageUrl("raw-socket.html", socketUrl, BrowserFixture.ForeignHost).ToString());
+            await page.WaitForFunctionAsync("() => window.outcome !== undefined", null, s_wait);
+            Assert.Equal("closed: 1006", await page.EvaluateAsync<string>("() => window.outcome"));
+        });
+    }
+
+    private static async Task OpenClientPageAsync(IPage page, PageServer pages, TestServerHost server)
+    {
+        var origin = server.BaseAddress.GetLeftPart(UriPartial.Authority);
+        await page.GotoAsync(pages.PageUrl("client-page.html", $"server={Uri.EscapeDataString(origin)}").ToString());
+        await page.WaitForFunctionAsync("() => window.pageReady === true", null, s_wait);
+        await page.EvaluateAsync("() => window.queue.opened()");
+    }
+}
