@@ -9,6 +9,7 @@ internal static class BrummerCli
     {
         var root = new RootCommand("brummerq: a message queue for AI assistants and browser apps.");
         root.Add(ServeCommand.Create());
+        root.Add(McpCommand.Create());
         return root;
     }
 }

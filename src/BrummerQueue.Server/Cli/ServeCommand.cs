@@ -3,24 +3,31 @@ using BrummerQueue.Server.Hosting;
 
 namespace BrummerQueue.Server.Cli;
 
-/// <summary><c>brummerq serve</c>: the HTTP host.</summary>
+/// <summary><c>brummerq serve</c>: the HTTP host. Every setting is a flag (see <see cref="SettingFlags"/>).</summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var host = new Option<string>("--host") { Description = "Address to listen on (BRUMMERQ_HOST)", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "TCP port (BRUMMERQ_PORT)", DefaultValueFactory = _ => 8080 };
-        var command = new Command("serve", "Serve MCP at /mcp, the WebSocket, the HTTP API and the dashboard.") { host, port };
+        var command = new Command("serve", "Serve MCP at /mcp, the WebSocket, the HTTP API and the dashboard.");
+        var flags = new SettingFlags(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var args = new[]
+            var settings = flags.ToConfiguration(parse);
+            WebApplication app;
+            try
             {
-                $"--{ServerOptions.SectionName}:Host={parse.GetValue(host)}",
-                $"--{ServerOptions.SectionName}:Port={parse.GetValue(port)}",
-            };
-            var app = BrummerHost.CreateBuilder(args).Build().MapEndpoints();
-            await app.RunAsync(cancellationToken);
-            return 0;
+                app = BrummerHost.CreateBuilder([], b => b.Configuration.AddInMemoryCollection(settings)).Build().MapEndpoints();
+            }
+            catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
+            {
+                await Console.Error.WriteLineAsync("brummerq: " + message);
+                return HostRunner.InvalidSettings;
+            }
+
+            await using (app)
+            {
+                return await HostRunner.RunAsync(app, cancellationToken);
+            }
         });
         return command;
     }

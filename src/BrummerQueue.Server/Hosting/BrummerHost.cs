@@ -1,6 +1,8 @@
 using System.Net;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Dashboard;
+using BrummerQueue.Server.Mcp;
+using BrummerQueue.Server.Settings;
 using Microsoft.Extensions.Options;
 
 namespace BrummerQueue.Server.Hosting;
@@ -15,21 +17,24 @@ internal static class BrummerHost
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Configuration.AddEnvironmentVariables("BRUMMERQ_");
-        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateOnStart();
-        builder.Services.AddOptions<QueueOptions>()
-            .Bind(builder.Configuration.GetSection($"{ServerOptions.SectionName}:Queue"))
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        builder.AddBrummerSettings();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            var options = context.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
-            kestrel.Listen(IPAddress.Parse(options.Host), options.Port);
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+            if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                kestrel.ListenLocalhost(options.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(options.Host), options.Port);
+            }
         });
         return builder;
     }
@@ -37,7 +42,8 @@ internal static class BrummerHost
     /// <summary>Maps every endpoint.</summary>
     public static WebApplication MapEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapHealth();
+        app.MapBrummerMcp();
         app.MapBrummerDashboard();
         return app;
     }

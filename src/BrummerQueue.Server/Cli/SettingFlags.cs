@@ -1,0 +1,69 @@
+using System.CommandLine;
+using BrummerQueue.Server.Settings;
+
+namespace BrummerQueue.Server.Cli;
+
+/// <summary>
+/// One command-line option per setting of <see cref="SettingsCatalog"/>, with its default and
+/// environment variable in the help text. Only flags the user actually gave become configuration,
+/// so an unset flag never hides an environment variable or appsettings.json value.
+/// </summary>
+internal sealed class SettingFlags
+{
+    private readonly List<(SettingDescriptor Setting, Option Option)> _options = [];
+
+    /// <summary>Adds every setting's option to <paramref name="command"/>.</summary>
+    public SettingFlags(Command command)
+    {
+        foreach (var setting in SettingsCatalog.All)
+        {
+            var help = $"{setting.Description} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}]";
+            Option option = setting.IsArray
+                ? new Option<string[]>(setting.Flag) { Description = help + " (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "value" }
+                : new Option<string>(setting.Flag) { Description = help, HelpName = HelpName(setting) };
+            option.Validators.Add(result =>
+            {
+                foreach (var token in result.Tokens)
+                {
+                    try
+                    {
+                        SettingValueParser.Parse(setting, token.Value);
+                    }
+                    catch (SettingsException e)
+                    {
+                        result.AddError(e.Message);
+                    }
+                }
+            });
+            command.Options.Add(option);
+            _options.Add((setting, option));
+        }
+    }
+
+    /// <summary>Configuration keys and values of the flags given on the command line.</summary>
+    public Dictionary<string, string?> ToConfiguration(ParseResult parse)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (setting, option) in _options)
+        {
+            var result = parse.GetResult(option);
+            if (result is null || result.Implicit || result.Tokens.Count == 0)
+            {
+                continue;
+            }
+
+            values[setting.ConfigKey] = string.Join(',', result.Tokens.Select(t => t.Value));
+        }
+
+        return values;
+    }
+
+    private static string HelpName(SettingDescriptor setting)
+    {
+        var type = Nullable.GetUnderlyingType(setting.Property.PropertyType) ?? setting.Property.PropertyType;
+        return type == typeof(TimeSpan) ? "seconds|hh:mm:ss"
+            : type == typeof(int) || type == typeof(long) ? "int"
+            : type == typeof(bool) ? "bool"
+            : "value";
+    }
+}

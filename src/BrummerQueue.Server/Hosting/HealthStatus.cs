@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace BrummerQueue.Server.Hosting;
+
+/// <summary>The body of <c>/healthz</c>.</summary>
+internal sealed record HealthStatus(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("server")] string Server,
+    [property: JsonPropertyName("version")] string Version);

@@ -1,0 +1,117 @@
+using System.Reflection;
+using BrummerQueue.Core;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// Wires brummerq's MCP server: the six tools and the channel/subscription resources on the local
+/// queue, served over Streamable HTTP at <c>/mcp</c> (stateful sessions, which push and session-owned
+/// subscriptions need) and, for <c>brummerq mcp</c>, over stdio with the same options.
+/// </summary>
+internal static class BrummerMcpServer
+{
+    /// <summary>The MCP endpoint path.</summary>
+    public const string Path = "/mcp";
+
+    /// <summary>The name in <c>serverInfo</c> and <c>/healthz</c>.</summary>
+    public const string Name = "brummerq";
+
+    /// <summary>What the server tells the model about itself.</summary>
+    public const string Instructions =
+        "brummerq is a message queue shared with web apps (over a WebSocket) and other assistants. " +
+        "Channels hold messages in order. queue_receive on a channel consumes (each message goes to one receiver; peek=true only looks); " +
+        "queue_subscribe gives you a private copy of every new message, read with queue_receive {subscription_id}. " +
+        "To wait for an event, call queue_receive with blocking=true and a timeout instead of polling. Reply with queue_send on another channel.";
+
+    /// <summary>The version in <c>serverInfo</c> and <c>/healthz</c>.</summary>
+    public static string Version { get; } =
+        typeof(BrummerMcpServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Registers the MCP server on the local queue with the Streamable HTTP transport.</summary>
+    public static IServiceCollection AddBrummerMcp(this IServiceCollection services)
+    {
+        services.AddSingleton<QueueTools>();
+        services.AddSingleton<QueueResources>();
+        services.AddSingleton<McpSessionRegistry>();
+        services.AddMcpServer(ConfigureLocal)
+            .WithHttpTransport(http =>
+            {
+                http.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
+#pragma warning disable MCPEXP002 // RunSessionHandler is experimental; it is the SDK's one hook that sees a session both start and end, which session-owned subscriptions need.
+                http.RunSessionHandler = RunHttpSessionAsync;
+#pragma warning restore MCPEXP002
+            });
+        return services;
+    }
+
+    /// <summary>Maps <c>/mcp</c>.</summary>
+    public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints) => endpoints.MapMcp(Path);
+
+    /// <summary>Server identity, capabilities and the handlers that act on the local queue.</summary>
+    public static void ConfigureLocal(McpServerOptions options)
+    {
+        ConfigureIdentity(options);
+        options.Handlers.ListToolsHandler = static (request, _) =>
+            ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
+        options.Handlers.CallToolHandler = static (request, cancellationToken) =>
+        {
+            var services = request.Services!;
+            var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
+            return services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, cancellationToken);
+        };
+        options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
+        options.Handlers.ListResourcesHandler = static (request, _) =>
+        {
+            var session = request.Services!.GetRequiredService<McpSessionRegistry>().Resolve(request);
+            return ValueTask.FromResult(request.Services!.GetRequiredService<QueueResources>().List(session));
+        };
+        options.Handlers.ReadResourceHandler = static (request, _) =>
+            ValueTask.FromResult(request.Services!.GetRequiredService<QueueResources>().Read(request.Params?.Uri));
+        options.Handlers.SubscribeToResourcesHandler = static (request, _) =>
+        {
+            var registry = request.Services!.GetRequiredService<McpSessionRegistry>();
+            var channel = request.Services!.GetRequiredService<QueueResources>().ChannelOf(request.Params?.Uri);
+            var session = registry.Resolve(request)
+                ?? throw new ModelContextProtocol.McpProtocolException("resources/subscribe needs a session: connect with the initialize handshake (protocol 2025-11-25 or earlier) over Streamable HTTP, or over stdio", ModelContextProtocol.McpErrorCode.InvalidRequest);
+            registry.AddResource(session, request.Params!.Uri, channel);
+            return ValueTask.FromResult(new EmptyResult());
+        };
+        options.Handlers.UnsubscribeFromResourcesHandler = static (request, _) =>
+        {
+            var registry = request.Services!.GetRequiredService<McpSessionRegistry>();
+            if (registry.Resolve(request) is { } session && request.Params?.Uri is { } uri)
+            {
+                registry.RemoveResource(session, uri);
+            }
+
+            return ValueTask.FromResult(new EmptyResult());
+        };
+    }
+
+    /// <summary>Name, version, instructions and capabilities (tools; resources with subscribe).</summary>
+    public static void ConfigureIdentity(McpServerOptions options)
+    {
+        options.ServerInfo = new Implementation { Name = Name, Version = Version, Title = "brummerq message queue" };
+        options.ServerInstructions = Instructions;
+        options.Capabilities ??= new ServerCapabilities();
+        options.Capabilities.Tools = new ToolsCapability { ListChanged = false };
+        options.Capabilities.Resources = new ResourcesCapability { Subscribe = true, ListChanged = false };
+    }
+
+    private static async Task RunHttpSessionAsync(HttpContext context, McpServer server, CancellationToken cancellationToken)
+    {
+        var registry = context.RequestServices.GetRequiredService<McpSessionRegistry>();
+        registry.Begin(server);
+        try
+        {
+            await server.RunAsync(cancellationToken);
+        }
+        finally
+        {
+            registry.End(server.SessionId);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>Event ids of the MCP layer's log messages, in one place (range 300–399).</summary>
+internal static class McpLogEvents
+{
+    public const int ToolRefused = 300;
+    public const int ToolFailed = 301;
+    public const int SessionStarted = 310;
+    public const int SessionEnded = 311;
+    public const int NotificationFailed = 320;
+    public const int Attached = 330;
+    public const int RemoteUnreachable = 331;
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using BrummerQueue.Core;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// The live MCP sessions of this process. It ties queue subscriptions to their session (removed
+/// with <see cref="IMessageQueue.UnsubscribeOwner"/> when the session ends: stdio exit, HTTP
+/// DELETE or idle expiry) and pushes <c>notifications/resources/updated</c> to sessions that
+/// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires.
+/// </summary>
+internal sealed partial class McpSessionRegistry : IDisposable
+{
+    /// <summary>Key of the single stdio session.</summary>
+    public const string StdioKey = "stdio";
+
+    private readonly IMessageQueue _queue;
+    private readonly ILogger<McpSessionRegistry> _logger;
+    private readonly ConcurrentDictionary<string, McpSessionState> _sessions = new(StringComparer.Ordinal);
+
+    // Resource subscriptions across all sessions; lets MessageStored return at once when nobody listens.
+    private int _resourceSubscriptions;
+
+    public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger)
+    {
+        _queue = queue;
+        _logger = logger;
+        _queue.MessageStored += OnMessageStored;
+    }
+
+    /// <summary>Sessions currently known.</summary>
+    public int Count => _sessions.Count;
+
+    /// <summary>
+    /// The state of the session a request belongs to: its HTTP session id, or the stdio session.
+    /// Null for a sessionless request (Streamable HTTP without a session): its subscriptions have no
+    /// owner and end by idle expiry.
+    /// </summary>
+    public McpSessionState? Resolve(MessageContext context)
+    {
+        var server = context.Server;
+        var key = server.SessionId;
+        if (key is null && context.JsonRpcMessage?.Context?.RelatedTransport is StreamServerTransport)
+        {
+            key = StdioKey;
+        }
+
+        if (key is null)
+        {
+            return null;
+        }
+
+        var state = _sessions.GetOrAdd(key, static (k, s) => new McpSessionState(k, s), server);
+        state.AttachServer(server);
+        return state;
+    }
+
+    /// <summary>Registers an HTTP session when it starts, with the session-wide server used for pushes.</summary>
+    public void Begin(McpServer server)
+    {
+        if (server.SessionId is { } key)
+        {
+            _sessions.TryAdd(key, new McpSessionState(key, server));
+            LogSessionStarted(key);
+        }
+    }
+
+    /// <summary>Ends a session: removes its queue subscriptions and its resource subscriptions.</summary>
+    public void End(string? key)
+    {
+        if (key is null || !_sessions.TryRemove(key, out var state))
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _resourceSubscriptions, -state.ResourceCount);
+        var removed = _queue.UnsubscribeOwner(state.Owner);
+        LogSessionEnded(key, removed);
+    }
+
+    /// <summary>Records that <paramref name="session"/> wants updates of <paramref name="uri"/>, which <paramref name="channel"/>'s messages change.</summary>
+    public void AddResource(McpSessionState session, string uri, string channel)
+    {
+        if (session.AddResource(uri, channel))
+        {
+            Interlocked.Increment(ref _resourceSubscriptions);
+        }
+    }
+
+    /// <summary>Stops updates of <paramref name="uri"/> to <paramref name="session"/>.</summary>
+    public void RemoveResource(McpSessionState session, string uri)
+    {
+        if (session.RemoveResource(uri))
+        {
+            Interlocked.Decrement(ref _resourceSubscriptions);
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.MessageStored -= OnMessageStored;
+        foreach (var key in _sessions.Keys)
+        {
+            End(key);
+        }
+    }
+
+    // Runs on the sender's thread outside the queue's locks: only finds listeners and starts sends.
+    private void OnMessageStored(QueueMessage message)
+    {
+        if (Volatile.Read(ref _resourceSubscriptions) == 0)
+        {
+            return;
+        }
+
+        foreach (var session in _sessions.Values)
+        {
+            if (session.ResourceCount == 0 || session.Server is not { } server)
+            {
+                continue;
+            }
+
+            foreach (var (uri, channel) in session.Resources)
+            {
+                if (string.Equals(channel, message.Channel, StringComparison.Ordinal))
+                {
+                    _ = NotifyAsync(server, session, uri);
+                }
+            }
+        }
+    }
+
+    private async Task NotifyAsync(McpServer server, McpSessionState session, string uri)
+    {
+        try
+        {
+            if (uri.StartsWith(QueueResources.SubscriptionPrefix, StringComparison.Ordinal) &&
+                !_queue.TryGetSubscription(QueueResources.ParseSubscriptionId(uri), out _))
+            {
+                RemoveResource(session, uri);
+                return;
+            }
+
+            await server.SendNotificationAsync(
+                NotificationMethods.ResourceUpdatedNotification,
+                new ResourceUpdatedNotificationParams { Uri = uri },
+                McpJsonUtilities.DefaultOptions);
+        }
+        catch (Exception e)
+        {
+            // A closed session cannot be notified; it is removed when its end is reported.
+            LogNotificationFailed(session.Key, uri, e);
+        }
+    }
+
+    [LoggerMessage(EventId = McpLogEvents.SessionStarted, Level = LogLevel.Debug, Message = "MCP session {Session} started")]
+    private partial void LogSessionStarted(string session);
+
+    [LoggerMessage(EventId = McpLogEvents.SessionEnded, Level = LogLevel.Debug, Message = "MCP session {Session} ended; {Removed} subscriptions removed")]
+    private partial void LogSessionEnded(string session, int removed);
+
+    [LoggerMessage(EventId = McpLogEvents.NotificationFailed, Level = LogLevel.Debug, Message = "Could not notify MCP session {Session} about {Uri}")]
+    private partial void LogNotificationFailed(string session, string uri, Exception exception);
+}

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// What brummerq keeps for one MCP session: the owner tag of its queue subscriptions and the
+/// resources it asked to be notified about. Thread-safe: tool calls and pushes run concurrently.
+/// </summary>
+internal sealed class McpSessionState
+{
+    private readonly ConcurrentDictionary<string, byte> _subscriptions = new(StringComparer.Ordinal);
+
+    // Resource URI → channel whose new messages update it.
+    private readonly ConcurrentDictionary<string, string> _resources = new(StringComparer.Ordinal);
+
+    public McpSessionState(string key, McpServer? server)
+    {
+        Key = key;
+        Owner = "mcp:" + key;
+        Server = server;
+    }
+
+    /// <summary>The session id (HTTP) or <c>stdio</c>.</summary>
+    public string Key { get; }
+
+    /// <summary>The <c>SubscribeOptions.Owner</c> of this session's queue subscriptions.</summary>
+    public string Owner { get; }
+
+    /// <summary>
+    /// The session-wide server used for notifications; set once, when the session starts (HTTP)
+    /// or on its first request (stdio). Written before the state is published or with
+    /// <see cref="Interlocked.CompareExchange{T}(ref T, T, T)"/>, so readers see null or the final value.
+    /// </summary>
+    public McpServer? Server { get; private set; }
+
+    /// <summary>Subscriptions this session made with queue_subscribe (a snapshot).</summary>
+    public IReadOnlyCollection<string> SubscriptionIds => [.. _subscriptions.Keys];
+
+    /// <summary>Resource URIs with the channel that updates them (a snapshot).</summary>
+    public IReadOnlyCollection<KeyValuePair<string, string>> Resources => [.. _resources];
+
+    /// <summary>Number of resource subscriptions.</summary>
+    public int ResourceCount => _resources.Count;
+
+    public void AttachServer(McpServer server)
+    {
+        if (Server is null)
+        {
+            Server = server;
+        }
+    }
+
+    public void AddSubscription(string id) => _subscriptions.TryAdd(id, 0);
+
+    public void RemoveSubscription(string id) => _subscriptions.TryRemove(id, out _);
+
+    public bool AddResource(string uri, string channel) => _resources.TryAdd(uri, channel);
+
+    public bool RemoveResource(string uri) => _resources.TryRemove(uri, out _);
+}

@@ -1,0 +1,73 @@
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>What answers on the port <c>brummerq mcp</c> wants to serve.</summary>
+internal enum PortOccupant
+{
+    /// <summary>Nothing listens: host the queue here.</summary>
+    Free,
+
+    /// <summary>A brummerq answers <c>/healthz</c>: attach to it.</summary>
+    Brummerq,
+
+    /// <summary>Another program listens: refuse with a clear message.</summary>
+    Other,
+}
+
+/// <summary>Asks <c>GET /healthz</c> on a port whether a brummerq serves it.</summary>
+internal static class PortProbe
+{
+    /// <summary>The base address to reach a server bound to <paramref name="host"/>:<paramref name="port"/> from this machine.</summary>
+    public static Uri BaseAddress(string host, int port)
+    {
+        var reachable = host switch
+        {
+            "0.0.0.0" => "127.0.0.1",
+            "::" or "[::]" => "[::1]",
+            _ when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => $"[{host}]",
+            _ => host,
+        };
+        return new Uri($"http://{reachable}:{port}/");
+    }
+
+    /// <summary>Probes <paramref name="baseAddress"/>; the detail says what answered when it is not brummerq.</summary>
+    public static async Task<(PortOccupant Occupant, string Detail)> ProbeAsync(Uri baseAddress, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(baseAddress, Hosting.HealthEndpoint.Path), cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                if (document.RootElement.ValueKind == JsonValueKind.Object &&
+                    document.RootElement.TryGetProperty("server", out var server) &&
+                    server.ValueKind == JsonValueKind.String &&
+                    server.GetString() == BrummerMcpServer.Name)
+                {
+                    return (PortOccupant.Brummerq, "brummerq");
+                }
+            }
+            catch (JsonException)
+            {
+            }
+
+            return (PortOccupant.Other, $"GET /healthz answered HTTP {(int)response.StatusCode} without identifying brummerq");
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            return (PortOccupant.Free, "nothing listens");
+        }
+        catch (HttpRequestException e)
+        {
+            return (PortOccupant.Other, "it does not speak HTTP like brummerq: " + e.Message);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (PortOccupant.Other, "it did not answer GET /healthz within 3 seconds");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using BrummerQueue.Core;
+using ModelContextProtocol.Protocol;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// The six tools of SPEC.md §2 as MCP tool definitions: names, snake_case arguments, input schemas
+/// with types, defaults and bounds taken from the queue's limits, output schemas, and descriptions
+/// that tell a model when to consume, peek, subscribe and block.
+/// </summary>
+internal static class QueueToolDefinitions
+{
+    public const string Send = "queue_send";
+    public const string Receive = "queue_receive";
+    public const string Subscribe = "queue_subscribe";
+    public const string Unsubscribe = "queue_unsubscribe";
+    public const string ListChannels = "queue_list_channels";
+    public const string Stats = "queue_stats";
+
+    private const string ChannelPattern = "^[A-Za-z0-9._:/-]{1,128}$";
+
+    private const string MessageSchema = """
+        {"type":"object","properties":{
+          "id":{"type":"string","description":"unique, time-ordered id (UUIDv7)"},
+          "channel":{"type":"string"},
+          "seq":{"type":"integer","description":"per-channel sequence number, from 1"},
+          "type":{"type":"string"},
+          "payload":{"description":"any JSON value"},
+          "timestamp":{"type":"string","format":"date-time"},
+          "ttl":{"type":"integer","description":"seconds; 0 = never expires"},
+          "expires_at":{"type":["string","null"],"format":"date-time"}},
+         "required":["id","channel","seq","type","payload","timestamp","ttl","expires_at"]}
+        """;
+
+    /// <summary>Builds the definitions with the bounds of <paramref name="options"/>.</summary>
+    public static IReadOnlyList<Tool> Create(QueueOptions options)
+    {
+        var maxTtl = options.MaxTtlSeconds.ToString(CultureInfo.InvariantCulture);
+        var defaultTtl = options.DefaultTtlSeconds.ToString(CultureInfo.InvariantCulture);
+        var maxBuffer = options.MaxSubscriptionBufferSize.ToString(CultureInfo.InvariantCulture);
+        var defaultBuffer = options.DefaultSubscriptionBufferSize.ToString(CultureInfo.InvariantCulture);
+        return
+        [
+            new Tool
+            {
+                Name = Send,
+                Title = "Send a message to a channel",
+                Description =
+                    "Stores a message at the end of a channel's backlog (creating the channel) and copies it to every subscription of that channel. " +
+                    "Use it to answer a web app, notify another assistant, or hand work to a consumer. " +
+                    "Returns the stored message (id, seq, timestamps) and delivered_to, the number of subscriptions that got a copy.",
+                InputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel name: 1-128 characters from A-Z a-z 0-9 . _ - : /"},
+                      "type":{"type":"string","minLength":1,"maxLength":128,"default":"message","description":"message type, e.g. 'user_event'"},
+                      "payload":{"description":"any JSON value (object, array, string, number, boolean, null); default null"},
+                      "ttl":{"type":"integer","minimum":0,"maximum":{{{maxTtl}}},"default":{{{defaultTtl}}},"description":"time to live in whole seconds; 0 = never expires (still bounded by the channel's capacity)"}},
+                     "required":["channel"],"additionalProperties":false}
+                    """),
+                OutputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "message":{{{MessageSchema}}},
+                      "delivered_to":{"type":"integer","description":"subscriptions that got a copy"}},
+                     "required":["message","delivered_to"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "Send a message", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = Receive,
+                Title = "Receive messages",
+                Description =
+                    "Reads messages, oldest first, from exactly one of: a channel (its shared backlog) or a subscription_id (your private copy of a channel). " +
+                    "From a channel the messages are CONSUMED: removed, so each is received once across all receivers (competing consumers); " +
+                    "set peek=true to look without removing. From a subscription you get every message sent to the channel since you subscribed, " +
+                    "independent of other receivers; 'dropped' counts messages lost because your buffer was full. " +
+                    "Set blocking=true to wait (up to timeout seconds) when nothing is available instead of polling: the call returns as soon as " +
+                    "at least one message arrives, or with an empty list when the timeout passes (not an error).",
+                InputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel whose backlog to consume (or peek); give this or subscription_id, not both"},
+                      "subscription_id":{"type":"string","description":"subscription to read (from queue_subscribe); give this or channel, not both"},
+                      "limit":{"type":"integer","minimum":1,"maximum":{{{ReceiveRequest.MaxLimit}}},"default":{{{ReceiveRequest.DefaultLimit}}},"description":"most messages to return"},
+                      "blocking":{"type":"boolean","default":false,"description":"wait for a message when none is available"},
+                      "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking receive waits"},
+                      "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"}},
+                     "additionalProperties":false}
+                    """),
+                OutputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "messages":{"type":"array","items":{{{MessageSchema}}} },
+                      "count":{"type":"integer"},
+                      "dropped":{"type":"integer","description":"subscription only: messages lost since the previous read"}},
+                     "required":["messages","count"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "Receive messages", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = Subscribe,
+                Title = "Subscribe to a channel",
+                Description =
+                    "Creates a private buffer that gets a copy of every message sent to the channel from now on (with since_seq, also the retained " +
+                    "backlog after that seq first). Read it with queue_receive {subscription_id}, blocking=true to wait for events. " +
+                    "Subscriptions do not take messages from the channel's backlog or from other subscribers. A full buffer drops its oldest message. " +
+                    "The subscription belongs to this MCP session and ends with it; also readable as the resource brummerq://subscriptions/{id}.",
+                InputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel to listen to"},
+                      "buffer_size":{"type":"integer","minimum":1,"maximum":{{{maxBuffer}}},"default":{{{defaultBuffer}}},"description":"messages the buffer holds before dropping the oldest"},
+                      "since_seq":{"type":"integer","minimum":0,"description":"also deliver the retained backlog after this seq (0 = all of it)"}},
+                     "required":["channel"],"additionalProperties":false}
+                    """),
+                OutputSchema = Schema("""
+                    {"type":"object","properties":{
+                      "subscription_id":{"type":"string"},
+                      "channel":{"type":"string"},
+                      "buffer_size":{"type":"integer"}},
+                     "required":["subscription_id","channel","buffer_size"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "Subscribe", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = Unsubscribe,
+                Title = "Unsubscribe",
+                Description = "Closes a subscription made with queue_subscribe and discards its buffered messages. An unknown id is an error.",
+                InputSchema = Schema("""
+                    {"type":"object","properties":{
+                      "subscription_id":{"type":"string","description":"id returned by queue_subscribe"}},
+                     "required":["subscription_id"],"additionalProperties":false}
+                    """),
+                OutputSchema = Schema("""
+                    {"type":"object","properties":{"unsubscribed":{"type":"boolean"}},"required":["unsubscribed"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "Unsubscribe", ReadOnlyHint = false, DestructiveHint = true, IdempotentHint = false, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = ListChannels,
+                Title = "List channels",
+                Description = "Lists live channels sorted by name with their unexpired message count, open subscriptions and the seq of the newest message ever sent. Reads nothing.",
+                InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
+                OutputSchema = Schema("""
+                    {"type":"object","properties":{"channels":{"type":"array","items":{"type":"object","properties":{
+                      "name":{"type":"string"},"messages":{"type":"integer"},"subscriptions":{"type":"integer"},"last_seq":{"type":"integer"}},
+                      "required":["name","messages","subscriptions","last_seq"]}}},
+                     "required":["channels"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "List channels", ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = Stats,
+                Title = "Queue statistics",
+                Description = "Totals since start (messages sent, consumed, expired, dropped; retained messages and bytes; channels; subscriptions; uptime) and per-channel figures. Reads nothing.",
+                InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
+                OutputSchema = Schema("""
+                    {"type":"object","properties":{
+                      "total_messages":{"type":"integer"},"total_channels":{"type":"integer"},"total_subscriptions":{"type":"integer"},
+                      "total_bytes":{"type":"integer"},"messages_sent":{"type":"integer"},"messages_consumed":{"type":"integer"},
+                      "messages_expired":{"type":"integer"},"messages_dropped":{"type":"integer"},"uptime_seconds":{"type":"integer"},
+                      "channels":{"type":"object","additionalProperties":{"type":"object","properties":{
+                        "messages":{"type":"integer"},"subscriptions":{"type":"integer"},"sent":{"type":"integer"},
+                        "consumed":{"type":"integer"},"expired":{"type":"integer"},"dropped":{"type":"integer"}},
+                        "required":["messages","subscriptions","sent","consumed","expired","dropped"]}}},
+                     "required":["total_messages","total_channels","total_subscriptions","total_bytes","messages_sent","messages_consumed","messages_expired","messages_dropped","uptime_seconds","channels"]}
+                    """),
+                Annotations = new ToolAnnotations { Title = "Statistics", ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
+            },
+        ];
+    }
+
+    private static JsonElement Schema(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

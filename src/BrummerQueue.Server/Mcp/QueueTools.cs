@@ -1,0 +1,221 @@
+using System.Text.Json;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
+using ModelContextProtocol.Protocol;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// Runs the six tools against the local <see cref="IMessageQueue"/>. Every refusal becomes an
+/// <c>isError</c> result naming the argument and the rule; cancellation of the request (client
+/// cancel, disconnect, session end) propagates, and a waiting receive takes nothing when cancelled.
+/// </summary>
+internal sealed partial class QueueTools
+{
+    private readonly IMessageQueue _queue;
+    private readonly ILogger<QueueTools> _logger;
+
+    public QueueTools(IMessageQueue queue, ILogger<QueueTools> logger)
+    {
+        _queue = queue;
+        _logger = logger;
+        Definitions = QueueToolDefinitions.Create(queue.Options);
+    }
+
+    /// <summary>The tool definitions with this queue's bounds.</summary>
+    public IReadOnlyList<Tool> Definitions { get; }
+
+    /// <summary>Runs tool <paramref name="name"/> for <paramref name="session"/> (null for a sessionless request).</summary>
+    public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, McpSessionState? session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return name switch
+            {
+                QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), cancellationToken),
+                QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
+                QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
+                QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
+                QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
+                _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
+            };
+        }
+        catch (QueueException e)
+        {
+            LogRefused(name, e.Code, e.Message);
+            return ToolResults.Error(e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Boundary of one tool call: log, answer clearly, keep serving.
+            LogFailed(name, e);
+            return ToolResults.Error($"{name} failed inside brummerq ({e.GetType().Name}: {e.Message}); the queue is unchanged by this call");
+        }
+    }
+
+    private CallToolResult Send(ToolArguments args)
+    {
+        var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /")
+            ?? throw QueueException.Invalid("channel", "channel is required and must be 1-128 characters from A-Z a-z 0-9 . _ - : /");
+        var type = args.String("type", "1-128 characters");
+        var maxTtl = _queue.Options.MaxTtlSeconds;
+        var ttl = args.Integer("ttl", () => QueueException.OutOfRange("ttl", 0, maxTtl));
+        var payload = args.TryGet("payload", out var element) ? JsonPayload.FromElement(element) : JsonPayload.Null;
+        var result = _queue.Send(channel, new MessageDraft(type, payload, ttl));
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("message");
+            MessageJson.Write(w, result.Message);
+            w.WriteNumber("delivered_to", result.DeliveredTo);
+            w.WriteEndObject();
+        });
+    }
+
+    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, CancellationToken cancellationToken)
+    {
+        var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /");
+        var subscriptionId = args.String("subscription_id", "an id returned by queue_subscribe");
+        var limit = args.Integer("limit", () => QueueException.OutOfRange("limit", 1, ReceiveRequest.MaxLimit));
+        var timeout = args.Number("timeout", () => QueueException.Invalid("timeout", $"timeout must be a number of seconds between 0 and {ReceiveRequest.MaxTimeoutSeconds}"));
+        var request = new ReceiveRequest
+        {
+            Channel = channel,
+            SubscriptionId = subscriptionId,
+            Limit = ToolArguments.ToInt(limit) ?? ReceiveRequest.DefaultLimit,
+            Blocking = args.Boolean("blocking", false),
+            TimeoutSeconds = timeout ?? ReceiveRequest.DefaultTimeoutSeconds,
+            Peek = args.Boolean("peek", false),
+        };
+        if (channel is null && subscriptionId is null)
+        {
+            throw QueueException.Invalid("channel", "exactly one of channel and subscription_id is required");
+        }
+
+        var result = await _queue.ReceiveAsync(request, cancellationToken);
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("messages");
+            foreach (var message in result.Messages)
+            {
+                MessageJson.Write(w, message);
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("count", result.Messages.Count);
+            if (result.Dropped is { } dropped)
+            {
+                w.WriteNumber("dropped", dropped);
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    private CallToolResult Subscribe(ToolArguments args, McpSessionState? session)
+    {
+        var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /")
+            ?? throw QueueException.Invalid("channel", "channel is required and must be 1-128 characters from A-Z a-z 0-9 . _ - : /");
+        var maxBuffer = _queue.Options.MaxSubscriptionBufferSize;
+        var bufferSize = args.Integer("buffer_size", () => QueueException.OutOfRange("buffer_size", 1, maxBuffer));
+        var sinceSeq = args.Integer("since_seq", () => QueueException.Invalid("since_seq", "since_seq must be an integer of at least 0"));
+        var subscription = _queue.Subscribe(channel, new SubscribeOptions
+        {
+            BufferSize = ToolArguments.ToInt(bufferSize),
+            SinceSeq = sinceSeq,
+            Owner = session?.Owner,
+        });
+        session?.AddSubscription(subscription.Id);
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("subscription_id", subscription.Id);
+            w.WriteString("channel", subscription.Channel);
+            w.WriteNumber("buffer_size", subscription.BufferSize);
+            w.WriteEndObject();
+        });
+    }
+
+    private CallToolResult Unsubscribe(ToolArguments args, McpSessionState? session)
+    {
+        var id = args.String("subscription_id", "an id returned by queue_subscribe")
+            ?? throw QueueException.Invalid("subscription_id", "subscription_id is required: the id returned by queue_subscribe");
+        if (!_queue.Unsubscribe(id))
+        {
+            throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{id}' does not exist: it was never created, was unsubscribed, or expired after being idle");
+        }
+
+        session?.RemoveSubscription(id);
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("unsubscribed", true);
+            w.WriteEndObject();
+        });
+    }
+
+    private CallToolResult ListChannels(ToolArguments args)
+    {
+        _ = args;
+        var channels = _queue.ListChannels();
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("channels");
+            foreach (var channel in channels)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", channel.Name);
+                w.WriteNumber("messages", channel.Messages);
+                w.WriteNumber("subscriptions", channel.Subscriptions);
+                w.WriteNumber("last_seq", channel.LastSeq);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private CallToolResult Stats(ToolArguments args)
+    {
+        _ = args;
+        var stats = _queue.GetStats();
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("total_messages", stats.TotalMessages);
+            w.WriteNumber("total_channels", stats.TotalChannels);
+            w.WriteNumber("total_subscriptions", stats.TotalSubscriptions);
+            w.WriteNumber("total_bytes", stats.TotalBytes);
+            w.WriteNumber("messages_sent", stats.MessagesSent);
+            w.WriteNumber("messages_consumed", stats.MessagesConsumed);
+            w.WriteNumber("messages_expired", stats.MessagesExpired);
+            w.WriteNumber("messages_dropped", stats.MessagesDropped);
+            w.WriteNumber("uptime_seconds", stats.UptimeSeconds);
+            w.WriteStartObject("channels");
+            foreach (var (name, channel) in stats.Channels)
+            {
+                w.WriteStartObject(name);
+                w.WriteNumber("messages", channel.Messages);
+                w.WriteNumber("subscriptions", channel.Subscriptions);
+                w.WriteNumber("sent", channel.Sent);
+                w.WriteNumber("consumed", channel.Consumed);
+                w.WriteNumber("expired", channel.Expired);
+                w.WriteNumber("dropped", channel.Dropped);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    [LoggerMessage(EventId = McpLogEvents.ToolRefused, Level = LogLevel.Debug, Message = "Tool {Tool} refused ({Code}): {Reason}")]
+    private partial void LogRefused(string tool, string code, string reason);
+
+    [LoggerMessage(EventId = McpLogEvents.ToolFailed, Level = LogLevel.Error, Message = "Tool {Tool} failed")]
+    private partial void LogFailed(string tool, Exception exception);
+}

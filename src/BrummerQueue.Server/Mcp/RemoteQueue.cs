@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// Attach mode of <c>brummerq mcp</c>: when a brummerq already serves the port, this process's
+/// stdio MCP server forwards every tool call and resource request to that server's <c>/mcp</c>
+/// through the SDK's MCP client, so both assistants act on one queue. The HTTP session of the
+/// forwarding client owns the subscriptions it makes (they end when this process ends its session).
+/// When the hosting server is gone, calls fail fast with an error naming its URL; the next call
+/// tries to connect again, so a restarted server is picked up.
+/// </summary>
+internal sealed partial class RemoteQueue : IAsyncDisposable
+{
+    private readonly Uri _endpoint;
+    private readonly string? _token;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger<RemoteQueue> _logger;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, IAsyncDisposable> _resourceSubscriptions = new(StringComparer.Ordinal);
+
+    // Guarded by _connectLock for writes; read without it (a stale read only costs one failed call).
+    private McpClient? _client;
+
+    public RemoteQueue(Uri baseAddress, string? token, ILoggerFactory loggerFactory)
+    {
+        _endpoint = new Uri(baseAddress, BrummerMcpServer.Path);
+        _token = token;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<RemoteQueue>();
+    }
+
+    /// <summary>The <c>/mcp</c> URL of the hosting server.</summary>
+    public Uri Endpoint => _endpoint;
+
+    /// <summary>Connects now, so that a broken server shows at start rather than at the first call.</summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        await GetClientAsync(cancellationToken);
+        LogAttached(_endpoint);
+    }
+
+    /// <summary>Server identity and the forwarding handlers.</summary>
+    public void Configure(McpServerOptions options)
+    {
+        BrummerMcpServer.ConfigureIdentity(options);
+        options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
+            await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
+        options.Handlers.CallToolHandler = CallToolAsync;
+        options.Handlers.ListResourceTemplatesHandler = async (request, cancellationToken) =>
+            await ForwardAsync(c => c.ListResourceTemplatesAsync(request.Params ?? new ListResourceTemplatesRequestParams(), cancellationToken), cancellationToken);
+        options.Handlers.ListResourcesHandler = async (request, cancellationToken) =>
+            await ForwardAsync(c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), cancellationToken), cancellationToken);
+        options.Handlers.ReadResourceHandler = async (request, cancellationToken) =>
+            await ForwardAsync(c => c.ReadResourceAsync(request.Params!, cancellationToken), cancellationToken);
+        options.Handlers.SubscribeToResourcesHandler = async (request, cancellationToken) =>
+        {
+            var uri = request.Params?.Uri ?? throw new McpProtocolException("uri is required", McpErrorCode.InvalidParams);
+            var server = request.Server;
+            var subscription = await ForwardAsync<IAsyncDisposable>(
+                c => c.SubscribeToResourceAsync(
+                    uri,
+                    (update, ct) => new ValueTask(server.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, update, McpJsonUtilities.DefaultOptions, ct)),
+                    cancellationToken: cancellationToken),
+                cancellationToken);
+            if (!_resourceSubscriptions.TryAdd(uri, subscription))
+            {
+                await subscription.DisposeAsync();
+            }
+
+            return new EmptyResult();
+        };
+        options.Handlers.UnsubscribeFromResourcesHandler = async (request, _) =>
+        {
+            if (request.Params?.Uri is { } uri && _resourceSubscriptions.TryRemove(uri, out var subscription))
+            {
+                await DisposeQuietlyAsync(subscription);
+            }
+
+            return new EmptyResult();
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var subscription in _resourceSubscriptions.Values)
+        {
+            await DisposeQuietlyAsync(subscription);
+        }
+
+        if (_client is { } client)
+        {
+            await DisposeQuietlyAsync(client);
+        }
+
+        _connectLock.Dispose();
+    }
+
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
+        }
+        catch (McpProtocolException e)
+        {
+            return ToolResults.Error(e.Message);
+        }
+        catch (McpException e)
+        {
+            return ToolResults.Error(e.Message);
+        }
+    }
+
+    private async Task<T> ForwardAsync<T>(Func<McpClient, ValueTask<T>> call, CancellationToken cancellationToken) =>
+        await ForwardAsync(c => call(c).AsTask(), cancellationToken);
+
+    private async Task<T> ForwardAsync<T>(Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var client = await GetClientAsync(cancellationToken);
+        try
+        {
+            return await call(client);
+        }
+        catch (McpProtocolException)
+        {
+            // The hosting server answered with a protocol error: pass it on unchanged.
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await DropClientAsync(client);
+            LogUnreachable(_endpoint, e);
+            throw Unreachable(e);
+        }
+    }
+
+    private async Task<McpClient> GetClientAsync(CancellationToken cancellationToken)
+    {
+        if (_client is { Completion.IsCompleted: false } current)
+        {
+            return current;
+        }
+
+        await _connectLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_client is { Completion.IsCompleted: false } again)
+            {
+                return again;
+            }
+
+            if (_client is { } stale)
+            {
+                _client = null;
+                await DisposeQuietlyAsync(stale);
+            }
+
+            var transportOptions = new HttpClientTransportOptions
+            {
+                Endpoint = _endpoint,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                Name = "brummerq-attach",
+                ConnectionTimeout = TimeSpan.FromSeconds(5),
+                MaxReconnectionAttempts = 1,
+                DefaultReconnectionInterval = TimeSpan.FromMilliseconds(200),
+            };
+            if (_token is not null)
+            {
+                transportOptions.AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + _token };
+            }
+
+            try
+            {
+                _client = await McpClient.CreateAsync(
+                    new HttpClientTransport(transportOptions, _loggerFactory),
+                    new McpClientOptions
+                    {
+                        // Sessions (initialize handshake) make the hosting server own this process's subscriptions and push resource updates.
+                        ProtocolVersion = "2025-11-25",
+                        ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
+                        InitializationTimeout = TimeSpan.FromSeconds(10),
+                    },
+                    _loggerFactory,
+                    cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogUnreachable(_endpoint, e);
+                throw Unreachable(e);
+            }
+
+            return _client;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private async Task DropClientAsync(McpClient client)
+    {
+        if (Interlocked.CompareExchange(ref _client, null, client) == client)
+        {
+            _resourceSubscriptions.Clear();
+            await DisposeQuietlyAsync(client);
+        }
+    }
+
+    private McpException Unreachable(Exception cause) => new(
+        $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
+        "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again.",
+        cause);
+
+    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
+        try
+        {
+            await disposable.DisposeAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Disposing a connection to a server that is gone may fail; there is nothing left to release.
+        }
+    }
+
+    [LoggerMessage(EventId = McpLogEvents.Attached, Level = LogLevel.Information, Message = "Attached to the brummerq at {Endpoint}: tools act on its queue")]
+    private partial void LogAttached(Uri endpoint);
+
+    [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "The brummerq at {Endpoint} is not reachable")]
+    private partial void LogUnreachable(Uri endpoint, Exception exception);
+}
