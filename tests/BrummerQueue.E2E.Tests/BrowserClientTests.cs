@@ -14,26 +14,33 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     private static readonly PageWaitForFunctionOptions s_wait = new() { Timeout = 10_000 };
 
     [Fact]
-    public async Task Subscribe_MessageSentByOtherClient_ShowsOnPage()
+    public async Task Subscribe_MessageSentByMcpClient_ShowsOnPage()
     {
         await using var server = await TestServerHost.StartOnLoopbackAsync();
         await using var pages = await PageServer.StartAsync();
+        await using var assistant = await McpTestClient.ConnectAsync(server);
         await browser.RunPageAsync(async page =>
         {
             await OpenClientPageAsync(page, pages, server);
             await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.events");
 
-            server.Queue.Send("e2e.events", new MessageDraft("greeting", JsonPayload.Parse("""{"text":"hello from the assistant"}""")));
+            await assistant.CallAsync("queue_send", new()
+            {
+                ["channel"] = "e2e.events",
+                ["type"] = "greeting",
+                ["payload"] = new Dictionary<string, object?> { ["text"] = "hello from the assistant" },
+            });
 
             await Expect(page.Locator("#log li")).ToHaveTextAsync(["e2e.events #1 greeting {\"text\":\"hello from the assistant\"}"]);
         });
     }
 
     [Fact]
-    public async Task Send_FromPage_ReceiveGetsIt()
+    public async Task Send_FromPage_McpQueueReceiveGetsIt()
     {
         await using var server = await TestServerHost.StartOnLoopbackAsync();
         await using var pages = await PageServer.StartAsync();
+        await using var assistant = await McpTestClient.ConnectAsync(server);
         await browser.RunPageAsync(async page =>
         {
             await OpenClientPageAsync(page, pages, server);
@@ -43,12 +50,14 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
 
             Assert.Equal(1, ack.GetProperty("seq").GetInt64());
             Assert.Equal("e2e.inbox", ack.GetProperty("channel").GetString());
-            var result = await server.Queue.ReceiveAsync(new ReceiveRequest { Channel = "e2e.inbox" }, TestContext.Current.CancellationToken);
-            var message = Assert.Single(result.Messages);
-            Assert.Equal(ack.GetProperty("message_id").GetString(), message.Id.ToString());
-            Assert.Equal("ui_event", message.Type);
-            Assert.Equal("""{"clicked":"buy"}""", message.Payload.ToString());
-            Assert.Equal(60, message.TtlSeconds);
+            var result = await assistant.CallAsync("queue_receive", new() { ["channel"] = "e2e.inbox" });
+            Assert.Equal(1, result.GetProperty("count").GetInt32());
+            var message = result.GetProperty("messages")[0];
+            Assert.Equal(ack.GetProperty("message_id").GetString(), message.GetProperty("id").GetString());
+            Assert.Equal("ui_event", message.GetProperty("type").GetString());
+            Assert.Equal("buy", message.GetProperty("payload").GetProperty("clicked").GetString());
+            Assert.Equal(60, message.GetProperty("ttl").GetInt32());
+            Assert.DoesNotContain(server.Queue.ListChannels(), c => c.Messages > 0);
         });
     }
 
