@@ -1,6 +1,7 @@
 using System.Net;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Dashboard;
+using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ internal static class BrummerHost
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddBrummerMcp();
+        builder.Services.AddBrummerWeb();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -42,6 +44,7 @@ internal static class BrummerHost
     /// <summary>Maps every endpoint.</summary>
     public static WebApplication MapEndpoints(this WebApplication app)
     {
+        app.MapBrummerWeb();
         app.MapHealth();
         app.MapBrummerMcp();
         app.MapBrummerDashboard();

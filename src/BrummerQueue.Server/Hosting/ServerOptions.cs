@@ -21,6 +21,12 @@ public sealed record ServerOptions
     /// <summary>Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port). Default none.</summary>
     public string[] AllowedOrigins { get; init; } = [];
 
+    /// <summary>
+    /// Host names accepted in the <c>Host</c> header besides <c>localhost</c>, IP addresses and <see cref="Host"/>
+    /// (DNS-rebinding protection); <c>*</c> accepts any (behind a reverse proxy that checks names). Default none.
+    /// </summary>
+    public string[] AllowedHostNames { get; init; } = [];
+
     /// <summary>Most WebSocket connections at once. Default 1,000.</summary>
     public int MaxConnections { get; init; } = 1000;
 

@@ -5,37 +5,104 @@ using BrummerQueue.Core;
 namespace BrummerQueue.Server.Protocol;
 
 /// <summary>
-/// The wire form of a message, shared by MCP, WebSocket, HTTP and CLI:
-/// <c>{ id, channel, seq, type, payload, timestamp, ttl, expires_at }</c>, timestamps RFC 3339 UTC
-/// with milliseconds, <c>expires_at</c> null when the message never expires, payload written raw.
+/// Writes the wire JSON of messages, channel lists and stats, the same on every surface (MCP,
+/// WebSocket, HTTP, CLI): snake_case, RFC 3339 UTC timestamps with milliseconds, payload written raw.
 /// </summary>
 internal static class MessageJson
 {
-    /// <summary>Writes <paramref name="message"/> as one JSON object.</summary>
-    public static void Write(Utf8JsonWriter writer, QueueMessage message)
+    /// <summary>Writes <c>{ id, channel, seq, type, payload, timestamp, ttl, expires_at }</c>.</summary>
+    public static void WriteMessage(Utf8JsonWriter writer, QueueMessage message)
     {
         writer.WriteStartObject();
-        writer.WriteString("id", message.Id.ToString());
-        writer.WriteString("channel", message.Channel);
-        writer.WriteNumber("seq", message.Seq);
-        writer.WriteString("type", message.Type);
-        writer.WritePropertyName("payload");
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("channel"u8, message.Channel);
+        writer.WriteNumber("seq"u8, message.Seq);
+        writer.WriteString("type"u8, message.Type);
+        writer.WritePropertyName("payload"u8);
         writer.WriteRawValue(message.Payload.Utf8.Span, skipInputValidation: true);
-        writer.WriteString("timestamp", FormatTimestamp(message.Timestamp));
-        writer.WriteNumber("ttl", message.TtlSeconds);
-        if (message.ExpiresAt is { } expiresAt)
+        writer.WriteString("timestamp"u8, FormatTimestamp(message.TimestampMs));
+        writer.WriteNumber("ttl"u8, message.TtlSeconds);
+        if (message.ExpiresAtMs == long.MaxValue)
         {
-            writer.WriteString("expires_at", FormatTimestamp(expiresAt));
+            writer.WriteNull("expires_at"u8);
         }
         else
         {
-            writer.WriteNull("expires_at");
+            writer.WriteString("expires_at"u8, FormatTimestamp(message.ExpiresAtMs));
         }
 
         writer.WriteEndObject();
     }
 
+    /// <summary>The same as <see cref="WriteMessage"/> (the name the MCP tools use).</summary>
+    public static void Write(Utf8JsonWriter writer, QueueMessage message) => WriteMessage(writer, message);
+
+    /// <summary>Writes <c>"name": [messages...]</c>.</summary>
+    public static void WriteMessageArray(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<QueueMessage> messages)
+    {
+        writer.WritePropertyName(name);
+        writer.WriteStartArray();
+        foreach (var message in messages)
+        {
+            WriteMessage(writer, message);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Writes <c>{ channels: [{ name, messages, subscriptions, last_seq }] }</c>.</summary>
+    public static void WriteChannelList(Utf8JsonWriter writer, IReadOnlyList<ChannelInfo> channels)
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("channels"u8);
+        writer.WriteStartArray();
+        foreach (var channel in channels)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, channel.Name);
+            writer.WriteNumber("messages"u8, channel.Messages);
+            writer.WriteNumber("subscriptions"u8, channel.Subscriptions);
+            writer.WriteNumber("last_seq"u8, channel.LastSeq);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes the stats object of SPEC.md section 2 (<c>queue_stats</c>).</summary>
+    public static void WriteStats(Utf8JsonWriter writer, QueueStats stats)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("total_messages"u8, stats.TotalMessages);
+        writer.WriteNumber("total_channels"u8, stats.TotalChannels);
+        writer.WriteNumber("total_subscriptions"u8, stats.TotalSubscriptions);
+        writer.WriteNumber("total_bytes"u8, stats.TotalBytes);
+        writer.WriteNumber("messages_sent"u8, stats.MessagesSent);
+        writer.WriteNumber("messages_consumed"u8, stats.MessagesConsumed);
+        writer.WriteNumber("messages_expired"u8, stats.MessagesExpired);
+        writer.WriteNumber("messages_dropped"u8, stats.MessagesDropped);
+        writer.WriteNumber("uptime_seconds"u8, stats.UptimeSeconds);
+        writer.WritePropertyName("channels"u8);
+        writer.WriteStartObject();
+        foreach (var (name, channel) in stats.Channels)
+        {
+            writer.WritePropertyName(name);
+            writer.WriteStartObject();
+            writer.WriteNumber("messages"u8, channel.Messages);
+            writer.WriteNumber("subscriptions"u8, channel.Subscriptions);
+            writer.WriteNumber("sent"u8, channel.Sent);
+            writer.WriteNumber("consumed"u8, channel.Consumed);
+            writer.WriteNumber("expired"u8, channel.Expired);
+            writer.WriteNumber("dropped"u8, channel.Dropped);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
     /// <summary>RFC 3339 UTC with milliseconds, e.g. <c>2025-01-31T12:00:00.000Z</c>.</summary>
-    public static string FormatTimestamp(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTimestamp(long unixMs) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,31 @@
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.Http;
+
+/// <summary>
+/// RFC 9457 problem+json answers of the HTTP API. Every problem carries the extension members
+/// <c>code</c> (the engine's error code) and, when one argument is at fault, <c>field</c>.
+/// </summary>
+internal static class ApiProblems
+{
+    /// <summary>Maps an engine refusal: invalid_argument 400, not_found 404, message_too_large 413, queue_full and limit_exceeded 429.</summary>
+    public static IResult From(QueueException exception) => exception.Code switch
+    {
+        QueueErrorCodes.NotFound => Problem(StatusCodes.Status404NotFound, "Not found", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.MessageTooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.QueueFull => Problem(StatusCodes.Status429TooManyRequests, "Queue full", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.LimitExceeded => Problem(StatusCodes.Status429TooManyRequests, "Limit exceeded", exception.Code, exception.Message, exception.Field),
+        _ => Problem(StatusCodes.Status400BadRequest, "Invalid argument", exception.Code, exception.Message, exception.Field),
+    };
+
+    public static IResult Problem(int status, string title, string code, string detail, string? field)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (field is not null)
+        {
+            extensions["field"] = field;
+        }
+
+        return Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+    }
+}

@@ -1,0 +1,42 @@
+using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Metrics;
+using BrummerQueue.Server.Security;
+using BrummerQueue.Server.WebSockets;
+using OpenTelemetry.Metrics;
+
+namespace BrummerQueue.Server.Http;
+
+/// <summary>
+/// Registers and maps the web surface of brummerq: the request guard (Host/Origin/token), the
+/// WebSocket endpoint, the HTTP API and <c>/metrics</c>. Called once each from <see cref="BrummerHost"/>.
+/// </summary>
+internal static class BrummerWebExtensions
+{
+    /// <summary>Adds the services of the WebSocket endpoint, the HTTP API and the metrics.</summary>
+    public static IServiceCollection AddBrummerWeb(this IServiceCollection services)
+    {
+        services.AddSingleton<ServerIdentity>();
+        services.AddSingleton<WebSocketConnectionTracker>();
+        services.AddSingleton<BrummerMetrics>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(BrummerMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the request guard (it must run before every endpoint, so call this before mapping
+    /// anything that the guard protects and before any terminal middleware), the WebSocket
+    /// middleware, and maps <c>/__brummer_ws__</c>, <c>/api/*</c> and <c>/metrics</c>.
+    /// </summary>
+    public static WebApplication MapBrummerWeb(this WebApplication app)
+    {
+        app.UseMiddleware<RequestGuardMiddleware>();
+        app.UseWebSockets();
+        _ = app.Services.GetRequiredService<BrummerMetrics>();
+        WebSocketEndpoint.Map(app);
+        HttpApiEndpoints.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text.Json;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
+
+namespace BrummerQueue.Server.Http;
+
+/// <summary>
+/// The HTTP API of SPEC.md section 4 under <c>/api</c> (docs/protocol.md): send, receive, list
+/// channels, stats. Channel names may contain <c>/</c>, so the channel routes take the rest of the
+/// path: <c>/api/channels/app/events/messages</c> is channel <c>app/events</c>.
+/// </summary>
+internal static class HttpApiEndpoints
+{
+    private const string MessagesSuffix = "/messages";
+
+    /// <summary>Bytes a send body may have beyond the message limit (the <c>type</c>/<c>ttl</c> envelope and whitespace).</summary>
+    private const int BodyOverheadBytes = 64 * 1024;
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api").ExcludeFromDescription();
+        api.MapPost("/channels/{**path}", SendAsync);
+        api.MapGet("/channels/{**path}", ReceiveAsync);
+        api.MapGet("/channels", ListChannels);
+        api.MapGet("/stats", Stats);
+        api.Map("/{**path}", (string? path) => ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", QueueErrorCodes.NotFound, $"no API endpoint at /api/{path}; see docs/protocol.md", null));
+    }
+
+    private static async Task<IResult> SendAsync(HttpContext context, string? path, IMessageQueue queue)
+    {
+        if (!TryGetChannel(path, out var channel))
+        {
+            return NoRoute(path);
+        }
+
+        var limit = (long)queue.Options.MaxMessageBytes + BodyOverheadBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            return TooLarge(limit);
+        }
+
+        var body = await ReadBodyAsync(context.Request.Body, limit, context.RequestAborted);
+        if (body is null)
+        {
+            return TooLarge(limit);
+        }
+
+        try
+        {
+            MessageDraft draft;
+            if (body.Value.IsEmpty || body.Value.Span.Trim(" \t\r\n"u8).IsEmpty)
+            {
+                draft = default;
+            }
+            else
+            {
+                using var document = ParseBody(body.Value);
+                draft = WireFields.GetDraft(document.RootElement, queue.Options);
+            }
+
+            var result = queue.Send(channel, draft);
+            return new JsonBodyResult(StatusCodes.Status201Created, w =>
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("message"u8);
+                MessageJson.WriteMessage(w, result.Message);
+                w.WriteNumber("delivered_to"u8, result.DeliveredTo);
+                w.WriteEndObject();
+            });
+        }
+        catch (QueueException ex)
+        {
+            return ApiProblems.From(ex);
+        }
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue)
+    {
+        if (!TryGetChannel(path, out var channel))
+        {
+            return NoRoute(path);
+        }
+
+        try
+        {
+            var query = context.Request.Query;
+            var timeout = QuerySeconds(query, "timeout", ReceiveRequest.MaxTimeoutSeconds) ?? 0;
+            var request = new ReceiveRequest
+            {
+                Channel = channel,
+                Limit = (int)(QueryInteger(query, "limit", 1, ReceiveRequest.MaxLimit) ?? ReceiveRequest.DefaultLimit),
+                Peek = QueryBool(query, "peek") ?? false,
+                Blocking = timeout > 0,
+                TimeoutSeconds = timeout,
+            };
+            var result = await queue.ReceiveAsync(request, context.RequestAborted);
+            return new JsonBodyResult(StatusCodes.Status200OK, w =>
+            {
+                w.WriteStartObject();
+                MessageJson.WriteMessageArray(w, "messages"u8, result.Messages);
+                w.WriteNumber("count"u8, result.Messages.Count);
+                w.WriteEndObject();
+            });
+        }
+        catch (QueueException ex)
+        {
+            return ApiProblems.From(ex);
+        }
+    }
+
+    private static JsonBodyResult ListChannels(IMessageQueue queue)
+    {
+        var channels = queue.ListChannels();
+        return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteChannelList(w, channels));
+    }
+
+    private static JsonBodyResult Stats(IMessageQueue queue)
+    {
+        var stats = queue.GetStats();
+        return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteStats(w, stats));
+    }
+
+    private static bool TryGetChannel(string? path, out string channel)
+    {
+        channel = string.Empty;
+        if (path is null || !path.EndsWith(MessagesSuffix, StringComparison.Ordinal) || path.Length == MessagesSuffix.Length)
+        {
+            return false;
+        }
+
+        channel = Uri.UnescapeDataString(path[..^MessagesSuffix.Length]);
+        return true;
+    }
+
+    private static IResult NoRoute(string? path) =>
+        ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", QueueErrorCodes.NotFound, $"no API endpoint at /api/channels/{path}; use /api/channels/{{name}}/messages", null);
+
+    private static IResult TooLarge(long limit) =>
+        ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", QueueErrorCodes.MessageTooLarge, $"body must be at most {limit} bytes", "body");
+
+    private static JsonDocument ParseBody(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException)
+        {
+            throw QueueException.Invalid("body", "body must be a JSON object { type?, payload?, ttl? }");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw QueueException.Invalid("body", "body must be a JSON object { type?, payload?, ttl? }");
+        }
+
+        return document;
+    }
+
+    /// <summary>Reads the whole body, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static long? QueryInteger(IQueryCollection query, string name, long min, long max)
+    {
+        if (!query.TryGetValue(name, out var raw) || string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        return long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw QueueException.OutOfRange(name, min, max);
+    }
+
+    private static double? QuerySeconds(IQueryCollection query, string name, double max)
+    {
+        if (!query.TryGetValue(name, out var raw) || string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        return double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value <= max
+            ? value
+            : throw QueueException.Invalid(name, $"{name} must be a number of seconds between 0 and {max}");
+    }
+
+    private static bool? QueryBool(IQueryCollection query, string name)
+    {
+        if (!query.TryGetValue(name, out var raw) || string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        return raw.ToString().ToLowerInvariant() switch
+        {
+            "true" or "1" => true,
+            "false" or "0" => false,
+            _ => throw QueueException.Invalid(name, $"{name} must be true or false"),
+        };
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.Protocol;
+
+/// <summary>
+/// Reads typed fields from a request's JSON object (a WebSocket frame's <c>data</c>, an HTTP body).
+/// A field that is absent or JSON <c>null</c> counts as omitted. A field of the wrong kind throws
+/// <see cref="QueueException"/> with code <c>invalid_argument</c> naming the field and the rule, in
+/// the same words as the engine (e.g. <c>ttl must be an integer between 0 and 604800</c>).
+/// </summary>
+internal static class WireFields
+{
+    public static string? GetString(JsonElement obj, string name)
+    {
+        if (!TryGet(obj, name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw QueueException.Invalid(name, $"{name} must be a string");
+    }
+
+    public static string RequireString(JsonElement obj, string name, string rule) =>
+        GetString(obj, name) ?? throw QueueException.Invalid(name, $"{name} is required and {rule}");
+
+    public static bool? GetBool(JsonElement obj, string name)
+    {
+        if (!TryGet(obj, name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw QueueException.Invalid(name, $"{name} must be true or false"),
+        };
+    }
+
+    /// <summary>An integer field; out of [min, max] or not a whole number gives the engine's range message.</summary>
+    public static long? GetInteger(JsonElement obj, string name, long min, long max)
+    {
+        if (!TryGet(obj, name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number) || number < min || number > max)
+        {
+            throw QueueException.OutOfRange(name, min, max);
+        }
+
+        return number;
+    }
+
+    /// <summary>A number of seconds in [0, max].</summary>
+    public static double? GetSeconds(JsonElement obj, string name, double max)
+    {
+        if (!TryGet(obj, name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || number < 0 || number > max)
+        {
+            throw QueueException.Invalid(name, $"{name} must be a number of seconds between 0 and {max}");
+        }
+
+        return number;
+    }
+
+    /// <summary>The payload: any JSON value; absent means JSON null.</summary>
+    public static JsonPayload GetPayload(JsonElement obj) =>
+        obj.TryGetProperty("payload", out var value) ? JsonPayload.FromElement(value) : JsonPayload.Null;
+
+    /// <summary>The message fields <c>type</c>, <c>payload</c>, <c>ttl</c> of a send.</summary>
+    public static MessageDraft GetDraft(JsonElement obj, QueueOptions options) =>
+        new(GetString(obj, "type"), GetPayload(obj), GetInteger(obj, "ttl", 0, options.MaxTtlSeconds));
+
+    private static bool TryGet(JsonElement obj, string name, out JsonElement value) =>
+        obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+}

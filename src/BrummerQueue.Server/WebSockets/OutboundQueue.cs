@@ -1,0 +1,173 @@
+using System.Net.WebSockets;
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.WebSockets;
+
+/// <summary>
+/// The frames waiting for one socket's single writer. Replies (and the close request) are never
+/// dropped and go out first, in the order queued; the reader bounds them by waiting for
+/// <see cref="WaitForReplySpaceAsync"/> before it handles the next frame, so a client that stops
+/// reading is stopped from sending. Pushes are bounded by <c>capacity</c>: when full, the oldest
+/// push is dropped and counted on its subscription (under the lock), and the count rides on that
+/// subscription's next dequeued push, so a slow socket never blocks a sender.
+/// Thread-safe: many producers (reader, subscription pumps, blocking receives), one consumer.
+/// </summary>
+internal sealed class OutboundQueue : IDisposable
+{
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock.
+    private readonly Queue<OutboundItem> _replies = new();
+
+    // Guarded by _lock. At most _pushCapacity items.
+    private readonly Queue<OutboundItem> _pushes;
+
+    private readonly int _pushCapacity;
+
+    // Counts free reply slots: taken by producers before they queue a reply, given back by the writer.
+    private readonly SemaphoreSlim _replySpace;
+
+    // Released (to at most 1) when an item arrives while the writer waits; guarded flag below.
+    private readonly SemaphoreSlim _itemAvailable = new(0, 1);
+
+    // Guarded by _lock. True while the writer is about to wait on _itemAvailable.
+    private bool _writerWaiting;
+
+    // Guarded by _lock. Set by Complete or by queuing a close: nothing more is accepted.
+    private bool _completed;
+
+    private readonly Action<long>? _onDropped;
+
+    public OutboundQueue(int pushCapacity, int replyCapacity, Action<long>? onDropped = null)
+    {
+        _pushCapacity = pushCapacity;
+        _pushes = new Queue<OutboundItem>(Math.Min(pushCapacity, 64));
+        _replySpace = new SemaphoreSlim(replyCapacity, replyCapacity);
+        _onDropped = onDropped;
+    }
+
+    /// <summary>Waits for room for one reply; the slot is returned when the writer takes the reply.</summary>
+    public Task WaitForReplySpaceAsync(CancellationToken cancellationToken) => _replySpace.WaitAsync(cancellationToken);
+
+    /// <summary>Queues a reply; call after <see cref="WaitForReplySpaceAsync"/>. False once completed.</summary>
+    public bool TryEnqueueReply(byte[] frame) => TryEnqueue(new OutboundItem { Reply = frame }, isReply: true);
+
+    /// <summary>Queues the close handshake after the replies already queued; later items are refused.</summary>
+    public void EnqueueClose(WebSocketCloseStatus status, string reason)
+    {
+        TryEnqueue(new OutboundItem { CloseStatus = status, CloseReason = reason }, isReply: true);
+    }
+
+    /// <summary>Queues a push, dropping (and counting) the oldest push when full.</summary>
+    public void EnqueuePush(SocketSubscription subscription, QueueMessage message, long dropped)
+    {
+        TryEnqueue(new OutboundItem { Subscription = subscription, Message = message, Dropped = dropped }, isReply: false);
+    }
+
+    /// <summary>Refuses further items; the writer still gets what is queued, then null.</summary>
+    public void Complete()
+    {
+        bool wake;
+        lock (_lock)
+        {
+            _completed = true;
+            wake = _writerWaiting;
+            _writerWaiting = false;
+        }
+
+        // Released outside the lock.
+        if (wake)
+        {
+            _itemAvailable.Release();
+        }
+    }
+
+    /// <summary>The next item for the writer, replies first; null once completed and empty.</summary>
+    public async ValueTask<OutboundItem?> DequeueAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_replies.TryDequeue(out var reply))
+                {
+                    if (reply.Reply is not null)
+                    {
+                        _replySpace.Release();
+                    }
+
+                    return reply;
+                }
+
+                if (_pushes.TryDequeue(out var push))
+                {
+                    // Drops are counted under this lock, so what is taken here is exactly the pushes
+                    // of this subscription that were older than this one and were dropped.
+                    return push with { Dropped = push.Dropped + push.Subscription!.TakeDropped() };
+                }
+
+                if (_completed)
+                {
+                    return null;
+                }
+
+                _writerWaiting = true;
+            }
+
+            await _itemAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Frees the wait handles; call once the writer has stopped (later producers find the queue completed and touch neither).</summary>
+    public void Dispose()
+    {
+        Complete();
+        _replySpace.Dispose();
+        _itemAvailable.Dispose();
+    }
+
+    private bool TryEnqueue(OutboundItem item, bool isReply)
+    {
+        OutboundItem dropped = default;
+        bool wake;
+        lock (_lock)
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            if (isReply)
+            {
+                _replies.Enqueue(item);
+                _completed |= item.CloseStatus is not null;
+            }
+            else
+            {
+                if (_pushes.Count == _pushCapacity)
+                {
+                    dropped = _pushes.Dequeue();
+                    dropped.Subscription!.AddDropped(dropped.Dropped + 1);
+                }
+
+                _pushes.Enqueue(item);
+            }
+
+            wake = _writerWaiting;
+            _writerWaiting = false;
+        }
+
+        // The lock is released: report the drop and wake the writer outside it.
+        if (dropped.Subscription is not null)
+        {
+            _onDropped?.Invoke(1);
+        }
+
+        if (wake)
+        {
+            _itemAvailable.Release();
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
+
+namespace BrummerQueue.Server.WebSockets;
+
+/// <summary>
+/// One client's WebSocket. Three kinds of task touch it: the reader (this connection's
+/// <see cref="RunAsync"/>: reads frames one at a time and answers them in order), the single writer
+/// (drains the <see cref="OutboundQueue"/>), and one pump per subscription (moves messages from the
+/// engine's subscription buffer into the outbound queue). A blocking <c>queue_receive</c> runs as its
+/// own task so the socket's other frames go on. Everything the connection owns ends with it:
+/// subscriptions (owner = <see cref="Id"/>), pending receives, timers.
+/// </summary>
+internal sealed partial class WebSocketConnection : IDisposable
+{
+    /// <summary>Blocking receives one connection may have waiting at once.</summary>
+    public const int MaxPendingReceives = 32;
+
+    private const int InitialBufferBytes = 4096;
+    private const int KeepBufferBytes = 64 * 1024;
+    private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly IMessageQueue _queue;
+    private readonly ServerOptions _options;
+    private readonly ServerIdentity _identity;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OutboundQueue _outbound;
+    private readonly FrameRateLimiter _rateLimiter;
+
+    // Cancelled when the connection ends: stops the writer, the pumps and pending receives.
+    private readonly CancellationTokenSource _ended = new();
+
+    // Cancels the reader: linked to the request's abort, and armed with a deadline once the server starts a close.
+    private readonly CancellationTokenSource _readCancel;
+
+    // Subscriptions of this socket by id. Added by the reader; removed by the reader (unsubscribe) or the pump that ends.
+    private readonly ConcurrentDictionary<string, SocketSubscription> _subscriptions = new(StringComparer.Ordinal);
+
+    private readonly ITimer? _idleTimer;
+
+    // Lock-free counter of blocking receives in flight (reader increments, receive tasks decrement).
+    private int _pendingReceives;
+
+    // Time of the last complete frame, a TimeProvider timestamp. Written by the reader, read by the idle timer (a stale read only delays the close).
+    private long _lastFrameTimestamp;
+
+    // 0 until the server starts closing (idle, limit, shutdown); then 1. Set once with Interlocked.
+    private int _serverClosing;
+
+    private Task _writer = Task.CompletedTask;
+
+    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted)
+    {
+        Id = "ws-" + Guid.CreateVersion7().ToString("N");
+        _socket = socket;
+        _queue = queue;
+        _options = options;
+        _identity = identity;
+        _time = time;
+        _logger = logger;
+        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped);
+        _rateLimiter = new FrameRateLimiter(options.MaxFramesPerSecond, time);
+        _readCancel = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        _lastFrameTimestamp = time.GetTimestamp();
+        if (options.IdleTimeoutSeconds > 0)
+        {
+            var period = TimeSpan.FromSeconds(options.IdleTimeoutSeconds) / 2;
+            _idleTimer = time.CreateTimer(static state => ((WebSocketConnection)state!).CheckIdle(), this, period, period);
+        }
+    }
+
+    /// <summary>The client id sent in the greeting; also the owner tag of this socket's subscriptions.</summary>
+    public string Id { get; }
+
+    /// <summary>Serves the socket until either side closes it or it breaks.</summary>
+    public async Task RunAsync()
+    {
+        _writer = WriteLoopAsync();
+        WebSocketLog.Connected(_logger, Id);
+        await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
+        _outbound.TryEnqueueReply(ServerFrames.Connected(Id, _identity));
+        try
+        {
+            await ReadLoopAsync();
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            WebSocketLog.Aborted(_logger, ex, Id);
+        }
+        finally
+        {
+            await EndAsync();
+        }
+    }
+
+    /// <summary>
+    /// Starts a server-side close: queued replies go out, then the close frame; the reader waits for
+    /// the client's close until a deadline, then aborts. Callable from any thread; the first call wins.
+    /// </summary>
+    public void BeginServerClose(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.Exchange(ref _serverClosing, 1) != 0)
+        {
+            return;
+        }
+
+        WebSocketLog.ClosedByServer(_logger, Id, status.ToString(), reason);
+        _outbound.EnqueueClose(status, reason);
+        try
+        {
+            _readCancel.CancelAfter(s_closeTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection already ended.
+        }
+    }
+
+    public void Dispose()
+    {
+        _idleTimer?.Dispose();
+        _outbound.Dispose();
+        _readCancel.Dispose();
+        _ended.Dispose();
+    }
+
+    private bool ServerClosing => Volatile.Read(ref _serverClosing) != 0;
+
+    private async Task ReadLoopAsync()
+    {
+        var maxFrame = Math.Max(1, _options.MaxFrameBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        var count = 0;
+        var discarding = false;
+        try
+        {
+            while (true)
+            {
+                if (!discarding && count == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)maxFrame + 1));
+                    buffer.AsSpan(0, count).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                // Never read past maxFrame + 1 bytes of one message: one byte over is enough to refuse it.
+                var target = discarding
+                    ? buffer.AsMemory(0, Math.Min(buffer.Length, InitialBufferBytes))
+                    : buffer.AsMemory(count, Math.Min(buffer.Length, maxFrame + 1) - count);
+                var result = await _socket.ReceiveAsync(target, _readCancel.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (discarding || ServerClosing)
+                {
+                    // After a server-side close or an oversized frame: read and drop until the client's close.
+                    discarding = true;
+                    count = 0;
+                    continue;
+                }
+
+                count += result.Count;
+                if (count > maxFrame)
+                {
+                    await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
+                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.FrameTooLarge, $"frame is larger than the limit of {maxFrame} bytes", null));
+                    BeginServerClose(WebSocketCloseStatus.MessageTooBig, "frame too large");
+                    discarding = true;
+                    count = 0;
+                    continue;
+                }
+
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                Volatile.Write(ref _lastFrameTimestamp, _time.GetTimestamp());
+                await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
+                if (!_rateLimiter.TryAcquire())
+                {
+                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.RateLimited, $"more than {_options.MaxFramesPerSecond} frames per second", null));
+                    BeginServerClose(WebSocketCloseStatus.PolicyViolation, "rate limit exceeded");
+                    discarding = true;
+                }
+                else if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "binary frames are not supported; send JSON text frames", null));
+                }
+                else
+                {
+                    HandleFrame(buffer.AsMemory(0, count));
+                }
+
+                count = 0;
+                if (buffer.Length > KeepBufferBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var pushBuffer = new ArrayBufferWriter<byte>(1024);
+        try
+        {
+            while (await _outbound.DequeueAsync(_ended.Token) is { } item)
+            {
+                if (item.CloseStatus is { } status)
+                {
+                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(status, item.CloseReason, _ended.Token);
+                    }
+
+                    return;
+                }
+
+                if (item.Reply is { } reply)
+                {
+                    await _socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
+                    continue;
+                }
+
+                var subscription = item.Subscription!;
+                if (subscription.Ended)
+                {
+                    continue;
+                }
+
+                pushBuffer.ResetWrittenCount();
+                ServerFrames.WritePush(pushBuffer, subscription.Id, item.Message!, item.Dropped);
+                await _socket.SendAsync(pushBuffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
+                if (pushBuffer.Capacity > KeepBufferBytes)
+                {
+                    pushBuffer = new ArrayBufferWriter<byte>(1024);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The socket broke or the connection ended; the reader notices and cleans up.
+            _readCancel.Cancel();
+        }
+    }
+
+    private async Task EndAsync()
+    {
+        // Subscriptions end first, so a client that saw the close handshake finds them gone.
+        _queue.UnsubscribeOwner(Id);
+        _outbound.EnqueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatus is null ? "closing" : string.Empty);
+        _outbound.Complete();
+        try
+        {
+            await _writer.WaitAsync(s_closeTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            // The peer stopped reading; cancelling below aborts the send.
+        }
+
+        await _ended.CancelAsync();
+        await _writer;
+        _idleTimer?.Dispose();
+        if (_socket.State != WebSocketState.Closed)
+        {
+            _socket.Abort();
+        }
+
+        WebSocketLog.Disconnected(_logger, Id);
+    }
+
+    private void CheckIdle()
+    {
+        if (!_subscriptions.IsEmpty || Volatile.Read(ref _pendingReceives) > 0)
+        {
+            return;
+        }
+
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastFrameTimestamp)) >= TimeSpan.FromSeconds(_options.IdleTimeoutSeconds))
+        {
+            BeginServerClose(WebSocketCloseStatus.NormalClosure, "idle timeout");
+        }
+    }
+}

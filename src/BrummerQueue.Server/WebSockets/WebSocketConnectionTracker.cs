@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using BrummerQueue.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace BrummerQueue.Server.WebSockets;
+
+/// <summary>
+/// Counts WebSocket connections against <see cref="ServerOptions.MaxConnections"/> and closes them
+/// all (1001, "server shutting down") when the host stops, so that shutdown does not wait for
+/// clients and clients know to reconnect. Thread-safe.
+/// </summary>
+internal sealed class WebSocketConnectionTracker : IDisposable
+{
+    private readonly int _maxConnections;
+    private readonly ConcurrentDictionary<string, WebSocketConnection> _connections = new();
+    private readonly CancellationTokenRegistration _stopping;
+
+    // Lock-free: slots reserved (connections open or being upgraded). Never above _maxConnections.
+    private int _reserved;
+
+    public WebSocketConnectionTracker(IOptions<ServerOptions> options, IHostApplicationLifetime lifetime)
+    {
+        _maxConnections = options.Value.MaxConnections;
+        _stopping = lifetime.ApplicationStopping.Register(CloseAll);
+    }
+
+    /// <summary>Open connections.</summary>
+    public int Count => Volatile.Read(ref _reserved);
+
+    /// <summary>Reserves a slot before the upgrade; false when the limit is reached.</summary>
+    public bool TryReserve()
+    {
+        var current = Volatile.Read(ref _reserved);
+        while (current < _maxConnections)
+        {
+            var seen = Interlocked.CompareExchange(ref _reserved, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Returns a slot taken by <see cref="TryReserve"/>.</summary>
+    public void Release() => Interlocked.Decrement(ref _reserved);
+
+    public void Add(WebSocketConnection connection) => _connections[connection.Id] = connection;
+
+    public void Remove(WebSocketConnection connection) => _connections.TryRemove(connection.Id, out _);
+
+    public void Dispose() => _stopping.Dispose();
+
+    private void CloseAll()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.BeginServerClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
+    }
+}
