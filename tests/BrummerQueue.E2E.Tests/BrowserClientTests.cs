@@ -1,9 +1,7 @@
 using System.Text.Json;
 using BrummerQueue.Core;
-using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Tests;
 using Microsoft.Playwright;
-using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.Playwright.Assertions;
 
 namespace BrummerQueue.E2E.Tests;
@@ -16,7 +14,7 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     [Fact]
     public async Task Subscribe_MessageSentByMcpClient_ShowsOnPage()
     {
-        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var server = await LoopbackBrummer.StartAsync();
         await using var pages = await PageServer.StartAsync();
         await using var assistant = await McpTestClient.ConnectAsync(server);
         await browser.RunPageAsync(async page =>
@@ -38,7 +36,7 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     [Fact]
     public async Task Send_FromPage_McpQueueReceiveGetsIt()
     {
-        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var server = await LoopbackBrummer.StartAsync();
         await using var pages = await PageServer.StartAsync();
         await using var assistant = await McpTestClient.ConnectAsync(server);
         await browser.RunPageAsync(async page =>
@@ -64,7 +62,7 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     [Fact]
     public async Task Subscription_ServerRestarts_ResumesWithoutLosingRetainedMessages()
     {
-        TestServerHost? first = await TestServerHost.StartOnLoopbackAsync();
+        TestServerHost? first = await LoopbackBrummer.StartAsync();
         var port = first.BaseAddress.Port;
         TestServerHost? second = null;
         using var restartedQueue = MessageQueue.CreateInMemory();
@@ -85,9 +83,7 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
                 // Sent to the new server before it listens: retained while the page is still reconnecting.
                 restartedQueue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("2")));
                 restartedQueue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("3")));
-                second = await TestServerHost.StartOnLoopbackAsync(
-                    new() { [$"{ServerOptions.SectionName}:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-                    b => b.Services.AddSingleton(restartedQueue));
+                second = await LoopbackBrummer.StartAsync(port, restartedQueue);
                 await page.WaitForFunctionAsync("() => window.received.length === 3", null, s_wait);
                 second.Queue.Send("e2e.resume", new MessageDraft(Payload: JsonPayload.Parse("4")));
 
@@ -113,18 +109,18 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     [Fact]
     public async Task Connect_FromForeignOrigin_IsRefused()
     {
-        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var server = await LoopbackBrummer.StartAsync();
         await using var pages = await PageServer.StartAsync();
         var socketUrl = $"ws=ws://127.0.0.1:{server.BaseAddress.Port}/__brummer_ws__";
         await browser.RunPageAsync(async page =>
         {
             await page.GotoAsync(pages.PageUrl("raw-socket.html", socketUrl).ToString());
-            await page.WaitForFunctionAsync("() => window.outcome !== undefined", null, s_wait);
-            Assert.Equal("open: connected", await page.EvaluateAsync<string>("() => window.outcome"));
+            await page.WaitForFunctionAsync("() => window.socketOutcome !== undefined", null, s_wait);
+            Assert.Equal("open: connected", await page.EvaluateAsync<string>("() => window.socketOutcome"));
 
             await page.GotoAsync(pages.PageUrl("raw-socket.html", socketUrl, BrowserFixture.ForeignHost).ToString());
-            await page.WaitForFunctionAsync("() => window.outcome !== undefined", null, s_wait);
-            Assert.Equal("closed: 1006", await page.EvaluateAsync<string>("() => window.outcome"));
+            await page.WaitForFunctionAsync("() => window.socketOutcome !== undefined", null, s_wait);
+            Assert.Equal("closed: 1006", await page.EvaluateAsync<string>("() => window.socketOutcome"));
         });
     }
 

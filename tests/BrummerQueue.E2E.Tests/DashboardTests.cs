@@ -1,5 +1,4 @@
 using BrummerQueue.Core;
-using BrummerQueue.Server.Tests;
 using static Microsoft.Playwright.Assertions;
 
 namespace BrummerQueue.E2E.Tests;
@@ -10,7 +9,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task Dashboard_NewChannelAndMessage_ShowsThemLive()
     {
-        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var server = await LoopbackBrummer.StartAsync();
         await browser.RunPageAsync(async page =>
         {
             await page.GotoAsync(server.BaseAddress.ToString());
@@ -33,7 +32,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task SendForm_ValidAndInvalidInput_SendsOrShowsErrors()
     {
-        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        await using var server = await LoopbackBrummer.StartAsync();
         await browser.RunPageAsync(async page =>
         {
             await page.GotoAsync(server.BaseAddress.ToString());
