@@ -107,6 +107,37 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Subscription_SocketDrops_GetsMessagesSentWhileReconnecting()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        await using var pages = await PageServer.StartAsync();
+        await using var assistant = await McpTestClient.ConnectAsync(server);
+        await browser.RunPageAsync(async page =>
+        {
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.gap", ["payload"] = "before the subscription" });
+            await OpenClientPageAsync(page, pages, server, reconnectDelayMs: 1000);
+            await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.gap");
+
+            // Dropped before any message arrived: the resume must still bring what was sent meanwhile, and only that.
+            await page.EvaluateAsync("() => window.queue._socket.close(4001, 'simulated network drop')");
+            await page.WaitForFunctionAsync("() => window.queue.status === 'reconnecting'", null, s_wait);
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.gap", ["payload"] = "while away 1" });
+            await page.WaitForFunctionAsync("() => window.received.length === 1", null, s_wait);
+
+            // Dropped after a message: resumes after the last seq seen.
+            await page.EvaluateAsync("() => window.queue._socket.close(4001, 'simulated network drop')");
+            await page.WaitForFunctionAsync("() => window.queue.status === 'reconnecting'", null, s_wait);
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.gap", ["payload"] = "while away 2" });
+            await page.WaitForFunctionAsync("() => window.received.length === 2", null, s_wait);
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.gap", ["payload"] = "live" });
+
+            await page.WaitForFunctionAsync("() => window.received.length === 3", null, s_wait);
+            var received = await page.EvaluateAsync<string[]>("() => window.received.map(m => `${m.seq} ${m.payload}`)");
+            Assert.Equal(["2 while away 1", "3 while away 2", "4 live"], received);
+        });
+    }
+
+    [Fact]
     public async Task Connect_FromForeignOrigin_IsRefused()
     {
         await using var server = await LoopbackBrummer.StartAsync();
@@ -124,10 +155,10 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
         });
     }
 
-    private static async Task OpenClientPageAsync(IPage page, PageServer pages, TestServerHost server)
+    private static async Task OpenClientPageAsync(IPage page, PageServer pages, TestServerHost server, int reconnectDelayMs = 100)
     {
         var origin = server.BaseAddress.GetLeftPart(UriPartial.Authority);
-        await page.GotoAsync(pages.PageUrl("client-page.html", $"server={Uri.EscapeDataString(origin)}").ToString());
+        await page.GotoAsync(pages.PageUrl("client-page.html", $"server={Uri.EscapeDataString(origin)}&delay={reconnectDelayMs}").ToString());
         await page.WaitForFunctionAsync("() => window.pageReady === true", null, s_wait);
         await page.EvaluateAsync("() => window.queue.opened()");
     }

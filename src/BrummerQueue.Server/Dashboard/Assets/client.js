@@ -509,14 +509,24 @@ export class Subscription {
     };
   }
 
+  /** The since_seq of the next queue_subscribe (undefined = only new messages). */
   _resumeFrom() {
     if (this._lastSeq > 0 || this._resumeFromStart) return this._lastSeq;
-    return this._options.sinceSeq;
+    if (this._options.sinceSeq !== undefined) return this._options.sinceSeq;
+    if (this._firstRequestMs !== undefined && this._everSubscribed) {
+      // Subscribed for new messages only and none arrived before the drop: replay what is retained
+      // and skip what was stored before the first subscribe request (same clock on loopback).
+      this._skipBeforeMs = this._firstRequestMs;
+      return 0;
+    }
+    this._firstRequestMs ??= Date.now();
+    return undefined;
   }
 
   _restartNumbering() {
     this._lastSeq = 0;
-    this._resumeFromStart = true;
+    this._resumeFromStart = this._everSubscribed;
+    this._skipBeforeMs = undefined;
   }
 
   _isRenumbered(oldest) {
@@ -526,11 +536,16 @@ export class Subscription {
   }
 
   _markReady() {
+    this._everSubscribed = true;
     this._resolveReady(this);
   }
 
   _deliver(message, dropped) {
     if (this._ended || !message) return;
+    if (this._skipBeforeMs !== undefined) {
+      if (Date.parse(message.timestamp) < this._skipBeforeMs) return;
+      this._skipBeforeMs = undefined;
+    }
     if (message.seq <= this._lastSeq) {
       if (message.id === this._lastId || message.timestamp <= this._lastTimestamp) return; // already seen
       // The channel's numbering restarted under us: take this subscription again from seq 0.

@@ -8,6 +8,15 @@ const TAIL_BACKLOG = 50;
 const CHANNEL_NAME = /^[A-Za-z0-9._\-:/]{1,128}$/;
 const MAX_TTL = 604800;
 
+// A server started with --token needs it: open the dashboard once as /?token=..., it is kept for the tab.
+const params = new URLSearchParams(location.search);
+if (params.has('token')) {
+  sessionStorage.setItem('brummerq.token', params.get('token'));
+  params.delete('token');
+  history.replaceState(null, '', location.pathname + (params.size > 0 ? `?${params}` : ''));
+}
+const token = sessionStorage.getItem('brummerq.token') ?? undefined;
+
 const $ = (selector) => document.querySelector(selector);
 const connection = $('#connection');
 const pollError = $('#poll-error');
@@ -22,13 +31,14 @@ const sendResult = $('#send-result');
 // Declared first: onStatus runs during connect(), before the assignment completes.
 let queue = null;
 queue = connect({
+  token,
   onStatus(status, detail) {
     connection.dataset.status = status;
     connection.textContent = status === 'reconnecting' && detail.delayMs !== undefined
       ? `reconnecting (attempt ${detail.attempt})`
       : status;
     if (status === 'open' && queue?.server) {
-      $('#server-version').textContent = `${queue.server.server ?? 'brummerq'} ${queue.server.version ?? ''}`;
+      $('#server-version').textContent = queue.server.version ? `v${queue.server.version}` : '';
     }
   },
 });
@@ -63,7 +73,10 @@ function formatDuration(seconds) {
 }
 
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  const headers = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(path, { headers, cache: 'no-store' });
+  if (response.status === 401) throw new Error('this server needs its token: open this page as /?token=<token>');
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
