@@ -19,6 +19,9 @@ internal static class BrummerMcpServer
     /// <summary>The name in <c>serverInfo</c> and <c>/healthz</c>.</summary>
     public const string Name = "brummerq";
 
+    /// <summary>The MCP revision served: the newest one with sessions.</summary>
+    public const string ProtocolVersion = "2025-11-25";
+
     /// <summary>What the server tells the model about itself.</summary>
     public const string Instructions =
         "brummerq is a message queue shared with web apps (over a WebSocket) and other assistants. " +
@@ -36,6 +39,7 @@ internal static class BrummerMcpServer
         services.AddSingleton<QueueTools>();
         services.AddSingleton<QueueResources>();
         services.AddSingleton<McpSessionRegistry>();
+        services.AddHttpContextAccessor();
         services.AddMcpServer(ConfigureLocal)
             .WithHttpTransport(http =>
             {
@@ -56,11 +60,17 @@ internal static class BrummerMcpServer
         ConfigureIdentity(options);
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
-        options.Handlers.CallToolHandler = static (request, cancellationToken) =>
+        options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
         {
             var services = request.Services!;
             var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
-            return services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, cancellationToken);
+
+            // In a stateful HTTP session the SDK's token ends with the session or a notifications/cancelled.
+            // A client that gives up on the POST (closes it) can no longer receive the result, so that ends
+            // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
+            var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
+            using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
+            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, linked?.Token ?? cancellationToken);
         };
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
         options.Handlers.ListResourcesHandler = static (request, _) =>
@@ -95,6 +105,11 @@ internal static class BrummerMcpServer
     public static void ConfigureIdentity(McpServerOptions options)
     {
         options.ServerInfo = new Implementation { Name = Name, Version = Version, Title = "brummerq message queue" };
+
+        // brummerq needs sessions: subscriptions belong to a session and push goes to a session.
+        // The 2026-07-28 revision removed them, so the server speaks 2025-11-25 (initialize handshake);
+        // clients that prefer 2026-07-28 fall back to it, as the SDK's client does.
+        options.ProtocolVersion = ProtocolVersion;
         options.ServerInstructions = Instructions;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Tools = new ToolsCapability { ListChanged = false };

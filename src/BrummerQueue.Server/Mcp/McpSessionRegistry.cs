@@ -43,8 +43,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
     {
         var server = context.Server;
         var key = server.SessionId;
-        if (key is null && context.JsonRpcMessage?.Context?.RelatedTransport is StreamServerTransport)
+        if (key is null && context.Services?.GetService<IHttpContextAccessor>()?.HttpContext is null)
         {
+            // Not an HTTP request: the process's one stdio session.
             key = StdioKey;
         }
 

@@ -181,7 +181,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                     new McpClientOptions
                     {
                         // Sessions (initialize handshake) make the hosting server own this process's subscriptions and push resource updates.
-                        ProtocolVersion = "2025-11-25",
+                        ProtocolVersion = BrummerMcpServer.ProtocolVersion,
                         ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
                         InitializationTimeout = TimeSpan.FromSeconds(10),
                     },

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ModelContextProtocol.Client;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>Starts the real built <c>brummerq</c> executable (copied next to the tests) for process tests.</summary>
+internal static class BrummerqProcess
+{
+    public static string DllPath { get; } = Path.Combine(AppContext.BaseDirectory, "brummerq.dll");
+
+    /// <summary>A loopback port that was free a moment ago.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts <c>brummerq mcp --port</c> <paramref name="port"/> and connects the SDK's stdio client to it.</summary>
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null)
+    {
+        var transport = new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Command = "dotnet",
+            Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Name = "brummerq",
+            ShutdownTimeout = TimeSpan.FromSeconds(10),
+            StandardErrorLines = line =>
+            {
+                if (stderr is not null)
+                {
+                    lock (stderr)
+                    {
+                        stderr.Add(line);
+                    }
+                }
+            },
+        });
+        return await McpClient.CreateAsync(
+            transport,
+            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30) },
+            cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Starts <c>dotnet brummerq.dll</c> with redirected standard streams.</summary>
+    public static Process Start(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(DllPath);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>Channels and subscriptions as MCP resources, and resources/subscribe push over Streamable HTTP.</summary>
+public sealed class McpResourcesTests
+{
+    [Fact]
+    public async Task ListResourceTemplates_Always_ListsChannelAndSubscription()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var templates = await client.ListResourceTemplatesAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            ["brummerq://channels/{name}", "brummerq://subscriptions/{id}"],
+            templates.Select(t => t.UriTemplate).Order(StringComparer.Ordinal));
+        Assert.True(client.ServerCapabilities.Resources?.Subscribe);
+    }
+
+    [Fact]
+    public async Task ListResources_ChannelsAndOwnSubscriptions_Listed()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"one"}""");
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"two"}""")).GetProperty("subscription_id").GetString();
+
+        var resources = await client.ListResourcesAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            ["brummerq://channels/one", "brummerq://channels/two", "brummerq://subscriptions/" + id],
+            resources.Select(r => r.Uri).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReadChannel_WithMessages_PeeksNewestWithoutConsuming()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        for (var i = 1; i <= 3; i++)
+        {
+            await client.CallOkAsync("queue_send", $$"""{"channel":"r","payload":{{i}}}""");
+        }
+
+        var read = await client.ReadResourceAsync("brummerq://channels/r", cancellationToken: TestContext.Current.CancellationToken);
+
+        using var json = JsonDocument.Parse(Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text);
+        Assert.Equal(3, json.RootElement.GetProperty("messages").GetInt32());
+        Assert.Equal([1, 2, 3], json.RootElement.GetProperty("newest").EnumerateArray().Select(m => m.GetProperty("payload").GetInt32()));
+        Assert.Equal(3, host.Queue.GetStats().TotalMessages);
+    }
+
+    [Fact]
+    public async Task ReadSubscription_Known_ShowsStateWithoutReading()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"s","buffer_size":5}""")).GetProperty("subscription_id").GetString();
+        await client.CallOkAsync("queue_send", """{"channel":"s"}""");
+
+        var read = await client.ReadResourceAsync("brummerq://subscriptions/" + id, cancellationToken: TestContext.Current.CancellationToken);
+        var received = await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{id}}"}""");
+
+        using var json = JsonDocument.Parse(Assert.IsType<TextResourceContents>(Assert.Single(read.Contents)).Text);
+        Assert.Equal("s", json.RootElement.GetProperty("channel").GetString());
+        Assert.Equal(5, json.RootElement.GetProperty("buffer_size").GetInt32());
+        Assert.Equal(1, received.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task ReadResource_Unknown_IsProtocolErrorNamingUri()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(async () =>
+            await client.ReadResourceAsync("brummerq://subscriptions/nope", cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("brummerq://subscriptions/nope", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SubscribeChannelResource_SendFromOtherSession_NotifiesUpdated()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var watcher = await McpTestClient.ConnectAsync(host);
+        await using var sender = await McpTestClient.ConnectAsync(host);
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var subscription = await watcher.SubscribeToResourceAsync(
+            "brummerq://channels/news",
+            (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
+            cancellationToken: TestContext.Current.CancellationToken);
+        await sender.CallOkAsync("queue_send", """{"channel":"other"}""");
+        await sender.CallOkAsync("queue_send", """{"channel":"news","payload":"hot"}""");
+
+        Assert.Equal("brummerq://channels/news", await updated.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task SubscribeSubscriptionResource_MessageArrives_NotifiesUpdated()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"inbox"}""")).GetProperty("subscription_id").GetString();
+        var uri = "brummerq://subscriptions/" + id;
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var subscription = await client.SubscribeToResourceAsync(
+            uri,
+            (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
+            cancellationToken: TestContext.Current.CancellationToken);
+        host.Queue.Send("inbox", default);
+
+        Assert.Equal(uri, await updated.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+}

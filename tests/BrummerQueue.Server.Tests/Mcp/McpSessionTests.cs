@@ -1,0 +1,73 @@
+using BrummerQueue.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Client;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>Subscriptions made over MCP belong to the session and end with it (HTTP DELETE, idle expiry).</summary>
+public sealed class McpSessionTests
+{
+    [Fact]
+    public async Task SessionDelete_WithSubscriptions_RemovesThem()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var keeper = await McpTestClient.ConnectAsync(host);
+        await using (var leaver = await McpTestClient.ConnectAsync(host))
+        {
+            await leaver.CallOkAsync("queue_subscribe", """{"channel":"a"}""");
+            await leaver.CallOkAsync("queue_subscribe", """{"channel":"b"}""");
+            await keeper.CallOkAsync("queue_subscribe", """{"channel":"a"}""");
+            Assert.Equal(3, host.Queue.GetStats().TotalSubscriptions);
+        }
+
+        await McpToolsTests.WaitUntilAsync(() => host.Queue.GetStats().TotalSubscriptions == 1);
+        Assert.Equal(1, host.Queue.GetStats().TotalSubscriptions);
+        await keeper.DisposeAsync();
+        await McpToolsTests.WaitUntilAsync(() => host.Queue.GetStats().TotalSubscriptions == 0);
+    }
+
+    [Fact]
+    public async Task SessionIdleExpiry_WithSubscription_RemovesIt()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TestServerHost.StartInProcessAsync(configure: b =>
+            b.Services.Configure<HttpServerTransportOptions>(o =>
+            {
+#pragma warning disable MCP9006 // Idle expiry belongs to stateful sessions, which brummerq needs (push, owned subscriptions).
+                o.IdleTimeout = TimeSpan.FromMinutes(1);
+#pragma warning restore MCP9006
+                o.TimeProvider = time;
+            }));
+        await using var client = await McpTestClient.ConnectAsync(host, standaloneGetStream: false);
+        await client.CallOkAsync("queue_subscribe", """{"channel":"idle"}""");
+        Assert.Equal(1, host.Queue.GetStats().TotalSubscriptions);
+
+        await McpToolsTests.WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(30));
+            return host.Queue.GetStats().TotalSubscriptions == 0;
+        });
+    }
+
+    [Fact]
+    public async Task SessionDelete_DuringBlockingReceive_LosesNoMessage()
+    {
+        var probe = new ToolCallProbe();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: probe.Install);
+        var finished = probe.NextFinished;
+        var waiter = await McpTestClient.ConnectAsync(host);
+        var waiting = waiter.CallAsync("queue_receive", """{"channel":"gone","blocking":true,"timeout":60}""");
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.HasWaiter(host.Queue, "gone"));
+
+        await waiter.DisposeAsync();
+        await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        host.Queue.Send("gone", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        await using var other = await McpTestClient.ConnectAsync(host);
+        var result = await other.CallOkAsync("queue_receive", """{"channel":"gone"}""");
+
+        Assert.Equal(1, result.GetProperty("count").GetInt32());
+        await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary><c>brummerq mcp</c> as a real process: stdio tools, stdout hygiene, shared HTTP host, attach mode.</summary>
+public sealed class McpStdioTests
+{
+    [Fact]
+    public async Task Mcp_StdioClient_ToolsAndPushWorkAndHttpSharesQueue()
+    {
+        var port = BrummerqProcess.FreePort();
+        await using var stdio = await BrummerqProcess.ConnectStdioAsync(port);
+        var sent = await stdio.CallOkAsync("queue_send", """{"channel":"from-assistant","payload":{"n":1}}""");
+        Assert.Equal(1, sent.GetProperty("message").GetProperty("seq").GetInt64());
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var watch = await stdio.SubscribeToResourceAsync(
+            "brummerq://channels/from-web",
+            (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        await using var http = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri($"http://127.0.0.1:{port}/mcp") }),
+            new McpClientOptions(),
+            cancellationToken: TestContext.Current.CancellationToken);
+        var overHttp = await http.CallOkAsync("queue_receive", """{"channel":"from-assistant"}""");
+        await http.CallOkAsync("queue_send", """{"channel":"from-web","payload":"hello"}""");
+        await updated.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var overStdio = await stdio.CallOkAsync("queue_receive", """{"channel":"from-web"}""");
+        var error = await stdio.CallErrorAsync("queue_send", """{"channel":"c","ttl":1.5}""");
+
+        Assert.Equal(1, overHttp.GetProperty("messages")[0].GetProperty("payload").GetProperty("n").GetInt32());
+        Assert.Equal("hello", overStdio.GetProperty("messages")[0].GetProperty("payload").GetString());
+        Assert.Contains("ttl must be an integer between 0 and 604800", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mcp_RawSession_StdoutCarriesOnlyJsonRpc()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string[] requests =
+        [
+            """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""",
+            """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+            """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""",
+            """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"raw","payload":[1,2]}}}""",
+            """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"raw","limit":"x"}}}""",
+            """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"queue_stats","arguments":{}}}""",
+        ];
+        var lines = new List<string>();
+        var answered = new HashSet<int>();
+        foreach (var request in requests)
+        {
+            await process.StandardInput.WriteLineAsync(request.AsMemory(), TestContext.Current.CancellationToken);
+            await process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+            using var document = JsonDocument.Parse(request);
+            if (!document.RootElement.TryGetProperty("id", out var id))
+            {
+                continue;
+            }
+
+            while (!answered.Contains(id.GetInt32()))
+            {
+                var line = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)
+                    ?? throw new InvalidOperationException("stdout ended early; stderr: " + await stderr);
+                lines.Add(line);
+                using var message = JsonDocument.Parse(line);
+                if (message.RootElement.TryGetProperty("id", out var answer) && answer.ValueKind == JsonValueKind.Number)
+                {
+                    answered.Add(answer.GetInt32());
+                }
+            }
+        }
+
+        process.StandardInput.Close();
+        var rest = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        lines.AddRange(rest.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.All(lines, line =>
+        {
+            using var message = JsonDocument.Parse(line);
+            Assert.Equal("2.0", message.RootElement.GetProperty("jsonrpc").GetString());
+            Assert.True(message.RootElement.TryGetProperty("id", out _) || message.RootElement.TryGetProperty("method", out _), line);
+        });
+        Assert.Contains(lines, l => l.Contains("limit must be an integer between 1 and 1000", StringComparison.Ordinal));
+        Assert.Equal(0, process.ExitCode);
+        Assert.NotEmpty(await stderr);
+    }
+
+    [Fact]
+    public async Task Mcp_SecondProcessOnSamePort_AttachesSharesQueueAndReportsHostExit()
+    {
+        var port = BrummerqProcess.FreePort();
+        var hostingErrors = new List<string>();
+        var attachedErrors = new List<string>();
+        var hosting = await BrummerqProcess.ConnectStdioAsync(port, hostingErrors);
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(port, attachedErrors);
+
+        var subscription = (await attached.CallOkAsync("queue_subscribe", """{"channel":"coord"}""")).GetProperty("subscription_id").GetString();
+        await attached.CallOkAsync("queue_send", """{"channel":"tasks","payload":"from B"}""");
+        var fromB = await hosting.CallOkAsync("queue_receive", """{"channel":"tasks"}""");
+        var sentByA = await hosting.CallOkAsync("queue_send", """{"channel":"coord","payload":"from A"}""");
+        var toB = await attached.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{subscription}}"}""");
+        var stats = await hosting.CallOkAsync("queue_stats");
+
+        Assert.Equal("from B", fromB.GetProperty("messages")[0].GetProperty("payload").GetString());
+        Assert.Equal(1, sentByA.GetProperty("delivered_to").GetInt32());
+        Assert.Equal("from A", toB.GetProperty("messages")[0].GetProperty("payload").GetString());
+        Assert.Equal(1, stats.GetProperty("total_subscriptions").GetInt32());
+        lock (attachedErrors)
+        {
+            Assert.Contains(attachedErrors, l => l.Contains("Attached to the brummerq at", StringComparison.Ordinal));
+        }
+
+        await hosting.DisposeAsync();
+        var error = await attached.CallAsync("queue_stats").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(error.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
+        Assert.Contains($"http://127.0.0.1:{port}/mcp", text, StringComparison.Ordinal);
+        Assert.Contains("not reachable", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mcp_PortServedByAnotherProgram_FailsWithClearMessage()
+    {
+        var port = BrummerqProcess.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var other = builder.Build();
+        other.MapGet("/healthz", () => "fine");
+        await other.StartAsync(TestContext.Current.CancellationToken);
+
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains($"port {port} on 127.0.0.1 is in use by another program", await stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await stdout);
+    }
+}

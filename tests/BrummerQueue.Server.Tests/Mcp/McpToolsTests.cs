@@ -1,0 +1,332 @@
+using System.Text.Json;
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>The six tools of SPEC.md §2 through the SDK's MCP client over Streamable HTTP (in-process).</summary>
+public sealed class McpToolsTests
+{
+    [Fact]
+    public async Task ListTools_Always_DeclaresSixToolsWithSchemas()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name);
+
+        Assert.Equal(
+            ["queue_list_channels", "queue_receive", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
+            tools.Keys.Order(StringComparer.Ordinal));
+        foreach (var tool in tools.Values)
+        {
+            Assert.NotNull(tool.ProtocolTool.OutputSchema);
+            Assert.False(string.IsNullOrWhiteSpace(tool.Description));
+        }
+
+        var receive = tools["queue_receive"].ProtocolTool.InputSchema.GetProperty("properties");
+        Assert.Equal(
+            ["blocking", "channel", "limit", "peek", "subscription_id", "timeout"],
+            receive.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(10, receive.GetProperty("limit").GetProperty("default").GetInt32());
+        Assert.Equal(1000, receive.GetProperty("limit").GetProperty("maximum").GetInt32());
+        Assert.Equal(300, receive.GetProperty("timeout").GetProperty("maximum").GetInt32());
+        Assert.Equal(30, receive.GetProperty("timeout").GetProperty("default").GetInt32());
+        Assert.False(receive.GetProperty("blocking").GetProperty("default").GetBoolean());
+
+        var send = tools["queue_send"].ProtocolTool.InputSchema;
+        Assert.Equal("channel", Assert.Single(send.GetProperty("required").EnumerateArray()).GetString());
+        Assert.Equal(604800, send.GetProperty("properties").GetProperty("ttl").GetProperty("maximum").GetInt32());
+        Assert.Equal(3600, send.GetProperty("properties").GetProperty("ttl").GetProperty("default").GetInt32());
+        Assert.Equal("integer", send.GetProperty("properties").GetProperty("ttl").GetProperty("type").GetString());
+
+        var subscribe = tools["queue_subscribe"].ProtocolTool.InputSchema.GetProperty("properties");
+        Assert.Equal(100, subscribe.GetProperty("buffer_size").GetProperty("default").GetInt32());
+        Assert.Equal(10000, subscribe.GetProperty("buffer_size").GetProperty("maximum").GetInt32());
+        Assert.Equal("integer", subscribe.GetProperty("since_seq").GetProperty("type").GetString());
+        Assert.Equal("subscription_id", Assert.Single(tools["queue_unsubscribe"].ProtocolTool.InputSchema.GetProperty("required").EnumerateArray()).GetString());
+    }
+
+    [Fact]
+    public async Task QueueSend_Message_ReturnsStoredMessageAndDeliveredTo()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_subscribe", """{"channel":"events"}""");
+
+        var result = await client.CallOkAsync("queue_send", """{"channel":"events","type":"click","payload":{"x":1,"tags":["a"]},"ttl":60}""");
+
+        var message = result.GetProperty("message");
+        Assert.Equal(1, result.GetProperty("delivered_to").GetInt32());
+        Assert.Equal("events", message.GetProperty("channel").GetString());
+        Assert.Equal(1, message.GetProperty("seq").GetInt64());
+        Assert.Equal("click", message.GetProperty("type").GetString());
+        Assert.Equal("""{"x":1,"tags":["a"]}""", message.GetProperty("payload").GetRawText());
+        Assert.Equal(60, message.GetProperty("ttl").GetInt32());
+        Assert.True(Guid.TryParse(message.GetProperty("id").GetString(), out _));
+        var timestamp = DateTimeOffset.Parse(message.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var expires = DateTimeOffset.Parse(message.GetProperty("expires_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(TimeSpan.FromSeconds(60), expires - timestamp);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", message.GetProperty("timestamp").GetString());
+    }
+
+    [Fact]
+    public async Task QueueSend_Defaults_TypeMessagePayloadNullServerTtl()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var message = (await client.CallOkAsync("queue_send", """{"channel":"c"}""")).GetProperty("message");
+        var forever = (await client.CallOkAsync("queue_send", """{"channel":"c","ttl":0}""")).GetProperty("message");
+
+        Assert.Equal("message", message.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, message.GetProperty("payload").ValueKind);
+        Assert.Equal(3600, message.GetProperty("ttl").GetInt32());
+        Assert.Equal(JsonValueKind.Null, forever.GetProperty("expires_at").ValueKind);
+    }
+
+    [Fact]
+    public async Task QueueReceive_FromChannel_ConsumesOldestFirstOnce()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        for (var i = 1; i <= 3; i++)
+        {
+            await client.CallOkAsync("queue_send", $$"""{"channel":"work","payload":{{i}}}""");
+        }
+
+        var peeked = await client.CallOkAsync("queue_receive", """{"channel":"work","peek":true,"limit":2}""");
+        var first = await client.CallOkAsync("queue_receive", """{"channel":"work","limit":2}""");
+        var rest = await client.CallOkAsync("queue_receive", """{"channel":"work"}""");
+        var empty = await client.CallOkAsync("queue_receive", """{"channel":"work"}""");
+
+        Assert.Equal(2, peeked.GetProperty("count").GetInt32());
+        Assert.Equal([1, 2], first.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("payload").GetInt32()));
+        Assert.Equal(3, Assert.Single(rest.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetInt32());
+        Assert.Equal(0, empty.GetProperty("count").GetInt32());
+        Assert.False(first.TryGetProperty("dropped", out _));
+    }
+
+    [Fact]
+    public async Task QueueReceive_FromSubscription_GetsCopiesAndDropped()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var subscription = await client.CallOkAsync("queue_subscribe", """{"channel":"feed","buffer_size":2}""");
+        var id = subscription.GetProperty("subscription_id").GetString();
+        Assert.Equal("feed", subscription.GetProperty("channel").GetString());
+        Assert.Equal(2, subscription.GetProperty("buffer_size").GetInt32());
+        for (var i = 1; i <= 3; i++)
+        {
+            await client.CallOkAsync("queue_send", $$"""{"channel":"feed","payload":{{i}}}""");
+        }
+
+        var read = await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{id}}"}""");
+        var backlog = await client.CallOkAsync("queue_receive", """{"channel":"feed","peek":true}""");
+
+        Assert.Equal([2, 3], read.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("payload").GetInt32()));
+        Assert.Equal(1, read.GetProperty("dropped").GetInt64());
+        Assert.Equal(3, backlog.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueSubscribe_SinceSeq_DeliversRetainedBacklogFirst()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"s","payload":1}""");
+        await client.CallOkAsync("queue_send", """{"channel":"s","payload":2}""");
+
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"s","since_seq":1}""")).GetProperty("subscription_id").GetString();
+        var read = await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{id}}"}""");
+
+        Assert.Equal(2, Assert.Single(read.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueUnsubscribe_KnownThenUnknown_UnsubscribesThenErrors()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"u"}""")).GetProperty("subscription_id").GetString();
+
+        var result = await client.CallOkAsync("queue_unsubscribe", $$"""{"subscription_id":"{{id}}"}""");
+        var again = await client.CallErrorAsync("queue_unsubscribe", $$"""{"subscription_id":"{{id}}"}""");
+
+        Assert.True(result.GetProperty("unsubscribed").GetBoolean());
+        Assert.Contains("subscription_id", again, StringComparison.Ordinal);
+        Assert.Contains("does not exist", again, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueueListChannels_AfterSends_ListsSortedWithFigures()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"b"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"a"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"a"}""");
+        await client.CallOkAsync("queue_subscribe", """{"channel":"b"}""");
+
+        var channels = (await client.CallOkAsync("queue_list_channels")).GetProperty("channels").EnumerateArray().ToList();
+
+        Assert.Equal(["a", "b"], channels.Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(2, channels[0].GetProperty("messages").GetInt32());
+        Assert.Equal(2, channels[0].GetProperty("last_seq").GetInt64());
+        Assert.Equal(1, channels[1].GetProperty("subscriptions").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueStats_AfterOperations_AgreesWithWhatClientSaw()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"x","payload":"hello"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"x"}""");
+        await client.CallOkAsync("queue_receive", """{"channel":"x","limit":1}""");
+        await client.CallOkAsync("queue_subscribe", """{"channel":"y"}""");
+
+        var stats = await client.CallOkAsync("queue_stats");
+
+        Assert.Equal(1, stats.GetProperty("total_messages").GetInt64());
+        Assert.Equal(2, stats.GetProperty("total_channels").GetInt32());
+        Assert.Equal(1, stats.GetProperty("total_subscriptions").GetInt32());
+        Assert.Equal(2, stats.GetProperty("messages_sent").GetInt64());
+        Assert.Equal(1, stats.GetProperty("messages_consumed").GetInt64());
+        Assert.Equal(0, stats.GetProperty("messages_expired").GetInt64());
+        Assert.Equal(0, stats.GetProperty("messages_dropped").GetInt64());
+        Assert.True(stats.GetProperty("total_bytes").GetInt64() > 0);
+        Assert.True(stats.GetProperty("uptime_seconds").GetInt64() >= 0);
+        var x = stats.GetProperty("channels").GetProperty("x");
+        Assert.Equal(1, x.GetProperty("messages").GetInt32());
+        Assert.Equal(2, x.GetProperty("sent").GetInt64());
+        Assert.Equal(1, x.GetProperty("consumed").GetInt64());
+        Assert.Equal(1, stats.GetProperty("channels").GetProperty("y").GetProperty("subscriptions").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("queue_send", """{"type":"t"}""", "channel is required")]
+    [InlineData("queue_send", """{"channel":"bad name!"}""", "channel must be 1-128 characters from A-Z a-z 0-9 . _ - : /")]
+    [InlineData("queue_send", """{"channel":42}""", "channel must be a string")]
+    [InlineData("queue_send", """{"channel":"c","ttl":1.5}""", "ttl must be an integer between 0 and 604800")]
+    [InlineData("queue_send", """{"channel":"c","ttl":-1}""", "ttl must be an integer between 0 and 604800")]
+    [InlineData("queue_send", """{"channel":"c","ttl":604801}""", "ttl must be an integer between 0 and 604800")]
+    [InlineData("queue_send", """{"channel":"c","ttl":"60"}""", "ttl must be an integer between 0 and 604800")]
+    [InlineData("queue_send", """{"channel":"c","ttl":1e300}""", "ttl must be an integer between 0 and 604800")]
+    [InlineData("queue_send", """{"channel":"c","type":""}""", "type must be 1-128 characters")]
+    [InlineData("queue_send", """{"channel":"c","type":7}""", "type must be a string")]
+    [InlineData("queue_send", """{"channel":"c","color":"red"}""", "unknown argument 'color'")]
+    [InlineData("queue_receive", """{}""", "exactly one of channel and subscription_id is required")]
+    [InlineData("queue_receive", """{"channel":"c","subscription_id":"s"}""", "exactly one of channel and subscription_id is required")]
+    [InlineData("queue_receive", """{"channel":"c","limit":"x"}""", "limit must be an integer between 1 and 1000")]
+    [InlineData("queue_receive", """{"channel":"c","limit":0}""", "limit must be an integer between 1 and 1000")]
+    [InlineData("queue_receive", """{"channel":"c","limit":1001}""", "limit must be an integer between 1 and 1000")]
+    [InlineData("queue_receive", """{"channel":"c","limit":2.5}""", "limit must be an integer between 1 and 1000")]
+    [InlineData("queue_receive", """{"channel":"c","timeout":301}""", "timeout must be a number of seconds between 0 and 300")]
+    [InlineData("queue_receive", """{"channel":"c","timeout":"soon"}""", "timeout must be a number of seconds between 0 and 300")]
+    [InlineData("queue_receive", """{"channel":"c","blocking":"yes"}""", "blocking must be a boolean")]
+    [InlineData("queue_receive", """{"channel":"c","peek":1}""", "peek must be a boolean")]
+    [InlineData("queue_receive", """{"subscription_id":"nope"}""", "subscription_id 'nope' does not exist")]
+    [InlineData("queue_subscribe", """{}""", "channel is required")]
+    [InlineData("queue_subscribe", """{"channel":"c","buffer_size":0}""", "buffer_size must be an integer between 1 and 10000")]
+    [InlineData("queue_subscribe", """{"channel":"c","buffer_size":"big"}""", "buffer_size must be an integer between 1 and 10000")]
+    [InlineData("queue_subscribe", """{"channel":"c","since_seq":-1}""", "since_seq must be an integer of at least 0")]
+    [InlineData("queue_subscribe", """{"channel":"c","since_seq":0.5}""", "since_seq must be an integer of at least 0")]
+    [InlineData("queue_unsubscribe", """{}""", "subscription_id is required")]
+    [InlineData("queue_unsubscribe", """{"subscription_id":"nope"}""", "subscription_id 'nope' does not exist")]
+    [InlineData("queue_list_channels", """{"x":1}""", "unknown argument 'x'")]
+    [InlineData("queue_stats", """{"x":1}""", "unknown argument 'x'")]
+    [InlineData("queue_nothing", """{}""", "unknown tool 'queue_nothing'")]
+    public async Task Tool_BadArgument_IsErrorNamingArgumentAndRule(string tool, string arguments, string expected)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var error = await client.CallErrorAsync(tool, arguments);
+
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task QueueReceive_PeekWithSubscription_IsError()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"p"}""")).GetProperty("subscription_id").GetString();
+
+        var error = await client.CallErrorAsync("queue_receive", $$"""{"subscription_id":"{{id}}","peek":true}""");
+
+        Assert.Contains("peek is only allowed with channel", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueueSend_TooLarge_IsErrorNamingPayload()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxMessageBytes"] = "200" });
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var error = await client.CallErrorAsync("queue_send", $$"""{"channel":"big","payload":"{{new string('x', 500)}}"}""");
+
+        Assert.Contains("message must be at most 200 bytes", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingSendFromOtherSession_WakesWithMessage()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var waiter = await McpTestClient.ConnectAsync(host);
+        await using var sender = await McpTestClient.ConnectAsync(host);
+
+        var waiting = waiter.CallOkAsync("queue_receive", """{"channel":"wake","blocking":true,"timeout":30}""");
+        await WaitUntilAsync(() => HasWaiter(host.Queue, "wake"));
+        await sender.CallOkAsync("queue_send", """{"channel":"wake","payload":"hi"}""");
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal("hi", Assert.Single(result.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingTimeout_ReturnsEmptyList()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var result = await client.CallOkAsync("queue_receive", """{"channel":"quiet","blocking":true,"timeout":0.05}""");
+
+        Assert.Equal(0, result.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingCancelledByClient_LosesNoMessage()
+    {
+        var probe = new ToolCallProbe();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: probe.Install);
+        await using var client = await McpTestClient.ConnectAsync(host);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var finished = probe.NextFinished;
+        var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"c1","blocking":true,"timeout":60}""", cancel.Token);
+        await WaitUntilAsync(() => HasWaiter(host.Queue, "c1"));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        host.Queue.Send("c1", new MessageDraft(Payload: JsonPayload.Parse("\"kept\"")));
+        var after = await client.CallOkAsync("queue_receive", """{"channel":"c1"}""");
+
+        Assert.Equal("kept", Assert.Single(after.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
+    }
+
+    /// <summary>True once a receive on <paramref name="channel"/> has created it (a blocking receive creates the channel before it waits).</summary>
+    internal static bool HasWaiter(IMessageQueue queue, string channel) =>
+        queue.ListChannels().Any(c => c.Name == channel);
+
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+}

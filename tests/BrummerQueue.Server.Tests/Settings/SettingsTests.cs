@@ -1,0 +1,182 @@
+using System.Collections;
+using System.CommandLine;
+using System.Text;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Cli;
+using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Settings;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace BrummerQueue.Server.Tests.Settings;
+
+/// <summary>Every setting as flag, BRUMMERQ_* variable and appsettings.json key, with flag &gt; env &gt; appsettings &gt; default.</summary>
+public sealed class SettingsTests
+{
+    [Fact]
+    public void Catalog_BothOptionRecords_EverySettableProperty()
+    {
+        var names = SettingsCatalog.All.Select(s => s.Name).ToHashSet();
+
+        foreach (var property in typeof(ServerOptions).GetProperties().Concat(typeof(QueueOptions).GetProperties()).Where(p => p.SetMethod is { IsPublic: true }))
+        {
+            Assert.Contains(property.Name, names);
+        }
+
+        var capacity = SettingsCatalog.All.Single(s => s.Name == nameof(QueueOptions.ChannelCapacity));
+        Assert.Equal("--channel-capacity", capacity.Flag);
+        Assert.Equal("BRUMMERQ_CHANNEL_CAPACITY", capacity.EnvironmentVariable);
+        Assert.Equal("Brummerq:Queue:ChannelCapacity", capacity.ConfigKey);
+        var origins = SettingsCatalog.All.Single(s => s.Name == nameof(ServerOptions.AllowedOrigins));
+        Assert.Equal("--allowed-origin", origins.Flag);
+        Assert.Equal("BRUMMERQ_ALLOWED_ORIGINS", origins.EnvironmentVariable);
+        Assert.Equal("Brummerq:Port", SettingsCatalog.All.Single(s => s.Name == nameof(ServerOptions.Port)).ConfigKey);
+    }
+
+    [Fact]
+    public void Bind_AllSources_FlagBeatsEnvBeatsAppsettingsBeatsDefault()
+    {
+        var configuration = Build(
+            appsettings: """{"Brummerq":{"Port":1111,"Host":"0.0.0.0","MaxConnections":7,"Queue":{"ChannelCapacity":11,"MaxChannels":12,"DefaultTtlSeconds":13}}}""",
+            environment: new Hashtable { ["BRUMMERQ_PORT"] = "2222", ["BRUMMERQ_CHANNEL_CAPACITY"] = "22", ["BRUMMERQ_MAX_CONNECTIONS"] = "8" },
+            flags: ["--port", "3333", "--max-connections", "9"]);
+
+        var server = SettingsBinder.Bind<ServerOptions>(configuration);
+        var queue = SettingsBinder.Bind<QueueOptions>(configuration);
+
+        Assert.Equal(3333, server.Port);
+        Assert.Equal(9, server.MaxConnections);
+        Assert.Equal("0.0.0.0", server.Host);
+        Assert.Equal(22, queue.ChannelCapacity);
+        Assert.Equal(12, queue.MaxChannels);
+        Assert.Equal(13, queue.DefaultTtlSeconds);
+        Assert.Equal(new QueueOptions().MaxTtlSeconds, queue.MaxTtlSeconds);
+    }
+
+    [Fact]
+    public void Bind_UnsetFlags_DoNotHideEnvironment()
+    {
+        var configuration = Build(environment: new Hashtable { ["BRUMMERQ_PORT"] = "4444", ["BRUMMERQ_HOST"] = "::1" }, flags: []);
+
+        var server = SettingsBinder.Bind<ServerOptions>(configuration);
+
+        Assert.Equal(4444, server.Port);
+        Assert.Equal("::1", server.Host);
+    }
+
+    [Fact]
+    public void Bind_TimeSpans_SecondsOrTimeSpanText()
+    {
+        var configuration = Build(
+            appsettings: """{"Brummerq":{"Queue":{"SubscriptionIdleTimeout":"00:02:30"}}}""",
+            environment: new Hashtable { ["BRUMMERQ_SWEEP_INTERVAL"] = "2.5" });
+
+        var queue = SettingsBinder.Bind<QueueOptions>(configuration);
+
+        Assert.Equal(TimeSpan.FromSeconds(2.5), queue.SweepInterval);
+        Assert.Equal(TimeSpan.FromSeconds(150), queue.SubscriptionIdleTimeout);
+    }
+
+    [Fact]
+    public void Bind_Arrays_RepeatedFlagOrCommaListReplacesAppsettingsArray()
+    {
+        var fromJson = Build(appsettings: """{"Brummerq":{"AllowedOrigins":["https://a.example","https://b.example"]}}""");
+        var fromEnv = Build(
+            appsettings: """{"Brummerq":{"AllowedOrigins":["https://a.example","https://b.example"]}}""",
+            environment: new Hashtable { ["BRUMMERQ_ALLOWED_ORIGINS"] = "https://c.example" });
+        var fromFlags = Build(flags: ["--allowed-origin", "https://d.example", "--allowed-origin", "https://e.example"]);
+
+        Assert.Equal(["https://a.example", "https://b.example"], SettingsBinder.Bind<ServerOptions>(fromJson).AllowedOrigins);
+        Assert.Equal(["https://c.example"], SettingsBinder.Bind<ServerOptions>(fromEnv).AllowedOrigins);
+        Assert.Equal(["https://d.example", "https://e.example"], SettingsBinder.Bind<ServerOptions>(fromFlags).AllowedOrigins);
+    }
+
+    [Fact]
+    public void Bind_Malformed_ErrorNamesSettingFlagVariableAndKey()
+    {
+        var configuration = Build(environment: new Hashtable { ["BRUMMERQ_MAX_CHANNELS"] = "many" });
+
+        var error = Assert.Throws<SettingsException>(() => SettingsBinder.Bind<QueueOptions>(configuration));
+
+        Assert.Equal("Invalid setting MaxChannels (--max-channels, BRUMMERQ_MAX_CHANNELS, Brummerq:Queue:MaxChannels): 'many' is not an integer.", error.Message);
+    }
+
+    [Fact]
+    public async Task StartHost_OutOfRange_FailsAtStartNamingSetting()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:ChannelCapacity"] = "0" });
+        });
+        var port = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Port"] = "70000" });
+        });
+
+        Assert.Contains("ChannelCapacity (--channel-capacity, BRUMMERQ_CHANNEL_CAPACITY, Brummerq:Queue:ChannelCapacity): ChannelCapacity must be at least 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Port (--port, BRUMMERQ_PORT, Brummerq:Port): must be between 0 and 65535", port.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartHost_Settings_ReachQueueOptions()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:ChannelCapacity"] = "5", ["Brummerq:Queue:SweepInterval"] = "3" });
+
+        Assert.Equal(5, host.Queue.Options.ChannelCapacity);
+        Assert.Equal(TimeSpan.FromSeconds(3), host.Services.GetRequiredService<IOptions<QueueOptions>>().Value.SweepInterval);
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("mcp")]
+    public async Task Help_Command_ListsEverySettingWithDefaultAndVariable(string command)
+    {
+        var output = new StringWriter();
+
+        await BrummerCli.Create().Parse([command, "--help"]).InvokeAsync(new InvocationConfiguration { Output = output }, TestContext.Current.CancellationToken);
+
+        var help = output.ToString();
+        foreach (var setting in SettingsCatalog.All)
+        {
+            Assert.Contains(setting.Flag, help, StringComparison.Ordinal);
+            Assert.Contains($"[env: {setting.EnvironmentVariable}]", help, StringComparison.Ordinal);
+            Assert.Contains($"[default: {setting.DefaultText}]", help, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("[default: 8080] [env: BRUMMERQ_PORT]", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Parse_MalformedFlag_ErrorNamesSetting()
+    {
+        var error = new StringWriter();
+
+        var code = await BrummerCli.Create().Parse(["serve", "--port", "eighty"]).InvokeAsync(new InvocationConfiguration { Error = error, Output = new StringWriter() }, TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("Invalid setting Port (--port, BRUMMERQ_PORT, Brummerq:Port): 'eighty' is not an integer.", error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static IConfiguration Build(string? appsettings = null, Hashtable? environment = null, string[]? flags = null)
+    {
+        var builder = new ConfigurationBuilder();
+        if (appsettings is not null)
+        {
+            builder.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(appsettings)));
+        }
+
+        builder.Add(new BrummerEnvironmentSource(environment ?? new Hashtable()));
+        if (flags is not null)
+        {
+            var command = new Command("serve");
+            var settingFlags = new SettingFlags(command);
+            var root = new RootCommand { command };
+            var parse = root.Parse(["serve", .. flags]);
+            Assert.Empty(parse.Errors);
+            builder.AddInMemoryCollection(settingFlags.ToConfiguration(parse));
+        }
+
+        return builder.Build();
+    }
+}
