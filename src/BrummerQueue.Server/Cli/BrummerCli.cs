@@ -10,6 +10,9 @@ internal static class BrummerCli
         var root = new RootCommand("brummerq: a message queue for AI assistants and browser apps.");
         root.Add(ServeCommand.Create());
         root.Add(McpCommand.Create());
+        root.Add(SendCommand.Create());
+        root.Add(TailCommand.Create());
+        root.Add(StatsCommand.Create());
         return root;
     }
 }

@@ -3,6 +3,7 @@ using BrummerQueue.Server.Metrics;
 using BrummerQueue.Server.Security;
 using BrummerQueue.Server.WebSockets;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace BrummerQueue.Server.Http;
 
@@ -18,7 +19,9 @@ internal static class BrummerWebExtensions
         services.AddSingleton<ServerIdentity>();
         services.AddSingleton<WebSocketConnectionTracker>();
         services.AddSingleton<BrummerMetrics>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("brummerq"))
+            .WithMetrics(metrics => metrics
             .AddMeter(BrummerMetrics.MeterName)
             .AddPrometheusExporter());
         return services;

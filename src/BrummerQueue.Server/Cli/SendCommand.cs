@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+
+namespace BrummerQueue.Server.Cli;
+
+/// <summary><c>brummerq send CHANNEL PAYLOAD_JSON</c>: sends one message to a running server and prints the stored message.</summary>
+internal static class SendCommand
+{
+    public static Command Create()
+    {
+        var channel = new Argument<string>("CHANNEL") { Description = "Channel to send to" };
+        var payload = new Argument<string>("PAYLOAD_JSON") { Description = "The payload, one JSON value (quote strings: '\"hello\"')" };
+        var type = new Option<string?>("--type") { Description = "Message type [default: message]" };
+        var ttl = new Option<long?>("--ttl") { Description = "Time to live in seconds, 0 = never expires [default: the server's, 3600]" };
+        var url = ServerClientOptions.CreateUrlOption();
+        var token = ServerClientOptions.CreateTokenOption();
+        var command = new Command("send", "Send a message to a running brummerq server and print the stored message as JSON.")
+        {
+            channel, payload, type, ttl, url, token,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var payloadText = parse.GetRequiredValue(payload);
+            try
+            {
+                using var _ = JsonDocument.Parse(payloadText);
+            }
+            catch (JsonException ex)
+            {
+                await error.WriteLineAsync($"brummerq send: PAYLOAD_JSON must be one JSON value ({ex.Message}); quote a string like '\"hello\"'");
+                return 2;
+            }
+
+            var body = BuildBody(parse.GetValue(type), payloadText, parse.GetValue(ttl));
+            var baseUrl = parse.GetRequiredValue(url);
+            using var client = ServerClientOptions.CreateHttpClient(baseUrl, parse.GetValue(token));
+            try
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new("application/json");
+                using var response = await client.PostAsync(ServerClientOptions.MessagesPath(parse.GetRequiredValue(channel)), content, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    await error.WriteLineAsync($"brummerq send: {await ProblemText.ReadAsync(response, cancellationToken)}");
+                    return 1;
+                }
+
+                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                await output.WriteLineAsync(document.RootElement.GetProperty("message").GetRawText());
+                return 0;
+            }
+            catch (HttpRequestException ex)
+            {
+                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static byte[] BuildBody(string? type, string payloadJson, long? ttl)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            if (type is not null)
+            {
+                writer.WriteString("type", type);
+            }
+
+            writer.WritePropertyName("payload");
+            writer.WriteRawValue(Encoding.UTF8.GetBytes(payloadJson));
+            if (ttl is not null)
+            {
+                writer.WriteNumber("ttl", ttl.Value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+}

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+namespace BrummerQueue.Server.Cli;
+
+/// <summary><c>brummerq stats</c>: prints a running server's totals and per-channel figures as a table.</summary>
+internal static class StatsCommand
+{
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the raw stats JSON instead of a table" };
+        var url = ServerClientOptions.CreateUrlOption();
+        var token = ServerClientOptions.CreateTokenOption();
+        var command = new Command("stats", "Show a running brummerq server's totals and channels.") { json, url, token };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var baseUrl = parse.GetRequiredValue(url);
+            using var client = ServerClientOptions.CreateHttpClient(baseUrl, parse.GetValue(token));
+            try
+            {
+                using var response = await client.GetAsync(new Uri("api/stats", UriKind.Relative), cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    await error.WriteLineAsync($"brummerq stats: {await ProblemText.ReadAsync(response, cancellationToken)}");
+                    return 1;
+                }
+
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(text);
+                    return 0;
+                }
+
+                using var document = JsonDocument.Parse(text);
+                await output.WriteAsync(FormatTable(document.RootElement));
+                return 0;
+            }
+            catch (HttpRequestException ex)
+            {
+                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A summary line of totals, then one row per channel.</summary>
+    internal static string FormatTable(JsonElement stats)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        long Total(string name) => stats.GetProperty(name).GetInt64();
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(culture, $"uptime {Total("uptime_seconds")}s   channels {Total("total_channels")}   messages {Total("total_messages")}   bytes {Total("total_bytes")}   subscriptions {Total("total_subscriptions")}");
+        text.AppendLine(culture, $"sent {Total("messages_sent")}   consumed {Total("messages_consumed")}   expired {Total("messages_expired")}   dropped {Total("messages_dropped")}");
+        text.AppendLine();
+
+        string[] headers = ["CHANNEL", "MESSAGES", "SUBS", "SENT", "CONSUMED", "EXPIRED", "DROPPED"];
+        string[] fields = ["messages", "subscriptions", "sent", "consumed", "expired", "dropped"];
+        var rows = new List<string[]> { headers };
+        foreach (var channel in stats.GetProperty("channels").EnumerateObject())
+        {
+            var row = new string[headers.Length];
+            row[0] = channel.Name;
+            for (var i = 0; i < fields.Length; i++)
+            {
+                row[i + 1] = channel.Value.GetProperty(fields[i]).GetInt64().ToString(culture);
+            }
+
+            rows.Add(row);
+        }
+
+        var widths = Enumerable.Range(0, headers.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            text.Append(row[0].PadRight(widths[0]));
+            for (var c = 1; c < row.Length; c++)
+            {
+                text.Append("  ").Append(row[c].PadLeft(widths[c]));
+            }
+
+            text.AppendLine();
+        }
+
+        if (rows.Count == 1)
+        {
+            text.AppendLine("(no channels)");
+        }
+
+        return text.ToString();
+    }
+}

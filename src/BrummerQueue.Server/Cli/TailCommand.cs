@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace BrummerQueue.Server.Cli;
+
+/// <summary>
+/// <c>brummerq tail CHANNEL</c>: subscribes over the WebSocket and prints each message as one JSON
+/// line on stdout until Ctrl-C. Status (subscribed, dropped counts, errors) goes to stderr.
+/// </summary>
+internal static class TailCommand
+{
+    private const string RequestId = "tail";
+
+    public static Command Create()
+    {
+        var channel = new Argument<string>("CHANNEL") { Description = "Channel to follow" };
+        var sinceSeq = new Option<long?>("--since-seq") { Description = "First print the retained messages after this seq (0 = all retained)" };
+        var url = ServerClientOptions.CreateUrlOption();
+        var token = ServerClientOptions.CreateTokenOption();
+        var command = new Command("tail", "Print each message sent to a channel of a running brummerq server, one JSON line each, until Ctrl-C.")
+        {
+            channel, sinceSeq, url, token,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var baseUrl = parse.GetRequiredValue(url);
+            using var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await socket.ConnectAsync(SocketUri(baseUrl, parse.GetValue(token)), cancellationToken);
+            }
+            catch (WebSocketException ex) when (socket.HttpStatusCode != 0)
+            {
+                await error.WriteLineAsync($"brummerq tail: the server refused the WebSocket with {(int)socket.HttpStatusCode} {socket.HttpStatusCode} ({ex.Message})");
+                return 1;
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
+            {
+                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
+                return 1;
+            }
+
+            var frames = new FrameReader(socket);
+            try
+            {
+                var subscribe = SubscribeFrame(parse.GetRequiredValue(channel), parse.GetValue(sinceSeq));
+                await socket.SendAsync(subscribe, WebSocketMessageType.Text, true, cancellationToken);
+                while (true)
+                {
+                    using var frame = await frames.ReadAsync(cancellationToken);
+                    if (frame is null)
+                    {
+                        await error.WriteLineAsync($"brummerq tail: the server closed the connection ({socket.CloseStatus} {socket.CloseStatusDescription})");
+                        return 1;
+                    }
+
+                    var root = frame.RootElement;
+                    var data = root.TryGetProperty("data", out var d) ? d : default;
+                    switch (root.GetProperty("type").GetString())
+                    {
+                        case "subscribed":
+                            await error.WriteLineAsync($"brummerq tail: following '{data.GetProperty("channel").GetString()}' (subscription {data.GetProperty("subscription_id").GetString()}); Ctrl-C to stop");
+                            await error.FlushAsync(cancellationToken);
+                            break;
+                        case "queue_message":
+                            if (data.TryGetProperty("dropped", out var dropped))
+                            {
+                                await error.WriteLineAsync($"brummerq tail: {dropped.GetInt64()} message(s) dropped (this client fell behind)");
+                            }
+
+                            await output.WriteLineAsync(data.GetProperty("message").GetRawText());
+                            await output.FlushAsync(cancellationToken);
+                            break;
+                        case "error" when root.TryGetProperty("id", out var id) && id.GetString() == RequestId:
+                            await error.WriteLineAsync($"brummerq tail: {data.GetProperty("message").GetString()}");
+                            return 1;
+                        default:
+                            break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "tail stopped", closeTimeout.Token);
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                {
+                    // Leaving anyway.
+                }
+
+                return 0;
+            }
+            catch (WebSocketException ex)
+            {
+                await error.WriteLineAsync($"brummerq tail: the connection broke ({ex.Message})");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static byte[] SubscribeFrame(string channel, long? sinceSeq)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "queue_subscribe");
+            writer.WriteString("id", RequestId);
+            writer.WriteStartObject("data");
+            writer.WriteString("channel", channel);
+            if (sinceSeq is not null)
+            {
+                writer.WriteNumber("since_seq", sinceSeq.Value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static Uri SocketUri(Uri baseUrl, string? token)
+    {
+        var builder = new UriBuilder(baseUrl)
+        {
+            Scheme = baseUrl.Scheme == "https" ? "wss" : "ws",
+            Path = baseUrl.AbsolutePath.TrimEnd('/') + "/__brummer_ws__",
+        };
+        if (token is not null)
+        {
+            builder.Query = "token=" + Uri.EscapeDataString(token);
+        }
+
+        return builder.Uri;
+    }
+
+    /// <summary>Reads whole text frames from a socket as JSON documents.</summary>
+    private sealed class FrameReader(WebSocket socket)
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+
+        /// <summary>The next frame, or null when the server closed the socket.</summary>
+        public async Task<JsonDocument?> ReadAsync(CancellationToken cancellationToken)
+        {
+            _buffer.ResetWrittenCount();
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(_buffer.GetMemory(4096), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return null;
+                }
+
+                _buffer.Advance(result.Count);
+                if (result.EndOfMessage)
+                {
+                    return JsonDocument.Parse(_buffer.WrittenMemory.ToArray());
+                }
+            }
+        }
+    }
+}

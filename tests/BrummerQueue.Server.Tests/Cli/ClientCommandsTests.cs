@@ -1,0 +1,188 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.Tests.Cli;
+
+/// <summary><c>brummerq send</c>, <c>tail</c> and <c>stats</c> against a running loopback server.</summary>
+public sealed class ClientCommandsTests
+{
+    [Fact]
+    public async Task Send_ValidPayload_PrintsStoredMessageJson()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("send", "cli/orders", """{"id":7}""", "--type", "created", "--ttl", "60", "--url", host.BaseAddress.ToString());
+
+        Assert.True(exitCode == 0, error.Text);
+        using var message = JsonDocument.Parse(await output.NextLineAsync());
+        Assert.Equal("cli/orders", message.RootElement.GetProperty("channel").GetString());
+        Assert.Equal("created", message.RootElement.GetProperty("type").GetString());
+        Assert.Equal(60, message.RootElement.GetProperty("ttl").GetInt32());
+        Assert.Equal("""{"id":7}""", message.RootElement.GetProperty("payload").GetRawText());
+        var stored = new List<QueueMessage>();
+        host.Queue.Receive("cli/orders", 10, peek: true, stored);
+        Assert.Equal(message.RootElement.GetProperty("id").GetString(), Assert.Single(stored).Id.ToString());
+    }
+
+    [Fact]
+    public async Task Send_PayloadNotJson_ExplainsAndFails()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "hello", "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("PAYLOAD_JSON", error.Text, StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task Send_ServerRefuses_PrintsProblemDetail()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "1", "--ttl", "99999999", "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("400 ttl must be an integer between 0 and 604800", error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_TokenRequired_UsesTokenOption()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "t0k" });
+
+        var (refused, _, refusedError) = await CliRunner.RunAsync("send", "c", "1", "--url", host.BaseAddress.ToString());
+        var (accepted, _, acceptedError) = await CliRunner.RunAsync("send", "c", "1", "--url", host.BaseAddress.ToString(), "--token", "t0k");
+
+        Assert.Equal(1, refused);
+        Assert.Contains("401", refusedError.Text, StringComparison.Ordinal);
+        Assert.True(accepted == 0, acceptedError.Text);
+    }
+
+    [Fact]
+    public async Task ClientCommands_NoServer_SayServerIsUnreachable()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+
+        foreach (var args in new[] { new[] { "send", "c", "1" }, ["stats"], ["tail", "c"] })
+        {
+            var (exitCode, _, error) = await CliRunner.RunAsync([.. args, "--url", url]);
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains($"cannot reach a brummerq server at {url}", error.Text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Stats_RunningServer_PrintsTotalsAndChannelTable()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        host.Queue.Send("alpha", new MessageDraft());
+        host.Queue.Send("alpha", new MessageDraft());
+        host.Queue.Send("beta", new MessageDraft());
+        host.Queue.Receive("beta", 1, peek: false, new List<QueueMessage>());
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("stats", "--url", host.BaseAddress.ToString());
+
+        Assert.True(exitCode == 0, error.Text);
+        var lines = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("sent 3", lines[1], StringComparison.Ordinal);
+        Assert.Contains("consumed 1", lines[1], StringComparison.Ordinal);
+        Assert.Equal(["CHANNEL", "MESSAGES", "SUBS", "SENT", "CONSUMED", "EXPIRED", "DROPPED"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["alpha", "2", "0", "2", "0", "0", "0"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["beta", "0", "0", "1", "1", "0", "0"], lines[4].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Stats_JsonOption_PrintsTheApiJson()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, output, _) = await CliRunner.RunAsync("stats", "--json", "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(0, exitCode);
+        using var stats = JsonDocument.Parse(output.Text);
+        Assert.Equal(0, stats.RootElement.GetProperty("messages_sent").GetInt64());
+    }
+
+    [Fact]
+    public async Task Tail_MessagesSent_PrintsOneJsonLineEachUntilCancelled()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var output = new LineCapture();
+        var error = new LineCapture();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var tail = CliRunner.StartAsync(output, error, stop.Token, "tail", "live", "--url", host.BaseAddress.ToString());
+
+        Assert.Contains("following 'live'", await error.NextLineAsync(), StringComparison.Ordinal);
+        host.Queue.Send("other", new MessageDraft(Payload: JsonPayload.Parse("0")));
+        host.Queue.Send("live", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        host.Queue.Send("live", new MessageDraft(Type: "second", Payload: JsonPayload.Parse("""{"a":[1,2]}""")));
+
+        using (var first = JsonDocument.Parse(await output.NextLineAsync()))
+        using (var second = JsonDocument.Parse(await output.NextLineAsync()))
+        {
+            Assert.Equal(1, first.RootElement.GetProperty("payload").GetInt32());
+            Assert.Equal("live", first.RootElement.GetProperty("channel").GetString());
+            Assert.Equal("second", second.RootElement.GetProperty("type").GetString());
+            Assert.Equal(2, second.RootElement.GetProperty("seq").GetInt64());
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await tail.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Tail_SinceSeq_PrintsRetainedMessagesFirst()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        host.Queue.Send("kept", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        host.Queue.Send("kept", new MessageDraft(Payload: JsonPayload.Parse("2")));
+        var output = new LineCapture();
+        var error = new LineCapture();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var tail = CliRunner.StartAsync(output, error, stop.Token, "tail", "kept", "--since-seq", "0", "--url", host.BaseAddress.ToString());
+
+        using (var first = JsonDocument.Parse(await output.NextLineAsync()))
+        using (var second = JsonDocument.Parse(await output.NextLineAsync()))
+        {
+            Assert.Equal(1, first.RootElement.GetProperty("seq").GetInt64());
+            Assert.Equal(2, second.RootElement.GetProperty("seq").GetInt64());
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await tail.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Tail_InvalidChannel_PrintsServerErrorAndFails()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, _, error) = await CliRunner.RunAsync("tail", "no spaces allowed", "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("channel must be 1-128 characters", error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tail_TokenMissing_SaysRefused401()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "t0k" });
+
+        var (exitCode, _, error) = await CliRunner.RunAsync("tail", "c", "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("refused the WebSocket with 401", error.Text, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

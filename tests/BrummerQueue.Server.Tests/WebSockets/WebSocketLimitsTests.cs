@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+using BrummerQueue.Core;
+
+namespace BrummerQueue.Server.Tests.WebSockets;
+
+/// <summary>Limits of the WebSocket endpoint, over real loopback sockets.</summary>
+public sealed class WebSocketLimitsTests
+{
+    [Fact]
+    public async Task Frame_OverSizeLimit_ErrorThenClose1009()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:MaxFrameBytes"] = "1024" });
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.SendAsync(new { type = "queue_message", id = "big", data = new { channel = "c", payload = new string('x', 4000) } });
+        var error = await socket.ReceiveAsync("error");
+        var (status, _) = await socket.ReceiveCloseAsync();
+
+        Assert.Equal("frame_too_large", error.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, status);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task Frame_AtSizeLimit_IsAccepted()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:MaxFrameBytes"] = "1024" });
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+        var frame = """{"type":"queue_message","id":"fits","data":{"channel":"c","payload":"PAYLOAD"}}""".Replace("PAYLOAD", new string('x', 900), StringComparison.Ordinal);
+        frame += new string(' ', 1024 - frame.Length);
+
+        await socket.SendAsync(frame);
+
+        Assert.Equal("ack", (await socket.ReceiveAsync()).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Frames_OverRateLimit_Close1008()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:MaxFramesPerSecond"] = "5" });
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        for (var i = 0; i < 20; i++)
+        {
+            await socket.SendAsync(new { type = "ping" });
+        }
+
+        var (status, reason) = await socket.ReceiveCloseAsync();
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("rate limit exceeded", reason);
+    }
+
+    [Fact]
+    public async Task Connections_OverLimit_RefusedWith503BeforeUpgrade()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:MaxConnections"] = "1" });
+        var (first, _) = await TestSocket.ConnectAsync(host);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await TestSocket.TryConnectAsync(host));
+
+        await first.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Idle_NoFramesAndNoSubscriptions_ClosedByServer()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:IdleTimeoutSeconds"] = "1" });
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        var (status, reason) = await socket.ReceiveCloseAsync();
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
+        Assert.Equal("idle timeout", reason);
+    }
+
+    [Fact]
+    public async Task Shutdown_OpenSocket_Closed1001()
+    {
+        var host = await TestServerHost.StartOnLoopbackAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        var stopping = host.DisposeAsync().AsTask();
+        var (status, _) = await socket.ReceiveCloseAsync();
+        await socket.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        await stopping.WaitAsync(TestSocket.Timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+    }
+
+    [Fact]
+    public async Task SlowConsumer_FullSendQueue_DropsOldestWithCountAndNeverStallsSendersOrOthers()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:SocketSendQueue"] = "16" });
+        var (slow, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = slow;
+        var (other, _) = await TestSocket.ConnectAsync(host);
+        await using var ___ = other;
+        await slow.RequestAsync("queue_subscribe", "s", new { channel = "firehose", buffer_size = 10000 });
+
+        // Far more than the socket buffers hold, while the slow client reads nothing.
+        const int Count = 4000;
+        var payload = JsonPayload.Parse(JsonSerializer.Serialize(new string('x', 16 * 1024)));
+        for (var i = 0; i < Count; i++)
+        {
+            host.Queue.Send("firehose", new MessageDraft(Payload: payload, TtlSeconds: 0));
+        }
+
+        // Another socket is served while the slow one is stuck.
+        Assert.Equal("pong", (await other.RequestAsync("ping", "p")).GetProperty("type").GetString());
+
+        long previousSeq = 0;
+        long droppedTotal = 0;
+        var received = 0;
+        while (previousSeq < Count)
+        {
+            var data = (await slow.ReceiveAsync("queue_message")).GetProperty("data");
+            var seq = data.GetProperty("message").GetProperty("seq").GetInt64();
+            var dropped = data.TryGetProperty("dropped", out var d) ? d.GetInt64() : 0;
+            Assert.Equal(previousSeq + 1 + dropped, seq);
+            previousSeq = seq;
+            droppedTotal += dropped;
+            received++;
+        }
+
+        Assert.True(droppedTotal > 0, "the slow socket should have lost pushes");
+        Assert.Equal(Count, received + droppedTotal);
+        Assert.Equal(Count, host.Queue.GetStats().MessagesSent);
+    }
+}
