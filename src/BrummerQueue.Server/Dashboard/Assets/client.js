@@ -136,7 +136,7 @@ export class BrummerClient {
    * @param {string} channel
    * @param {*} [payload] Any JSON value. Default null.
    * @param {{type?: string, ttl?: number}} [options] `ttl` in whole seconds (server default 3600; 0 = never expires).
-   * @returns {Promise<{message_id: string, seq: number, channel: string}>} the server's `ack`.
+   * @returns {Promise<{message_id: string, seq: number, channel: string, delivered_to?: number}>} the server's `ack`.
    */
   send(channel, payload = null, options = {}) {
     const data = { channel, payload };
