@@ -138,6 +138,35 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Subscription_ChannelRecreatedWhileAway_ResumesFromItsFirstMessage()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        await using var pages = await PageServer.StartAsync();
+        await using var assistant = await McpTestClient.ConnectAsync(server);
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server, reconnectDelayMs: 1000);
+            await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.recreated");
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.recreated", ["payload"] = "first life" });
+            await page.WaitForFunctionAsync("() => window.received.length === 1", null, s_wait);
+
+            // While the page is away the channel is consumed, removed by cleanup and made again: seq restarts at 1.
+            await page.EvaluateAsync("() => window.queue._socket.close(4001, 'simulated network drop')");
+            await page.WaitForFunctionAsync("() => window.queue.status === 'reconnecting'", null, s_wait);
+            await WaitUntilAsync(() => server.Queue.ListChannels().All(c => c.Subscriptions == 0));
+            await assistant.CallAsync("queue_receive", new() { ["channel"] = "e2e.recreated" });
+            server.Queue.Sweep();
+            Assert.DoesNotContain(server.Queue.ListChannels(), c => c.Name == "e2e.recreated");
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.recreated", ["payload"] = "second life" });
+            Assert.Equal(1, server.Queue.ListChannels().Single(c => c.Name == "e2e.recreated").LastSeq);
+
+            await page.WaitForFunctionAsync("() => window.received.length === 2", null, s_wait);
+            var received = await page.EvaluateAsync<string[]>("() => window.received.map(m => `${m.seq} ${m.payload}`)");
+            Assert.Equal(["1 first life", "1 second life"], received);
+        });
+    }
+
+    [Fact]
     public async Task Connect_FromForeignOrigin_IsRefused()
     {
         await using var server = await LoopbackBrummer.StartAsync();
@@ -153,6 +182,18 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
             await page.WaitForFunctionAsync("() => window.socketOutcome !== undefined", null, s_wait);
             Assert.Equal("closed: 1006", await page.EvaluateAsync<string>("() => window.socketOutcome"));
         });
+    }
+
+    /// <summary>Waits for a server-side state that has no event to await (a closed socket's clean-up); fails after 10 s.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (!condition())
+        {
+            await tick.WaitForNextTickAsync(timeout.Token);
+        }
     }
 
     private static async Task OpenClientPageAsync(IPage page, PageServer pages, TestServerHost server, int reconnectDelayMs = 100)
