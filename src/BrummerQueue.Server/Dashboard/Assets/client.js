@@ -363,6 +363,10 @@ export class BrummerClient {
       this._onPush(data);
       return;
     }
+    if (frame.type === 'unsubscribed' && frame.id === undefined) {
+      this._onEndedByServer(data.subscription_id);
+      return;
+    }
     if (frame.id !== undefined && this._pending.has(String(frame.id))) {
       const request = this._pending.get(String(frame.id));
       this._pending.delete(String(frame.id));
@@ -393,6 +397,19 @@ export class BrummerClient {
       list.push(data);
       early.set(data.subscription_id, list.slice(-1000));
     }
+  }
+
+  /**
+   * The server ended a subscription this page did not unsubscribe (cleanup, or another client
+   * unsubscribed it by id): the page still wants the channel, so it is made again, resuming after
+   * the last seq seen.
+   */
+  _onEndedByServer(subscriptionId) {
+    const subscription = this._bySubscriptionId.get(subscriptionId);
+    if (!subscription) return;
+    this._bySubscriptionId.delete(subscriptionId);
+    subscription._serverId = null;
+    this._resubscribe(subscription, false);
   }
 
   /**
