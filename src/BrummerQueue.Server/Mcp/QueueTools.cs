@@ -33,7 +33,7 @@ internal sealed partial class QueueTools
             return name switch
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
-                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), cancellationToken),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
@@ -73,7 +73,7 @@ internal sealed partial class QueueTools
         });
     }
 
-    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, CancellationToken cancellationToken)
     {
         var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /");
         var subscriptionId = args.String("subscription_id", "an id returned by queue_subscribe");
@@ -91,6 +91,11 @@ internal sealed partial class QueueTools
         if (channel is null && subscriptionId is null)
         {
             throw QueueException.Invalid("channel", "exactly one of channel and subscription_id is required");
+        }
+
+        if (subscriptionId is not null)
+        {
+            EnsureOwned(subscriptionId, session);
         }
 
         var result = await _queue.ReceiveAsync(request, cancellationToken);
@@ -142,6 +147,7 @@ internal sealed partial class QueueTools
     {
         var id = args.String("subscription_id", "an id returned by queue_subscribe")
             ?? throw QueueException.Invalid("subscription_id", "subscription_id is required: the id returned by queue_subscribe");
+        EnsureOwned(id, session);
         if (!_queue.Unsubscribe(id))
         {
             throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{id}' does not exist: it was never created, was unsubscribed, or expired after being idle");
@@ -154,6 +160,21 @@ internal sealed partial class QueueTools
             w.WriteBoolean("unsubscribed", true);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// A subscription is read or closed only by the session that made it (or, for one without owner, by anyone):
+    /// ids are time-ordered, not secret, so another session must not drain or close it.
+    /// </summary>
+    private void EnsureOwned(string subscriptionId, McpSessionState? session)
+    {
+        if (session is not null &&
+            _queue.TryGetSubscription(subscriptionId, out var subscription) &&
+            subscription.Owner is { } owner &&
+            !string.Equals(owner, session.Owner, StringComparison.Ordinal))
+        {
+            throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{subscriptionId}' belongs to another MCP session or WebSocket connection; subscribe with queue_subscribe to get your own");
+        }
     }
 
     private CallToolResult ListChannels(ToolArguments args)

@@ -1,18 +1,23 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using ModelContextProtocol.Protocol;
 
 namespace BrummerQueue.Server.Mcp;
 
-/// <summary>Builds tool results: the JSON result both as <c>structuredContent</c> and as text content, or an error naming the argument.</summary>
+/// <summary>
+/// Builds tool results: the JSON result both as <c>structuredContent</c> and as text content, or an error naming
+/// the argument. The text is written with relaxed escaping (no <c>\u0022</c>-style escapes of non-ASCII text) so a
+/// model reads it as written; it is still valid JSON and travels inside a JSON-RPC string.
+/// </summary>
 internal static class ToolResults
 {
     /// <summary>A successful result whose JSON object <paramref name="write"/> produces.</summary>
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             write(writer);
         }

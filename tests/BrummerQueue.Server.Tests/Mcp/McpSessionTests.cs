@@ -70,4 +70,21 @@ public sealed class McpSessionTests
         Assert.Equal(1, result.GetProperty("count").GetInt32());
         await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
     }
+
+    [Fact]
+    public async Task Subscription_OfAnotherSession_CannotBeReadOrClosed()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var owner = await McpTestClient.ConnectAsync(host);
+        await using var other = await McpTestClient.ConnectAsync(host);
+        var id = (await owner.CallOkAsync("queue_subscribe", """{"channel":"mine"}""")).GetProperty("subscription_id").GetString();
+
+        var read = await other.CallErrorAsync("queue_receive", $$"""{"subscription_id":"{{id}}"}""");
+        var close = await other.CallErrorAsync("queue_unsubscribe", $$"""{"subscription_id":"{{id}}"}""");
+        var own = await owner.CallOkAsync("queue_unsubscribe", $$"""{"subscription_id":"{{id}}"}""");
+
+        Assert.Contains("belongs to another MCP session", read, StringComparison.Ordinal);
+        Assert.Contains("belongs to another MCP session", close, StringComparison.Ordinal);
+        Assert.True(own.GetProperty("unsubscribed").GetBoolean());
+    }
 }

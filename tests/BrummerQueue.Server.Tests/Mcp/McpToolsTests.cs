@@ -320,11 +320,14 @@ public sealed class McpToolsTests
     internal static bool HasWaiter(IMessageQueue queue, string channel) =>
         queue.ListChannels().Any(c => c.Name == channel);
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
+    internal static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    /// <summary>Awaits <paramref name="condition"/>, checking every 10 ms; fails the test after 10 seconds.</summary>
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        while (!condition())
+        while (!await condition())
         {
             await Task.Delay(10, timeout.Token);
         }
