@@ -167,6 +167,30 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Subscription_EndedByServer_IsMadeAgainWithoutLoss()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        await using var pages = await PageServer.StartAsync();
+        await using var assistant = await McpTestClient.ConnectAsync(server);
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server);
+            var first = await page.EvaluateAsync<string>("channel => window.subscribeTo(channel)", "e2e.ended");
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.ended", ["payload"] = 1 });
+            await page.WaitForFunctionAsync("() => window.received.length === 1", null, s_wait);
+
+            // As cleanup would: the server ends the page's subscription, then a message is sent at once.
+            Assert.True(server.Queue.Unsubscribe(first));
+            await assistant.CallAsync("queue_send", new() { ["channel"] = "e2e.ended", ["payload"] = 2 });
+
+            await page.WaitForFunctionAsync("() => window.received.length === 2", null, s_wait);
+            var payloads = await page.EvaluateAsync<int[]>("() => window.received.map(m => m.payload)");
+            Assert.Equal([1, 2], payloads);
+            Assert.Equal(1, server.Queue.ListChannels().Single(c => c.Name == "e2e.ended").Subscriptions);
+        });
+    }
+
+    [Fact]
     public async Task Connect_FromForeignOrigin_IsRefused()
     {
         await using var server = await LoopbackBrummer.StartAsync();
