@@ -287,7 +287,10 @@ export class BrummerClient {
       const id = `hb-${this._nextId++}`;
       const timer = setTimeout(() => {
         this._pending.delete(id);
-        if (socket === this._socket) socket.close(4000, 'heartbeat timeout');
+        if (socket !== this._socket) return;
+        // A dead link may take long to finish the closing handshake: give up on it now.
+        socket.close(4000, 'heartbeat timeout');
+        this._onClose(socket, { code: 4000, reason: 'heartbeat timeout' });
       }, interval);
       this._pending.set(id, { resolve: () => clearTimeout(timer), reject: () => clearTimeout(timer), timer, sent: true });
       socket.send(JSON.stringify({ type: 'ping', id }));
@@ -324,6 +327,7 @@ export class BrummerClient {
       const wait = timeoutMs ?? this._options.requestTimeoutMs;
       const timer = setTimeout(() => {
         this._pending.delete(id);
+        this._queued = this._queued.filter((queued) => queued.id !== id);
         reject(new BrummerError('timeout', `no reply to ${type} within ${wait} ms`));
       }, wait);
       this._pending.set(id, { resolve, reject, timer, sent: this._open });
