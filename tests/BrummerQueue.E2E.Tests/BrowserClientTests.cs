@@ -60,6 +60,26 @@ public sealed class BrowserClientTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Send_WhileReconnecting_WaitsAndIsStoredOnce()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        await using var pages = await PageServer.StartAsync();
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server, reconnectDelayMs: 1000);
+            await page.EvaluateAsync("() => window.queue._socket.close(4001, 'simulated network drop')");
+            await page.WaitForFunctionAsync("() => window.queue.status === 'reconnecting'", null, s_wait);
+
+            var ack = await page.EvaluateAsync<JsonElement>("() => window.queue.send('e2e.queued', 'made while offline')");
+
+            Assert.Equal("open", await page.EvaluateAsync<string>("() => window.queue.status"));
+            Assert.Equal(1, ack.GetProperty("seq").GetInt64());
+            var stored = server.Queue.ListChannels().Single(c => c.Name == "e2e.queued");
+            Assert.Equal(1, stored.Messages);
+        });
+    }
+
+    [Fact]
     public async Task Subscription_ServerRestarts_ResumesWithoutLosingRetainedMessages()
     {
         TestServerHost? first = await LoopbackBrummer.StartAsync();
