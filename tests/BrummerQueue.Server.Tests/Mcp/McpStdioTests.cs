@@ -131,6 +131,34 @@ public sealed class McpStdioTests
         var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
         Assert.Contains($"http://127.0.0.1:{port}/mcp", text, StringComparison.Ordinal);
         Assert.Contains("not reachable", text, StringComparison.Ordinal);
+
+        // A brummerq started again on that port is picked up by the next call.
+        using var serve = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var serveOutput = serve.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var serveErrors = serve.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var http = new HttpClient();
+            await McpToolsTests.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), TestContext.Current.CancellationToken)).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+            var again = await late.CallOkAsync("queue_stats");
+            Assert.Equal(0, again.GetProperty("messages_sent").GetInt64());
+        }
+        finally
+        {
+            serve.Kill(entireProcessTree: true);
+            await serve.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await Task.WhenAll(serveOutput, serveErrors);
+        }
     }
 
     [Fact]
