@@ -278,7 +278,7 @@ public sealed class McpToolsTests
         await using var sender = await McpTestClient.ConnectAsync(host);
 
         var waiting = waiter.CallOkAsync("queue_receive", """{"channel":"wake","blocking":true,"timeout":30}""");
-        await WaitUntilAsync(() => HasWaiter(host.Queue, "wake"));
+        await WaitUntilAsync(() => ChannelExists(host.Queue, "wake"));
         await sender.CallOkAsync("queue_send", """{"channel":"wake","payload":"hi"}""");
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
@@ -306,7 +306,7 @@ public sealed class McpToolsTests
 
         var finished = probe.NextFinished;
         var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"c1","blocking":true,"timeout":60}""", cancel.Token);
-        await WaitUntilAsync(() => HasWaiter(host.Queue, "c1"));
+        await WaitUntilAsync(() => ChannelExists(host.Queue, "c1"));
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
         await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -317,14 +317,17 @@ public sealed class McpToolsTests
     }
 
     /// <summary>True once a receive on <paramref name="channel"/> has created it (a blocking receive creates the channel before it waits).</summary>
-    internal static bool HasWaiter(IMessageQueue queue, string channel) =>
+    internal static bool ChannelExists(IMessageQueue queue, string channel) =>
         queue.ListChannels().Any(c => c.Name == channel);
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
+    internal static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    /// <summary>Awaits <paramref name="condition"/>, checking every 10 ms; fails the test after 10 seconds.</summary>
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        while (!condition())
+        while (!await condition())
         {
             await Task.Delay(10, timeout.Token);
         }
