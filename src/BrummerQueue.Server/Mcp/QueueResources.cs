@@ -82,6 +82,27 @@ internal sealed class QueueResources
         return result;
     }
 
+    /// <summary>
+    /// Completes a template argument: channel names for <c>{name}</c>, the session's own subscription
+    /// ids for <c>{id}</c>, those starting with what was typed, in ordinal order, at most 100.
+    /// </summary>
+    public CompleteResult Complete(CompleteRequestParams? request, McpSessionState? session)
+    {
+        const int Max = 100;
+        var typed = request?.Argument?.Value ?? string.Empty;
+        IEnumerable<string> candidates = (request?.Ref as ResourceTemplateReference)?.Uri switch
+        {
+            ChannelPrefix + "{name}" when request?.Argument?.Name == "name" => _queue.ListChannels().Select(c => c.Name),
+            SubscriptionPrefix + "{id}" when request?.Argument?.Name == "id" => (session?.SubscriptionIds ?? []).Order(StringComparer.Ordinal),
+            _ => [],
+        };
+        var matches = candidates.Where(c => c.StartsWith(typed, StringComparison.Ordinal)).ToList();
+        return new CompleteResult
+        {
+            Completion = new Completion { Values = [.. matches.Take(Max)], Total = matches.Count, HasMore = matches.Count > Max },
+        };
+    }
+
     /// <summary>Reads a resource; an unknown or malformed URI is a protocol error naming it.</summary>
     public ReadResourceResult Read(string? uri)
     {

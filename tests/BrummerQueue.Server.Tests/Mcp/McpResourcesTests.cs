@@ -37,6 +37,21 @@ public sealed class McpResourcesTests
     }
 
     [Fact]
+    public async Task Complete_ChannelTemplate_SuggestsMatchingChannelNames()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"user-events"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"user-replies"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"other"}""");
+
+        var result = await client.CompleteAsync(
+            new ResourceTemplateReference { Uri = "brummerq://channels/{name}" }, "name", "user-", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["user-events", "user-replies"], result.Completion.Values);
+    }
+
+    [Fact]
     public async Task ReadChannel_WithMessages_PeeksNewestWithoutConsuming()
     {
         await using var host = await TestServerHost.StartInProcessAsync();

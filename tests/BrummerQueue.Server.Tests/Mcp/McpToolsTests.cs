@@ -271,6 +271,35 @@ public sealed class McpToolsTests
     }
 
     [Fact]
+    public async Task QueueSubscribe_OverSessionLimit_IsErrorAndOtherSessionsUnaffected()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxSubscriptionsPerOwner"] = "2" });
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await using var other = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+        await client.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+
+        var error = await client.CallErrorAsync("queue_subscribe", """{"channel":"l"}""");
+        await other.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+
+        Assert.Contains("subscription limit of 2", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueueSend_OverTotalBytes_IsQueueFullAndKeepsStoredMessages()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxTotalBytes"] = "64" });
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", $$"""{"channel":"f","payload":"{{new string('a', 40)}}"}""");
+
+        var error = await client.CallErrorAsync("queue_send", $$"""{"channel":"f","payload":"{{new string('b', 40)}}"}""");
+        var kept = await client.CallOkAsync("queue_receive", """{"channel":"f","peek":true}""");
+
+        Assert.Contains("queue_full", error, StringComparison.Ordinal);
+        Assert.Equal(1, kept.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task QueueReceive_BlockingSendFromOtherSession_WakesWithMessage()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
