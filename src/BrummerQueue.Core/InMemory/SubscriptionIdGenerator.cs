@@ -15,22 +15,22 @@ internal static class SubscriptionIdGenerator
 
     // Thread-static: each thread owns its buffer and position; no sharing, no lock.
     [ThreadStatic]
-    private static byte[]? t_random;
+    private static byte[]? s_random;
 
     [ThreadStatic]
-    private static int t_position;
+    private static int s_position;
 
     public static string Next(long unixMs)
     {
-        var random = t_random ??= new byte[BufferSize];
-        if (t_position == 0 || t_position + BytesPerId > BufferSize)
+        var random = s_random ??= new byte[BufferSize];
+        if (s_position == 0 || s_position + BytesPerId > BufferSize)
         {
             RandomNumberGenerator.Fill(random);
-            t_position = 0;
+            s_position = 0;
         }
 
-        var bytes = random.AsSpan(t_position, BytesPerId);
-        t_position += BytesPerId;
+        var bytes = random.AsSpan(s_position, BytesPerId);
+        s_position += BytesPerId;
         var randA = (uint)(bytes[0] | (bytes[1] << 8));
         var randB = BitConverter.ToUInt64(bytes[2..]);
         return UuidV7.Create(unixMs, randA, randB).ToString();
