@@ -151,11 +151,9 @@ internal sealed class QueueResources
         var messages = new List<QueueMessage>();
         if (info is { Messages: > 0 })
         {
-            // The engine peeks from the oldest end; with more than MaxLimit retained these are the newest of the oldest MaxLimit.
-            _queue.Receive(name, Math.Min(info.Messages, ReceiveRequest.MaxLimit), peek: true, messages);
+            _queue.PeekNewest(name, ReadLimit, messages);
         }
 
-        var newest = messages.Skip(Math.Max(0, messages.Count - ReadLimit));
         return Write(w =>
         {
             w.WriteStartObject();
@@ -164,7 +162,7 @@ internal sealed class QueueResources
             w.WriteNumber("subscriptions", info?.Subscriptions ?? 0);
             w.WriteNumber("last_seq", info?.LastSeq ?? 0);
             w.WriteStartArray("newest");
-            foreach (var message in newest)
+            foreach (var message in messages)
             {
                 MessageJson.WriteMessage(w, message);
             }
