@@ -31,6 +31,13 @@ public interface IMessageQueue : IDisposable
     int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into);
 
     /// <summary>
+    /// Reads, without removing, the newest <paramref name="limit"/> unexpired messages of a channel
+    /// into <paramref name="into"/>, oldest of them first (a dashboard's or a resource's view of a
+    /// channel). Returns how many were added; an unknown channel has none.
+    /// </summary>
+    int PeekNewest(string channel, int limit, ICollection<QueueMessage> into);
+
+    /// <summary>
     /// Receives per <paramref name="request"/>. A blocking receive with nothing available waits until
     /// at least one message arrives or the timeout passes (then returns an empty list). Cancelling a
     /// waiting receive takes no message: it stays for the next receiver.

@@ -1,3 +1,3 @@
 using BrummerQueue.Server.Cli;
 
-return await BrummerCli.Create().Parse(args).InvokeAsync();
+return await BrummerCli.RunAsync(args);

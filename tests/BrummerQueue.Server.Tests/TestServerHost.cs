@@ -51,10 +51,13 @@ public sealed class TestServerHost : IAsyncDisposable
 
     public static async Task<TestServerHost> StartOnLoopbackAsync(Dictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var all = new Dictionary<string, string?>(settings ?? [])
+        // Port 0 (any free port) unless the caller names one, e.g. to restart a server on the same port.
+        var all = new Dictionary<string, string?> { [$"{ServerOptions.SectionName}:Port"] = "0" };
+        foreach (var (key, value) in settings ?? [])
         {
-            [$"{ServerOptions.SectionName}:Port"] = "0",
-        };
+            all[key] = value;
+        }
+
         var builder = BrummerHost.CreateBuilder([], b =>
         {
             Apply(b, all);

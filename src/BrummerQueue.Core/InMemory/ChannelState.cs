@@ -168,6 +168,30 @@ internal sealed class ChannelState
         return taken;
     }
 
+    /// <summary>Copies the newest <paramref name="limit"/> messages into <paramref name="into"/>, oldest of them first.</summary>
+    public int PeekNewestUnsynchronized(int limit, long nowMs, ICollection<QueueMessage> into)
+    {
+        AssertLocked();
+
+        // After pruning no expired message is left anywhere in the backlog (see PruneExpiredUnsynchronized).
+        PruneExpiredUnsynchronized(nowMs);
+        var skip = Math.Max(0, _backlog.Count - limit);
+        var taken = 0;
+        foreach (var message in _backlog)
+        {
+            if (skip > 0)
+            {
+                skip--;
+                continue;
+            }
+
+            into.Add(message);
+            taken++;
+        }
+
+        return taken;
+    }
+
     /// <summary>Removes every expired message (not only the head); returns how many.</summary>
     public int PruneExpiredUnsynchronized(long nowMs)
     {

@@ -24,7 +24,7 @@ internal sealed partial class InMemoryMessageQueue
 
         try
         {
-            var id = MessageIdGenerator.Next(NowMs()).ToString();
+            var id = SubscriptionIdGenerator.Next(NowMs());
             while (true)
             {
                 lock (state.Lock)

@@ -109,6 +109,22 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         }
     }
 
+    public int PeekNewest(string channel, int limit, ICollection<QueueMessage> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ArgumentRules.Limit(limit);
+        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
+        {
+            ArgumentRules.Channel(channel);
+            return 0;
+        }
+
+        lock (state.Lock)
+        {
+            return state.PeekNewestUnsynchronized(limit, NowMs(), into);
+        }
+    }
+
     public async ValueTask<ReceiveResult> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

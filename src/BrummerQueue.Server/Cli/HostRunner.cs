@@ -22,6 +22,11 @@ internal static class HostRunner
             await Console.Error.WriteLineAsync("brummerq: " + message);
             return InvalidSettings;
         }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await Console.Error.WriteLineAsync($"brummerq: {e.Message} Another program (or another brummerq) serves that port; choose one with --port or BRUMMERQ_PORT.");
+            return 1;
+        }
     }
 
     /// <summary>The user-facing message when <paramref name="e"/> is (or wraps) a settings error; otherwise null.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
@@ -46,6 +47,7 @@ internal static class BrummerHost
         app.MapBrummerWeb();
         app.MapHealth();
         app.MapBrummerMcp();
+        app.MapBrummerDashboard();
         return app;
     }
 }

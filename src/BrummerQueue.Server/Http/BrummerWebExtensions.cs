@@ -19,11 +19,14 @@ internal static class BrummerWebExtensions
         services.AddSingleton<ServerIdentity>();
         services.AddSingleton<WebSocketConnectionTracker>();
         services.AddSingleton<BrummerMetrics>();
+        services.AddSingleton(new MetricsSettings());
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("brummerq"))
-            .WithMetrics(metrics => metrics
-            .AddMeter(BrummerMetrics.MeterName)
-            .AddPrometheusExporter());
+            .WithMetrics(metrics =>
+            {
+                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, builder) => builder.AddMeter(sp.GetRequiredService<MetricsSettings>().MeterName));
+                metrics.AddPrometheusExporter(options => options.ScopeInfoEnabled = false);
+            });
         return services;
     }
 

@@ -75,7 +75,7 @@ internal static class HttpApiEndpoints
         }
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue)
+    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue, IHostApplicationLifetime lifetime)
     {
         if (!TryGetChannel(path, out var channel))
         {
@@ -94,7 +94,19 @@ internal static class HttpApiEndpoints
                 Blocking = timeout > 0,
                 TimeoutSeconds = timeout,
             };
-            var result = await queue.ReceiveAsync(request, context.RequestAborted);
+            // A long poll ends early, empty, when the host stops, so that shutdown does not wait for it;
+            // the engine takes no message for a cancelled receive.
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            ReceiveResult result;
+            try
+            {
+                result = await queue.ReceiveAsync(request, cancel.Token);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                result = new ReceiveResult([], null);
+            }
+
             return new JsonBodyResult(StatusCodes.Status200OK, w =>
             {
                 w.WriteStartObject();

@@ -78,6 +78,11 @@ internal static class BrummerMcpServer
             var session = request.Services!.GetRequiredService<McpSessionRegistry>().Resolve(request);
             return ValueTask.FromResult(request.Services!.GetRequiredService<QueueResources>().List(session));
         };
+        options.Handlers.CompleteHandler = static (request, _) =>
+        {
+            var session = request.Services!.GetRequiredService<McpSessionRegistry>().Resolve(request);
+            return ValueTask.FromResult(request.Services!.GetRequiredService<QueueResources>().Complete(request.Params, session));
+        };
         options.Handlers.ReadResourceHandler = static (request, _) =>
             ValueTask.FromResult(request.Services!.GetRequiredService<QueueResources>().Read(request.Params?.Uri));
         options.Handlers.SubscribeToResourcesHandler = static (request, _) =>

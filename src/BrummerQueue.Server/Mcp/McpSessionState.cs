@@ -28,9 +28,10 @@ internal sealed class McpSessionState
     public string Owner { get; }
 
     /// <summary>
-    /// The session-wide server used for notifications; set once, when the session starts (HTTP)
-    /// or on its first request (stdio). Written before the state is published or with
-    /// <see cref="Interlocked.CompareExchange{T}(ref T, T, T)"/>, so readers see null or the final value.
+    /// The server used for notifications: set at construction when an HTTP session starts, or by the
+    /// first request of the stdio session (<see cref="AttachServer"/>). Benign race: concurrent first
+    /// requests of the stdio session may both write it, with servers that reach the same client; a
+    /// reader sees null (no push yet) or one of them. Reference writes are atomic.
     /// </summary>
     public McpServer? Server { get; private set; }
 
@@ -43,6 +44,7 @@ internal sealed class McpSessionState
     /// <summary>Number of resource subscriptions.</summary>
     public int ResourceCount => _resources.Count;
 
+    /// <summary>Records the server of the first request when none was known.</summary>
     public void AttachServer(McpServer server)
     {
         if (Server is null)

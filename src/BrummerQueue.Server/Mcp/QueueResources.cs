@@ -82,6 +82,27 @@ internal sealed class QueueResources
         return result;
     }
 
+    /// <summary>
+    /// Completes a template argument: channel names for <c>{name}</c>, the session's own subscription
+    /// ids for <c>{id}</c>, those starting with what was typed, in ordinal order, at most 100.
+    /// </summary>
+    public CompleteResult Complete(CompleteRequestParams? request, McpSessionState? session)
+    {
+        const int Max = 100;
+        var typed = request?.Argument?.Value ?? string.Empty;
+        IEnumerable<string> candidates = (request?.Ref as ResourceTemplateReference)?.Uri switch
+        {
+            ChannelPrefix + "{name}" when request?.Argument?.Name == "name" => _queue.ListChannels().Select(c => c.Name),
+            SubscriptionPrefix + "{id}" when request?.Argument?.Name == "id" => (session?.SubscriptionIds ?? []).Order(StringComparer.Ordinal),
+            _ => [],
+        };
+        var matches = candidates.Where(c => c.StartsWith(typed, StringComparison.Ordinal)).ToList();
+        return new CompleteResult
+        {
+            Completion = new Completion { Values = [.. matches.Take(Max)], Total = matches.Count, HasMore = matches.Count > Max },
+        };
+    }
+
     /// <summary>Reads a resource; an unknown or malformed URI is a protocol error naming it.</summary>
     public ReadResourceResult Read(string? uri)
     {
@@ -130,11 +151,9 @@ internal sealed class QueueResources
         var messages = new List<QueueMessage>();
         if (info is { Messages: > 0 })
         {
-            // The engine peeks from the oldest end; with more than MaxLimit retained these are the newest of the oldest MaxLimit.
-            _queue.Receive(name, Math.Min(info.Messages, ReceiveRequest.MaxLimit), peek: true, messages);
+            _queue.PeekNewest(name, ReadLimit, messages);
         }
 
-        var newest = messages.Skip(Math.Max(0, messages.Count - ReadLimit));
         return Write(w =>
         {
             w.WriteStartObject();
@@ -143,7 +162,7 @@ internal sealed class QueueResources
             w.WriteNumber("subscriptions", info?.Subscriptions ?? 0);
             w.WriteNumber("last_seq", info?.LastSeq ?? 0);
             w.WriteStartArray("newest");
-            foreach (var message in newest)
+            foreach (var message in messages)
             {
                 MessageJson.WriteMessage(w, message);
             }

@@ -55,6 +55,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             await ForwardAsync(c => c.ListResourceTemplatesAsync(request.Params ?? new ListResourceTemplatesRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.ListResourcesHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), cancellationToken), cancellationToken);
+        options.Handlers.CompleteHandler = async (request, cancellationToken) =>
+            await ForwardAsync(c => c.CompleteAsync(request.Params!, cancellationToken), cancellationToken);
         options.Handlers.ReadResourceHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ReadResourceAsync(request.Params!, cancellationToken), cancellationToken);
         options.Handlers.SubscribeToResourcesHandler = async (request, cancellationToken) =>

@@ -5,14 +5,15 @@ using BrummerQueue.Server.WebSockets;
 namespace BrummerQueue.Server.Metrics;
 
 /// <summary>
-/// The <see cref="System.Diagnostics.Metrics"/> instruments of brummerq, meter <see cref="MeterName"/>.
+/// The <see cref="System.Diagnostics.Metrics"/> instruments of brummerq, meter <see cref="DefaultMeterName"/>
+/// (or <see cref="MetricsSettings.MeterName"/>).
 /// Queue figures are observable instruments that read one <see cref="IMessageQueue.GetStats"/> snapshot
 /// per collection (cached for a second, so one scrape costs one GetStats, never one per message).
 /// The Prometheus exporter at <c>/metrics</c> names them <c>brummerq_*</c>. Thread-safe.
 /// </summary>
 internal sealed class BrummerMetrics
 {
-    public const string MeterName = "BrummerQueue";
+    public const string DefaultMeterName = "BrummerQueue";
 
     private static readonly TimeSpan s_snapshotAge = TimeSpan.FromSeconds(1);
 
@@ -25,11 +26,11 @@ internal sealed class BrummerMetrics
     private QueueStats? _snapshot;
     private long _snapshotTimestamp;
 
-    public BrummerMetrics(IMeterFactory meterFactory, IMessageQueue queue, TimeProvider time, WebSocketConnectionTracker connections)
+    public BrummerMetrics(IMeterFactory meterFactory, MetricsSettings settings, IMessageQueue queue, TimeProvider time, WebSocketConnectionTracker connections)
     {
         _queue = queue;
         _time = time;
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(settings.MeterName);
         meter.CreateObservableCounter("brummerq.messages.sent", () => Stats().MessagesSent, "{message}", "Messages stored since start");
         meter.CreateObservableCounter("brummerq.messages.consumed", () => Stats().MessagesConsumed, "{message}", "Messages removed by receives since start");
         meter.CreateObservableCounter("brummerq.messages.expired", () => Stats().MessagesExpired, "{message}", "Messages removed by expiry since start");

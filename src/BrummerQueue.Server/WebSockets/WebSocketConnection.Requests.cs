@@ -233,6 +233,25 @@ internal sealed partial class WebSocketConnection
         {
             _subscriptions.TryRemove(new KeyValuePair<string, SocketSubscription>(state.Id, state));
         }
+
+        if (!state.Ended && !_ending)
+        {
+            // Ended by someone else (an unsubscribe by id from another client, or cleanup): tell the client.
+            await NotifyEndedAsync(state.Id);
+        }
+    }
+
+    private async Task NotifyEndedAsync(string subscriptionId)
+    {
+        try
+        {
+            await _outbound.WaitForReplySpaceAsync(_ended.Token);
+            Reply(ServerFrames.Unsubscribed(null, subscriptionId));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The connection ended meanwhile.
+        }
     }
 
     private void Reply(byte[] frame) => _outbound.TryEnqueueReply(frame);

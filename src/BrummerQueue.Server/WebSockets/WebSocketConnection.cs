@@ -52,6 +52,9 @@ internal sealed partial class WebSocketConnection : IDisposable
     // 0 until the server starts closing (idle, limit, shutdown); then 1. Set once with Interlocked.
     private int _serverClosing;
 
+    // Set by the reader when the connection starts ending; read by pumps, which then end silently.
+    private volatile bool _ending;
+
     private Task _writer = Task.CompletedTask;
 
     public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted)
@@ -262,6 +265,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     private async Task EndAsync()
     {
         // Subscriptions end first, so a client that saw the close handshake finds them gone.
+        _ending = true;
         _queue.UnsubscribeOwner(Id);
         _outbound.EnqueueClose(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatus is null ? "closing" : string.Empty);
         _outbound.Complete();

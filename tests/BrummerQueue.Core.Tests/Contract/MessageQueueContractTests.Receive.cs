@@ -30,6 +30,24 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
+    public void PeekNewest_ReturnsTheNewestUnexpiredOldestFirstWithoutRemoving()
+    {
+        var queue = NewQueue();
+        for (var i = 0; i < 5; i++)
+        {
+            Send(queue, "c", ttl: i == 4 ? 1 : 60);
+        }
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var newest = new List<QueueMessage>();
+        Assert.Equal(2, queue.PeekNewest("c", 2, newest));
+        Assert.Equal([3L, 4L], Seqs(newest));
+        Assert.Equal(4, queue.ListChannels()[0].Messages);
+        Assert.Equal(0, queue.PeekNewest("nobody", 2, newest));
+        AssertRefused(QueueErrorCodes.InvalidArgument, "limit", "limit must be an integer between 1 and 1000", () => queue.PeekNewest("c", 0, newest));
+    }
+
+    [Fact]
     public void Receive_UnknownChannel_IsEmptyAndCreatesNothing()
     {
         var queue = NewQueue();

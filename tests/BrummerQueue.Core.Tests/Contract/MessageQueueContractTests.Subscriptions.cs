@@ -10,6 +10,32 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
+    public void Subscribe_Ids_AreUniqueUuidV7AndNotGuessableFromEachOther()
+    {
+        var queue = NewQueue();
+        var ids = Enumerable.Range(0, 300).Select(_ => Guid.Parse(queue.Subscribe("c").Id)).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Equal(7, id.Version));
+
+        // Consecutive ids of a counter differ in a few low bits; random ones in about half of the 74 random bits.
+        static UInt128 RandomBits(Guid id)
+        {
+            var bytes = id.ToByteArray(bigEndian: true);
+            var value = (UInt128)(((bytes[6] & 0x0F) << 8) | bytes[7]);
+            value = (value << 6) | (uint)(bytes[8] & 0x3F);
+            for (var i = 9; i < 16; i++)
+            {
+                value = (value << 8) | bytes[i];
+            }
+
+            return value;
+        }
+
+        var distances = ids.Zip(ids.Skip(1), (a, b) => UInt128.PopCount(RandomBits(a) ^ RandomBits(b)));
+        Assert.True(distances.Average(d => (double)d) > 25, "subscription ids look sequential");
+    }
+
+    [Fact]
     public void Subscribe_GetsCopiesOfLaterMessagesOnly_BacklogUntouched()
     {
         var queue = NewQueue();

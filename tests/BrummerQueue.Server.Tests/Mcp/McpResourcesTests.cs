@@ -37,6 +37,21 @@ public sealed class McpResourcesTests
     }
 
     [Fact]
+    public async Task Complete_ChannelTemplate_SuggestsMatchingChannelNames()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", """{"channel":"user-events"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"user-replies"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"other"}""");
+
+        var result = await client.CompleteAsync(
+            new ResourceTemplateReference { Uri = "brummerq://channels/{name}" }, "name", "user-", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["user-events", "user-replies"], result.Completion.Values);
+    }
+
+    [Fact]
     public async Task ReadChannel_WithMessages_PeeksNewestWithoutConsuming()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
@@ -96,9 +111,9 @@ public sealed class McpResourcesTests
             (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
             cancellationToken: TestContext.Current.CancellationToken);
         await sender.CallOkAsync("queue_send", """{"channel":"other"}""");
-        await sender.CallOkAsync("queue_send", """{"channel":"news","payload":"hot"}""");
+        var uri = await UntilNotifiedAsync(updated.Task, () => sender.CallOkAsync("queue_send", """{"channel":"news","payload":"hot"}"""));
 
-        Assert.Equal("brummerq://channels/news", await updated.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.Equal("brummerq://channels/news", uri);
     }
 
     [Fact]
@@ -114,8 +129,27 @@ public sealed class McpResourcesTests
             uri,
             (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
             cancellationToken: TestContext.Current.CancellationToken);
-        host.Queue.Send("inbox", default);
+        var notified = await UntilNotifiedAsync(updated.Task, () => Task.FromResult(host.Queue.Send("inbox", default)));
 
-        Assert.Equal(uri, await updated.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.Equal(uri, notified);
+    }
+
+    /// <summary>
+    /// Sends (with <paramref name="send"/>) until the notification arrives, failing after 10 seconds. Over Streamable
+    /// HTTP a notification travels on the client's GET stream, which the SDK client opens in the background after
+    /// connecting; a message sent before that stream is up is not announced (no event store), so the test repeats it.
+    /// </summary>
+    private static async Task<string> UntilNotifiedAsync<T>(Task<string> notified, Func<Task<T>> send)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        while (!notified.IsCompleted)
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            await send();
+            await Task.WhenAny(notified, Task.Delay(200, timeout.Token));
+        }
+
+        return await notified;
     }
 }

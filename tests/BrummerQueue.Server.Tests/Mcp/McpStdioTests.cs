@@ -98,34 +98,67 @@ public sealed class McpStdioTests
     public async Task Mcp_SecondProcessOnSamePort_AttachesSharesQueueAndReportsHostExit()
     {
         var port = BrummerqProcess.FreePort();
-        var hostingErrors = new List<string>();
         var attachedErrors = new List<string>();
-        var hosting = await BrummerqProcess.ConnectStdioAsync(port, hostingErrors);
-        await using var attached = await BrummerqProcess.ConnectStdioAsync(port, attachedErrors);
+        var hosting = await BrummerqProcess.ConnectStdioAsync(port);
+        var attached = await BrummerqProcess.ConnectStdioAsync(port, attachedErrors);
 
         var subscription = (await attached.CallOkAsync("queue_subscribe", """{"channel":"coord"}""")).GetProperty("subscription_id").GetString();
         await attached.CallOkAsync("queue_send", """{"channel":"tasks","payload":"from B"}""");
         var fromB = await hosting.CallOkAsync("queue_receive", """{"channel":"tasks"}""");
         var sentByA = await hosting.CallOkAsync("queue_send", """{"channel":"coord","payload":"from A"}""");
         var toB = await attached.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{subscription}}"}""");
-        var stats = await hosting.CallOkAsync("queue_stats");
 
         Assert.Equal("from B", fromB.GetProperty("messages")[0].GetProperty("payload").GetString());
         Assert.Equal(1, sentByA.GetProperty("delivered_to").GetInt32());
         Assert.Equal("from A", toB.GetProperty("messages")[0].GetProperty("payload").GetString());
-        Assert.Equal(1, stats.GetProperty("total_subscriptions").GetInt32());
         lock (attachedErrors)
         {
             Assert.Contains(attachedErrors, l => l.Contains("Attached to the brummerq at", StringComparison.Ordinal));
         }
 
+        // The attached process's session owns its subscription: it ends when that process exits.
+        await attached.DisposeAsync();
+        await McpToolsTests.WaitUntilAsync(async () =>
+            (await hosting.CallOkAsync("queue_stats")).GetProperty("total_subscriptions").GetInt32() == 0);
+
+        // When the hosting process exits, an attached one answers with a clear error naming the server.
+        await using var late = await BrummerqProcess.ConnectStdioAsync(port);
+        await late.CallOkAsync("queue_list_channels");
         await hosting.DisposeAsync();
-        var error = await attached.CallAsync("queue_stats").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var error = await late.CallAsync("queue_stats").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.True(error.IsError);
         var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
         Assert.Contains($"http://127.0.0.1:{port}/mcp", text, StringComparison.Ordinal);
         Assert.Contains("not reachable", text, StringComparison.Ordinal);
+
+        // A brummerq started again on that port is picked up by the next call.
+        using var serve = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var serveOutput = serve.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var serveErrors = serve.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var http = new HttpClient();
+            await McpToolsTests.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), TestContext.Current.CancellationToken)).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+            var again = await late.CallOkAsync("queue_stats");
+            Assert.Equal(0, again.GetProperty("messages_sent").GetInt64());
+        }
+        finally
+        {
+            serve.Kill(entireProcessTree: true);
+            await serve.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await Task.WhenAll(serveOutput, serveErrors);
+        }
     }
 
     [Fact]

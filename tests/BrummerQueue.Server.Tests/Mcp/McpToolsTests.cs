@@ -271,6 +271,35 @@ public sealed class McpToolsTests
     }
 
     [Fact]
+    public async Task QueueSubscribe_OverSessionLimit_IsErrorAndOtherSessionsUnaffected()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxSubscriptionsPerOwner"] = "2" });
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await using var other = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+        await client.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+
+        var error = await client.CallErrorAsync("queue_subscribe", """{"channel":"l"}""");
+        await other.CallOkAsync("queue_subscribe", """{"channel":"l"}""");
+
+        Assert.Contains("subscription limit of 2", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QueueSend_OverTotalBytes_IsQueueFullAndKeepsStoredMessages()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxTotalBytes"] = "64" });
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await client.CallOkAsync("queue_send", $$"""{"channel":"f","payload":"{{new string('a', 40)}}"}""");
+
+        var error = await client.CallErrorAsync("queue_send", $$"""{"channel":"f","payload":"{{new string('b', 40)}}"}""");
+        var kept = await client.CallOkAsync("queue_receive", """{"channel":"f","peek":true}""");
+
+        Assert.Contains("queue_full", error, StringComparison.Ordinal);
+        Assert.Equal(1, kept.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task QueueReceive_BlockingSendFromOtherSession_WakesWithMessage()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
@@ -278,7 +307,7 @@ public sealed class McpToolsTests
         await using var sender = await McpTestClient.ConnectAsync(host);
 
         var waiting = waiter.CallOkAsync("queue_receive", """{"channel":"wake","blocking":true,"timeout":30}""");
-        await WaitUntilAsync(() => HasWaiter(host.Queue, "wake"));
+        await WaitUntilAsync(() => ChannelExists(host.Queue, "wake"));
         await sender.CallOkAsync("queue_send", """{"channel":"wake","payload":"hi"}""");
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
@@ -306,7 +335,7 @@ public sealed class McpToolsTests
 
         var finished = probe.NextFinished;
         var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"c1","blocking":true,"timeout":60}""", cancel.Token);
-        await WaitUntilAsync(() => HasWaiter(host.Queue, "c1"));
+        await WaitUntilAsync(() => ChannelExists(host.Queue, "c1"));
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
         await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -317,14 +346,17 @@ public sealed class McpToolsTests
     }
 
     /// <summary>True once a receive on <paramref name="channel"/> has created it (a blocking receive creates the channel before it waits).</summary>
-    internal static bool HasWaiter(IMessageQueue queue, string channel) =>
+    internal static bool ChannelExists(IMessageQueue queue, string channel) =>
         queue.ListChannels().Any(c => c.Name == channel);
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
+    internal static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    /// <summary>Awaits <paramref name="condition"/>, checking every 10 ms; fails the test after 10 seconds.</summary>
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        while (!condition())
+        while (!await condition())
         {
             await Task.Delay(10, timeout.Token);
         }

@@ -1,5 +1,7 @@
 using BrummerQueue.Core;
+using BrummerQueue.Server.Metrics;
 using BrummerQueue.Server.Tests.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BrummerQueue.Server.Tests.Metrics;
 
@@ -8,7 +10,8 @@ public sealed class MetricsEndpointTests
     [Fact]
     public async Task Metrics_AfterTraffic_ExposesBrummerqFiguresInPrometheusText()
     {
-        await using var host = await TestServerHost.StartInProcessAsync();
+        // Its own meter: exporters pick meters by name across the process, and other tests' hosts run alongside.
+        await using var host = await TestServerHost.StartInProcessAsync(configure: b => b.Services.AddSingleton(new MetricsSettings { MeterName = "BrummerQueue.Test." + Guid.NewGuid().ToString("N") }));
         var (socket, _) = await TestSocket.ConnectAsync(host);
         await using var __ = socket;
         await socket.RequestAsync("queue_subscribe", "s", new { channel = "m" });

@@ -147,15 +147,19 @@ public sealed class SettingsTests
         Assert.Contains("[default: 8080] [env: BRUMMERQ_PORT]", help, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Parse_MalformedFlag_ErrorNamesSetting()
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("mcp")]
+    public async Task Run_MalformedFlag_ErrorNamesSettingOnStderrOnly(string command)
     {
+        var output = new StringWriter();
         var error = new StringWriter();
 
-        var code = await BrummerCli.Create().Parse(["serve", "--port", "eighty"]).InvokeAsync(new InvocationConfiguration { Error = error, Output = new StringWriter() }, TestContext.Current.CancellationToken);
+        var code = await BrummerCli.RunAsync([command, "--port", "eighty"], output, error, TestContext.Current.CancellationToken);
 
         Assert.NotEqual(0, code);
         Assert.Contains("Invalid setting Port (--port, BRUMMERQ_PORT, Brummerq:Port): 'eighty' is not an integer.", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, output.ToString());
     }
 
     private static IConfiguration Build(string? appsettings = null, Hashtable? environment = null, string[]? flags = null)

@@ -176,6 +176,22 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task Subscription_EndedElsewhere_ClientGetsUnsubscribedWithoutId()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+        var subscribed = await socket.RequestAsync("queue_subscribe", "s1", new { channel = "c" });
+        var subscriptionId = subscribed.GetProperty("data").GetProperty("subscription_id").GetString()!;
+
+        Assert.True(host.Queue.Unsubscribe(subscriptionId));
+        var notice = await socket.ReceiveAsync("unsubscribed");
+
+        Assert.False(notice.TryGetProperty("id", out _));
+        Assert.Equal(subscriptionId, notice.GetProperty("data").GetProperty("subscription_id").GetString());
+    }
+
+    [Fact]
     public async Task QueueUnsubscribe_Unknown_AnswersNotFound()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
@@ -229,6 +245,35 @@ public sealed class WebSocketEndpointTests
         Assert.Equal("wait", messages.GetProperty("id").GetString());
         var message = Assert.Single(messages.GetProperty("data").GetProperty("messages").EnumerateArray());
         Assert.Equal("hello", message.GetProperty("payload").GetString());
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingTimeout_AnswersEmptyList()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        var reply = await socket.RequestAsync("queue_receive", "r", new { channel = "quiet", blocking = true, timeout = 0.2 });
+
+        Assert.Equal("messages", reply.GetProperty("type").GetString());
+        Assert.Equal(0, reply.GetProperty("data").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueReceive_TooManyWaiting_AnswersLimitExceeded()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+        for (var i = 0; i < 32; i++)
+        {
+            await socket.SendAsync(new { type = "queue_receive", id = $"w{i}", data = new { channel = "never", blocking = true, timeout = 300 } });
+        }
+
+        var error = await socket.RequestAsync("queue_receive", "one-too-many", new { channel = "never", blocking = true });
+
+        Assert.Equal("limit_exceeded", error.GetProperty("data").GetProperty("code").GetString());
     }
 
     [Fact]

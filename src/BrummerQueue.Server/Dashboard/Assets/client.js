@@ -1,0 +1,620 @@
+// brummerq browser client — an ES module served by brummerq at /__brummer_ws__/client.js.
+//
+//   import { connect } from 'http://127.0.0.1:8080/__brummer_ws__/client.js';
+//   const queue = connect();                       // ws://<the server that served this file>/__brummer_ws__
+//   const sub = queue.subscribe('events', (message) => console.log(message.payload));
+//   await queue.send('events', { hello: 'world' });
+//
+// Protocol: SPEC.md section 3 (JSON text frames, envelope {type, id?, data?}). Behaviour where the
+// spec is silent (reconnect, resume, queuing while disconnected) is described in docs/browser-client.md.
+
+/** @typedef {'connecting' | 'open' | 'reconnecting' | 'closed'} ConnectionStatus */
+
+/**
+ * A message as brummerq stores it.
+ * @typedef {object} QueueMessage
+ * @property {string} id            Unique, time-ordered id (UUIDv7).
+ * @property {string} channel       The channel it was sent to.
+ * @property {number} seq           Per-channel sequence number, from 1, increasing in send order.
+ * @property {string} type          Message type, "message" unless the sender chose one.
+ * @property {*} payload            Any JSON value.
+ * @property {string} timestamp     When it was stored, RFC 3339 UTC with milliseconds.
+ * @property {number} ttl           Time to live in seconds; 0 = never expires.
+ * @property {string | null} expires_at When it expires, or null.
+ */
+
+/**
+ * Options of {@link connect}.
+ * @typedef {object} ConnectOptions
+ * @property {string} [url]   WebSocket URL. Default: `/__brummer_ws__` on the server that served this module
+ *                            (ws: or wss: after the scheme of the module's URL).
+ * @property {string} [token] The server's `--token`, sent as the `token` query parameter. Default none.
+ * @property {(status: ConnectionStatus, detail: {attempt: number, delayMs?: number, code?: number, reason?: string}) => void} [onStatus]
+ *                            Called on every status change.
+ * @property {(error: BrummerError) => void} [onError] Called for `error` frames that answer no request
+ *                            (for example a frame sent without an id). Default: console.warn.
+ * @property {boolean} [queueWhileDisconnected] When true (default) requests made while the socket is down wait
+ *                            for the next connection; when false they reject at once with code `not_connected`.
+ * @property {number} [maxQueued]        Most requests waiting for a connection. Default 1000; beyond it requests reject with `queue_overflow`.
+ * @property {number} [requestTimeoutMs] How long a request may wait for its reply (including time queued). Default 30000.
+ * @property {number} [initialDelayMs]   First reconnect delay. Default 250.
+ * @property {number} [maxDelayMs]       Cap of the reconnect delay. Default 10000.
+ * @property {number} [heartbeatMs]      Interval of `ping` frames; a ping unanswered for this long drops the connection
+ *                                       and reconnects. 0 disables. Default 20000.
+ * @property {typeof WebSocket} [WebSocket] WebSocket constructor (for tests or non-browser runtimes). Default globalThis.WebSocket.
+ */
+
+/**
+ * Options of {@link BrummerClient#subscribe}.
+ * @typedef {object} SubscribeOptions
+ * @property {number} [sinceSeq]   Deliver the retained backlog after this seq first (0 = everything retained).
+ *                                 Default: only messages sent after the subscription is made.
+ * @property {number} [bufferSize] The server-side buffer, 1–10000 (server default 100). A full buffer drops its oldest message.
+ * @property {number} [iteratorBufferSize] For the async-iterator form: messages held in the page before the oldest
+ *                                 is dropped (counted in `dropped`). Default 1000.
+ */
+
+/** An error reply from the server (`error {code, message}`) or a client-side failure. */
+export class BrummerError extends Error {
+  /**
+   * @param {string} code  Server error code (e.g. `invalid_argument`) or a client code:
+   *                       `not_connected`, `disconnected`, `timeout`, `closed`, `queue_overflow`.
+   * @param {string} message Human-readable explanation.
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'BrummerError';
+    this.code = code;
+  }
+}
+
+/**
+ * Opens a client. The connection is made at once and kept up until {@link BrummerClient#close}.
+ * @param {ConnectOptions} [options]
+ * @returns {BrummerClient}
+ */
+export function connect(options = {}) {
+  return new BrummerClient(options);
+}
+
+/** Default WebSocket URL: /__brummer_ws__ on the origin that served this module. */
+function defaultUrl() {
+  const url = new URL('/__brummer_ws__', import.meta.url);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/**
+ * A connection to brummerq that reconnects by itself. Every method may be called at any time;
+ * see `queueWhileDisconnected` for what happens while the socket is down.
+ */
+export class BrummerClient {
+  /** @param {ConnectOptions} options */
+  constructor(options = {}) {
+    this._options = {
+      queueWhileDisconnected: true,
+      maxQueued: 1000,
+      requestTimeoutMs: 30000,
+      initialDelayMs: 250,
+      maxDelayMs: 10000,
+      heartbeatMs: 20000,
+      ...options,
+    };
+    const url = new URL(this._options.url ?? defaultUrl());
+    if (this._options.token) {
+      url.searchParams.set('token', this._options.token);
+    }
+    /** The WebSocket URL in use. */
+    this.url = url.toString();
+    /** @type {ConnectionStatus} */
+    this.status = 'connecting';
+    /** The `connected` greeting of the current (or last) connection: `{server, version, client_id, ...}`. */
+    this.server = null;
+    this._WebSocket = this._options.WebSocket ?? globalThis.WebSocket;
+    this._socket = null;
+    this._open = false;
+    this._closed = false;
+    this._attempt = 0;
+    this._nextId = 1;
+    this._instanceId = undefined;
+    /** @type {Map<string, {resolve: Function, reject: Function, timer: any, sent: boolean}>} requests awaiting a reply, by id */
+    this._pending = new Map();
+    /** @type {Array<{id: string, frame: string}>} requests waiting for a connection, in order */
+    this._queued = [];
+    /** @type {Set<Subscription>} */
+    this._subscriptions = new Set();
+    /** @type {Map<string, Subscription>} by the server's subscription_id on the current connection */
+    this._bySubscriptionId = new Map();
+    this._reconnectTimer = null;
+    this._heartbeatTimer = null;
+    this._openWaiters = [];
+    this._openSocket();
+  }
+
+  /**
+   * Sends a message and resolves once the server has stored it.
+   * @param {string} channel
+   * @param {*} [payload] Any JSON value. Default null.
+   * @param {{type?: string, ttl?: number}} [options] `ttl` in whole seconds (server default 3600; 0 = never expires).
+   * @returns {Promise<{message_id: string, seq: number, channel: string, delivered_to?: number}>} the server's `ack`.
+   */
+  send(channel, payload = null, options = {}) {
+    const data = { channel, payload };
+    if (options.type !== undefined) data.type = options.type;
+    if (options.ttl !== undefined) data.ttl = options.ttl;
+    return this._request('queue_message', data);
+  }
+
+  /**
+   * Takes messages from a channel's backlog (removing them unless `peek`).
+   * @param {string} channel
+   * @param {{limit?: number, blocking?: boolean, timeout?: number, peek?: boolean}} [options]
+   *        `limit` 1–1000 (default 10); `blocking` waits up to `timeout` seconds (default 30) for a first message.
+   * @returns {Promise<{messages: QueueMessage[], count: number}>}
+   */
+  receive(channel, options = {}) {
+    const data = { channel };
+    for (const key of ['limit', 'blocking', 'timeout', 'peek']) {
+      if (options[key] !== undefined) data[key] = options[key];
+    }
+    const waitMs = options.blocking ? ((options.timeout ?? 30) * 1000) + this._options.requestTimeoutMs : undefined;
+    return this._request('queue_receive', data, waitMs);
+  }
+
+  /**
+   * Subscribes to a channel. With a callback every message is passed to it; without one the returned
+   * subscription is an async iterator (`for await (const m of queue.subscribe('ch'))`).
+   * The subscription survives reconnects: it is made again with `since_seq` = the last seq it saw.
+   * @param {string} channel
+   * @param {((message: QueueMessage, info: {dropped: number, subscription: Subscription}) => void) | SubscribeOptions} [callback]
+   * @param {SubscribeOptions} [options]
+   * @returns {Subscription}
+   */
+  subscribe(channel, callback, options) {
+    if (typeof callback !== 'function') {
+      options = callback ?? options;
+      callback = undefined;
+    }
+    const subscription = new Subscription(this, channel, callback, options ?? {});
+    this._subscriptions.add(subscription);
+    if (this._open) {
+      this._resubscribe(subscription, false);
+    }
+    return subscription;
+  }
+
+  /** Sends `ping` and resolves with the round-trip time in milliseconds. */
+  async ping() {
+    const started = performance.now();
+    await this._request('ping');
+    return performance.now() - started;
+  }
+
+  /** Resolves when the client is connected (at once if it is). Rejects if the client is closed. */
+  opened() {
+    if (this._open) return Promise.resolve(this.server);
+    if (this._closed) return Promise.reject(new BrummerError('closed', 'the client is closed'));
+    return new Promise((resolve, reject) => this._openWaiters.push({ resolve, reject }));
+  }
+
+  /** Closes the connection for good: pending requests reject with `closed`, subscriptions end. */
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    clearTimeout(this._reconnectTimer);
+    this._stopHeartbeat();
+    this._failAll('closed', 'the client is closed');
+    for (const waiter of this._openWaiters.splice(0)) waiter.reject(new BrummerError('closed', 'the client is closed'));
+    for (const subscription of this._subscriptions) subscription._end();
+    this._subscriptions.clear();
+    this._bySubscriptionId.clear();
+    if (this._socket) {
+      this._socket.close(1000, 'client closed');
+    }
+    this._setStatus('closed', { attempt: this._attempt });
+  }
+
+  // ---- connection ----
+
+  _openSocket() {
+    this._setStatus(this._attempt === 0 ? 'connecting' : 'reconnecting', { attempt: this._attempt });
+    let socket;
+    try {
+      socket = new this._WebSocket(this.url);
+    } catch (error) {
+      this._scheduleReconnect({ reason: String(error) });
+      return;
+    }
+    this._socket = socket;
+    socket.onmessage = (event) => this._onFrame(socket, event.data);
+    socket.onclose = (event) => this._onClose(socket, event);
+    // onerror is always followed by onclose, where the reconnect happens.
+    socket.onerror = () => {};
+  }
+
+  _onClose(socket, event) {
+    if (socket !== this._socket) return;
+    this._socket = null;
+    const wasOpen = this._open;
+    this._open = false;
+    this._stopHeartbeat();
+    this._bySubscriptionId.clear();
+    for (const subscription of this._subscriptions) subscription._serverId = null;
+    // A request already on the wire may or may not have been carried out: it is not repeated.
+    this._failAll('disconnected', `the connection closed before the reply (code ${event.code})`, true);
+    if (this._closed) return;
+    if (wasOpen) this._attempt = 0;
+    this._scheduleReconnect({ code: event.code, reason: event.reason });
+  }
+
+  _scheduleReconnect(detail) {
+    if (this._closed) return;
+    // Capped exponential back-off with "equal jitter": half the step is fixed, half random.
+    const step = Math.min(this._options.maxDelayMs, this._options.initialDelayMs * (2 ** this._attempt));
+    const delayMs = Math.round((step / 2) + (Math.random() * step / 2));
+    this._attempt += 1;
+    this._setStatus('reconnecting', { attempt: this._attempt, delayMs, ...detail });
+    this._reconnectTimer = setTimeout(() => this._openSocket(), delayMs);
+  }
+
+  _onConnected(greeting) {
+    const previousInstance = this._instanceId;
+    this.server = greeting;
+    this._instanceId = greeting.instance_id;
+    const serverRestarted = previousInstance !== undefined && greeting.instance_id !== undefined && previousInstance !== greeting.instance_id;
+    this._open = true;
+    this._setStatus('open', { attempt: this._attempt });
+    for (const waiter of this._openWaiters.splice(0)) waiter.resolve(greeting);
+    for (const subscription of this._subscriptions) {
+      if (serverRestarted) subscription._restartNumbering();
+      this._resubscribe(subscription, !serverRestarted);
+    }
+    for (const { id, frame } of this._queued.splice(0)) {
+      const request = this._pending.get(id);
+      if (request) {
+        request.sent = true;
+        this._socket.send(frame);
+      }
+    }
+    this._startHeartbeat();
+  }
+
+  _startHeartbeat() {
+    const interval = this._options.heartbeatMs;
+    if (!interval) return;
+    const socket = this._socket;
+    this._heartbeatTimer = setInterval(() => {
+      const id = `hb-${this._nextId++}`;
+      const timer = setTimeout(() => {
+        this._pending.delete(id);
+        if (socket !== this._socket) return;
+        // A dead link may take long to finish the closing handshake: give up on it now.
+        socket.close(4000, 'heartbeat timeout');
+        this._onClose(socket, { code: 4000, reason: 'heartbeat timeout' });
+      }, interval);
+      this._pending.set(id, { resolve: () => clearTimeout(timer), reject: () => clearTimeout(timer), timer, sent: true });
+      socket.send(JSON.stringify({ type: 'ping', id }));
+    }, interval);
+  }
+
+  _stopHeartbeat() {
+    clearInterval(this._heartbeatTimer);
+    this._heartbeatTimer = null;
+  }
+
+  _setStatus(status, detail) {
+    this.status = status;
+    try {
+      this._options.onStatus?.(status, detail);
+    } catch (error) {
+      console.error('brummerq: onStatus threw', error);
+    }
+  }
+
+  // ---- requests ----
+
+  _request(type, data, timeoutMs) {
+    if (this._closed) return Promise.reject(new BrummerError('closed', 'the client is closed'));
+    if (!this._open && !this._options.queueWhileDisconnected) {
+      return Promise.reject(new BrummerError('not_connected', `not connected to ${this.url}`));
+    }
+    if (!this._open && this._queued.length >= this._options.maxQueued) {
+      return Promise.reject(new BrummerError('queue_overflow', `${this._queued.length} requests already wait for a connection`));
+    }
+    const id = String(this._nextId++);
+    const frame = JSON.stringify(data === undefined ? { type, id } : { type, id, data });
+    return new Promise((resolve, reject) => {
+      const wait = timeoutMs ?? this._options.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this._pending.delete(id);
+        this._queued = this._queued.filter((queued) => queued.id !== id);
+        reject(new BrummerError('timeout', `no reply to ${type} within ${wait} ms`));
+      }, wait);
+      this._pending.set(id, { resolve, reject, timer, sent: this._open });
+      if (this._open) {
+        this._socket.send(frame);
+      } else {
+        this._queued.push({ id, frame });
+      }
+    });
+  }
+
+  _failAll(code, message, sentOnly = false) {
+    for (const [id, request] of this._pending) {
+      if (sentOnly && !request.sent) continue;
+      this._pending.delete(id);
+      clearTimeout(request.timer);
+      request.reject(new BrummerError(code, message));
+    }
+    if (!sentOnly) this._queued.length = 0;
+  }
+
+  _onFrame(socket, text) {
+    if (socket !== this._socket) return;
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      console.warn('brummerq: ignoring a frame that is not JSON', text);
+      return;
+    }
+    const data = frame.data ?? {};
+    if (frame.type === 'connected') {
+      this._onConnected(data);
+      return;
+    }
+    if (frame.type === 'queue_message' && frame.id === undefined) {
+      this._onPush(data);
+      return;
+    }
+    if (frame.type === 'unsubscribed' && frame.id === undefined) {
+      this._onEndedByServer(data.subscription_id);
+      return;
+    }
+    if (frame.id !== undefined && this._pending.has(String(frame.id))) {
+      const request = this._pending.get(String(frame.id));
+      this._pending.delete(String(frame.id));
+      clearTimeout(request.timer);
+      if (frame.type === 'error') {
+        request.reject(new BrummerError(data.code ?? 'error', data.message ?? 'error'));
+      } else {
+        request.resolve(data);
+      }
+      return;
+    }
+    if (frame.type === 'error') {
+      const error = new BrummerError(data.code ?? 'error', data.message ?? 'error');
+      if (this._options.onError) this._options.onError(error);
+      else console.warn('brummerq:', error.code, error.message);
+    }
+  }
+
+  _onPush(data) {
+    const subscription = this._bySubscriptionId.get(data.subscription_id);
+    if (subscription) {
+      subscription._deliver(data.message, data.dropped ?? 0);
+    } else if (data.subscription_id) {
+      // Pushes may race ahead of the `subscribed` reply; hold them until it arrives.
+      const early = this._early ?? (this._early = new Map());
+      if (!early.has(data.subscription_id) && early.size >= 16) early.delete(early.keys().next().value);
+      const list = early.get(data.subscription_id) ?? [];
+      list.push(data);
+      early.set(data.subscription_id, list.slice(-1000));
+    }
+  }
+
+  /**
+   * The server ended a subscription this page did not unsubscribe (cleanup, or another client
+   * unsubscribed it by id): the page still wants the channel, so it is made again, resuming after
+   * the last seq seen.
+   */
+  _onEndedByServer(subscriptionId) {
+    const subscription = this._bySubscriptionId.get(subscriptionId);
+    if (!subscription) return;
+    this._bySubscriptionId.delete(subscriptionId);
+    subscription._serverId = null;
+    this._resubscribe(subscription, false);
+  }
+
+  /**
+   * (Re)makes a subscription on the current connection.
+   * @param {Subscription} subscription
+   * @param {boolean} checkNumbering when resuming, first peek at the channel to tell whether its seq
+   *        numbering restarted (server restart without an instance id, or the channel was removed and made again).
+   */
+  async _resubscribe(subscription, checkNumbering) {
+    const socket = this._socket;
+    try {
+      if (checkNumbering && subscription._lastSeq > 0) {
+        const oldest = await this._request('queue_receive', { channel: subscription.channel, peek: true, limit: 1 })
+          .catch((error) => {
+            if (error.code === 'disconnected' || error.code === 'closed') throw error;
+            return { messages: [] };
+          });
+        const first = oldest.messages?.[0];
+        if (first && subscription._isRenumbered(first)) subscription._restartNumbering();
+      }
+      const data = { channel: subscription.channel };
+      const since = subscription._resumeFrom();
+      if (since !== undefined) data.since_seq = since;
+      if (subscription._options.bufferSize !== undefined) data.buffer_size = subscription._options.bufferSize;
+      const reply = await this._request('queue_subscribe', data);
+      if (socket !== this._socket || !this._subscriptions.has(subscription)) {
+        if (socket === this._socket) this._request('queue_unsubscribe', { subscription_id: reply.subscription_id }).catch(() => {});
+        return;
+      }
+      subscription._serverId = reply.subscription_id;
+      this._bySubscriptionId.set(reply.subscription_id, subscription);
+      subscription._markReady();
+      const early = this._early?.get(reply.subscription_id);
+      if (early) {
+        this._early.delete(reply.subscription_id);
+        for (const push of early) subscription._deliver(push.message, push.dropped ?? 0);
+      }
+    } catch (error) {
+      if (error.code === 'disconnected' || error.code === 'closed') return; // made again on the next connection
+      subscription._fail(error);
+    }
+  }
+
+  _removeSubscription(subscription) {
+    this._subscriptions.delete(subscription);
+    const id = subscription._serverId;
+    if (id) {
+      this._bySubscriptionId.delete(id);
+      if (this._open) return this._request('queue_unsubscribe', { subscription_id: id }).then(() => {}, () => {});
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * One subscription, kept across reconnects. Returned by {@link BrummerClient#subscribe}.
+ * Iterate it with `for await` when it was made without a callback.
+ */
+export class Subscription {
+  constructor(client, channel, callback, options) {
+    this._client = client;
+    /** The channel subscribed to. */
+    this.channel = channel;
+    this._callback = callback;
+    this._options = options;
+    this._serverId = null;
+    this._lastSeq = 0;
+    this._lastId = null;
+    this._lastTimestamp = null;
+    this._ended = false;
+    /** Messages lost so far: dropped by the server's buffer or by the iterator's buffer. */
+    this.dropped = 0;
+    this._buffer = [];
+    this._waiters = [];
+    this._error = null;
+    this.ready = new Promise((resolve, reject) => {
+      this._resolveReady = resolve;
+      this._rejectReady = reject;
+    });
+    // An unobserved `ready` rejection is reported through the iterator or `error` instead.
+    this.ready.catch(() => {});
+  }
+
+  /** The server's subscription_id on the current connection (it changes after a reconnect), or null. */
+  get id() {
+    return this._serverId;
+  }
+
+  /** The seq of the newest message delivered (0 before the first): where a resume starts. */
+  get lastSeq() {
+    return this._lastSeq;
+  }
+
+  /** Ends the subscription on the server and locally. Resolves when the server confirmed (or the socket is down). */
+  unsubscribe() {
+    if (this._ended) return Promise.resolve();
+    this._end();
+    return this._client._removeSubscription(this);
+  }
+
+  /** @returns {AsyncIterator<QueueMessage>} */
+  [Symbol.asyncIterator]() {
+    return {
+      next: () => {
+        if (this._buffer.length > 0) return Promise.resolve({ value: this._buffer.shift(), done: false });
+        if (this._error) return Promise.reject(this._error);
+        if (this._ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => this._waiters.push({ resolve, reject }));
+      },
+      return: async () => {
+        await this.unsubscribe();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /** The since_seq of the next queue_subscribe (undefined = only new messages). */
+  _resumeFrom() {
+    if (this._lastSeq > 0 || this._resumeFromStart) return this._lastSeq;
+    if (this._options.sinceSeq !== undefined) return this._options.sinceSeq;
+    if (this._firstRequestMs !== undefined && this._everSubscribed) {
+      // Subscribed for new messages only and none arrived before the drop: replay what is retained
+      // and skip what was stored before the first subscribe request (same clock on loopback).
+      this._skipBeforeMs = this._firstRequestMs;
+      return 0;
+    }
+    this._firstRequestMs ??= Date.now();
+    return undefined;
+  }
+
+  _restartNumbering() {
+    this._lastSeq = 0;
+    this._resumeFromStart = this._everSubscribed;
+    this._skipBeforeMs = undefined;
+  }
+
+  _isRenumbered(oldest) {
+    if (oldest.seq > this._lastSeq) return false;
+    if (oldest.seq === this._lastSeq) return oldest.id !== this._lastId;
+    return this._lastTimestamp !== null && oldest.timestamp > this._lastTimestamp;
+  }
+
+  _markReady() {
+    this._everSubscribed = true;
+    this._resolveReady(this);
+  }
+
+  _deliver(message, dropped) {
+    if (this._ended || !message) return;
+    if (this._skipBeforeMs !== undefined) {
+      if (Date.parse(message.timestamp) < this._skipBeforeMs) return;
+      this._skipBeforeMs = undefined;
+    }
+    if (message.seq <= this._lastSeq) {
+      if (message.id === this._lastId || message.timestamp <= this._lastTimestamp) return; // already seen
+      // The channel's numbering restarted under us: take this subscription again from seq 0.
+      this._restartNumbering();
+      const client = this._client;
+      client._removeSubscription(this);
+      client._subscriptions.add(this);
+      this._serverId = null;
+      client._resubscribe(this, false);
+      return;
+    }
+    this._lastSeq = message.seq;
+    this._lastId = message.id;
+    this._lastTimestamp = message.timestamp;
+    this.dropped += dropped;
+    if (this._callback) {
+      try {
+        this._callback(message, { dropped, subscription: this });
+      } catch (error) {
+        console.error('brummerq: subscription callback threw', error);
+      }
+      return;
+    }
+    const waiter = this._waiters.shift();
+    if (waiter) {
+      waiter.resolve({ value: message, done: false });
+      return;
+    }
+    this._buffer.push(message);
+    const cap = this._options.iteratorBufferSize ?? 1000;
+    if (this._buffer.length > cap) {
+      this._buffer.shift();
+      this.dropped += 1;
+    }
+  }
+
+  _fail(error) {
+    this._error = error;
+    this._rejectReady(error);
+    this._client._subscriptions.delete(this);
+    this._ended = true;
+    for (const waiter of this._waiters.splice(0)) waiter.reject(error);
+    if (this._callback) console.error(`brummerq: subscription to ${this.channel} failed:`, error.code, error.message);
+  }
+
+  _end() {
+    this._ended = true;
+    this._rejectReady(new BrummerError('closed', 'the subscription ended'));
+    for (const waiter of this._waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+  }
+}
