@@ -17,7 +17,7 @@ internal sealed partial class InMemoryMessageQueue
         {
             lock (state.Lock)
             {
-                if (!state.IsRemoved)
+                if (!state.IsRemoved && state.IsListed)
                 {
                     state.PruneExpiredUnsynchronized(now);
                     list.Add(new ChannelInfo(state.Name, state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.LastSeq));
@@ -44,7 +44,7 @@ internal sealed partial class InMemoryMessageQueue
             {
                 lock (state.Lock)
                 {
-                    if (state.IsRemoved)
+                    if (state.IsRemoved || !state.IsListed)
                     {
                         continue;
                     }
