@@ -34,6 +34,7 @@ internal sealed partial class InMemoryMessageQueue
         var now = NowMs();
         var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
         long messages = 0, sent, consumed, expired, dropped, bytes;
+        var waiting = 0;
         lock (_retireLock)
         {
             sent = _retiredSent;
@@ -44,6 +45,7 @@ internal sealed partial class InMemoryMessageQueue
             {
                 lock (state.Lock)
                 {
+                    waiting += state.WaitingReceivers;
                     if (state.IsRemoved || !state.IsListed)
                     {
                         continue;
@@ -73,6 +75,7 @@ internal sealed partial class InMemoryMessageQueue
             MessagesConsumed = consumed,
             MessagesExpired = expired,
             MessagesDropped = dropped,
+            WaitingReceivers = waiting,
             UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
             Channels = channels,
         };

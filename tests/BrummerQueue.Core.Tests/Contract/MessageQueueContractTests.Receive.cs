@@ -169,6 +169,7 @@ public abstract partial class MessageQueueContractTests
         queue.Sweep();
         Assert.Empty(queue.ListChannels());
         Assert.Equal(0, queue.GetStats().TotalChannels);
+        Assert.Equal(1, queue.GetStats().WaitingReceivers);
         Send(queue, "c");
         Assert.Single((await pending.WaitAsync(TimeSpan.FromSeconds(10), Ct)).Messages);
         Assert.Equal(new ChannelInfo("c", 0, 0, 1), Assert.Single(queue.ListChannels()));
