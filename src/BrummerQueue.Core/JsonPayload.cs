@@ -1,5 +1,5 @@
-using System.Text;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace BrummerQueue.Core;
