@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -58,11 +59,14 @@ public readonly struct JsonPayload : IEquatable<JsonPayload>
         return Parse(Encoding.UTF8.GetBytes(json));
     }
 
-    /// <summary>Wraps an already-parsed element (no validation needed); copies its raw text.</summary>
+    /// <summary>
+    /// Wraps an already-parsed element (no validation needed); copies its raw UTF-8 text exactly as
+    /// the sender wrote it, so non-ASCII text is not re-escaped.
+    /// </summary>
     public static JsonPayload FromElement(JsonElement element) =>
         element.ValueKind == JsonValueKind.Undefined
             ? default
-            : new JsonPayload(JsonSerializer.SerializeToUtf8Bytes(element));
+            : new JsonPayload(JsonMarshal.GetRawUtf8Value(element).ToArray());
 
     /// <summary>Parses the payload into a <see cref="JsonDocument"/> the caller must dispose.</summary>
     public JsonDocument ToDocument() => JsonDocument.Parse(Utf8);

@@ -30,6 +30,9 @@ public sealed record QueueStats
     /// <summary>Messages evicted from full backlogs since start.</summary>
     public required long MessagesDropped { get; init; }
 
+    /// <summary>Blocking receives waiting on a channel right now (a diagnostic figure; not part of SPEC.md's stats).</summary>
+    public int WaitingReceivers { get; init; }
+
     /// <summary>Whole seconds since the queue was created.</summary>
     public required long UptimeSeconds { get; init; }
 

@@ -48,6 +48,12 @@ internal sealed class ChannelState
     /// <summary>Guarded by Lock. Set once, when cleanup removes the channel; a caller that finds it set looks the channel up again.</summary>
     public bool IsRemoved { get; private set; }
 
+    /// <summary>
+    /// Guarded by Lock. Set by the first send or subscribe. A channel made only so that a blocking
+    /// receive has somewhere to wait is not listed until then (SPEC: created on first send or subscribe).
+    /// </summary>
+    public bool IsListed { get; private set; }
+
     /// <summary>Guarded by Lock. Seq of the newest message.</summary>
     public long LastSeq { get; private set; }
 
@@ -79,6 +85,7 @@ internal sealed class ChannelState
         PruneExpiredUnsynchronized(nowMs);
         var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl);
         Sent++;
+        IsListed = true;
         if (_backlog.Count >= _capacity)
         {
             var evicted = _backlog.Dequeue();
@@ -266,6 +273,7 @@ internal sealed class ChannelState
     public void AddSubscriptionUnsynchronized(InMemorySubscription subscription)
     {
         AssertLocked();
+        IsListed = true;
         _subscriptions = [.. _subscriptions, subscription];
     }
 

@@ -17,7 +17,7 @@ internal sealed partial class InMemoryMessageQueue
         {
             lock (state.Lock)
             {
-                if (!state.IsRemoved)
+                if (!state.IsRemoved && state.IsListed)
                 {
                     state.PruneExpiredUnsynchronized(now);
                     list.Add(new ChannelInfo(state.Name, state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.LastSeq));
@@ -34,6 +34,7 @@ internal sealed partial class InMemoryMessageQueue
         var now = NowMs();
         var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
         long messages = 0, sent, consumed, expired, dropped, bytes;
+        var waiting = 0;
         lock (_retireLock)
         {
             sent = _retiredSent;
@@ -44,7 +45,8 @@ internal sealed partial class InMemoryMessageQueue
             {
                 lock (state.Lock)
                 {
-                    if (state.IsRemoved)
+                    waiting += state.WaitingReceivers;
+                    if (state.IsRemoved || !state.IsListed)
                     {
                         continue;
                     }
@@ -73,6 +75,7 @@ internal sealed partial class InMemoryMessageQueue
             MessagesConsumed = consumed,
             MessagesExpired = expired,
             MessagesDropped = dropped,
+            WaitingReceivers = waiting,
             UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
             Channels = channels,
         };

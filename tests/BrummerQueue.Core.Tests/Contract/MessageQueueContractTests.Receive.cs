@@ -162,13 +162,16 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
-    public async Task ReceiveAsync_WaitingReceiver_KeepsItsChannelThroughCleanup()
+    public async Task ReceiveAsync_WaitingOnAnUnknownChannel_DoesNotCreateAVisibleChannel()
     {
         var queue = NewQueue();
         var pending = queue.ReceiveAsync(new ReceiveRequest { Channel = "c", Blocking = true, TimeoutSeconds = 300 }, Ct).AsTask();
         queue.Sweep();
-        Assert.Single(queue.ListChannels());
+        Assert.Empty(queue.ListChannels());
+        Assert.Equal(0, queue.GetStats().TotalChannels);
+        Assert.Equal(1, queue.GetStats().WaitingReceivers);
         Send(queue, "c");
         Assert.Single((await pending.WaitAsync(TimeSpan.FromSeconds(10), Ct)).Messages);
+        Assert.Equal(new ChannelInfo("c", 0, 0, 1), Assert.Single(queue.ListChannels()));
     }
 }

@@ -59,7 +59,7 @@ public sealed class McpSessionTests
         var finished = probe.NextFinished;
         var waiter = await McpTestClient.ConnectAsync(host);
         var waiting = waiter.CallAsync("queue_receive", """{"channel":"gone","blocking":true,"timeout":60}""");
-        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ChannelExists(host.Queue, "gone"));
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
 
         await waiter.DisposeAsync();
         await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);

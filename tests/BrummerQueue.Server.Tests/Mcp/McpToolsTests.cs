@@ -307,7 +307,7 @@ public sealed class McpToolsTests
         await using var sender = await McpTestClient.ConnectAsync(host);
 
         var waiting = waiter.CallOkAsync("queue_receive", """{"channel":"wake","blocking":true,"timeout":30}""");
-        await WaitUntilAsync(() => ChannelExists(host.Queue, "wake"));
+        await WaitUntilAsync(() => ReceiverWaiting(host.Queue));
         await sender.CallOkAsync("queue_send", """{"channel":"wake","payload":"hi"}""");
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
@@ -335,7 +335,7 @@ public sealed class McpToolsTests
 
         var finished = probe.NextFinished;
         var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"c1","blocking":true,"timeout":60}""", cancel.Token);
-        await WaitUntilAsync(() => ChannelExists(host.Queue, "c1"));
+        await WaitUntilAsync(() => ReceiverWaiting(host.Queue));
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
         await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
@@ -345,9 +345,8 @@ public sealed class McpToolsTests
         Assert.Equal("kept", Assert.Single(after.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
     }
 
-    /// <summary>True once a receive on <paramref name="channel"/> has created it (a blocking receive creates the channel before it waits).</summary>
-    internal static bool ChannelExists(IMessageQueue queue, string channel) =>
-        queue.ListChannels().Any(c => c.Name == channel);
+    /// <summary>True once a blocking receive is waiting in the engine (so a send now must wake it).</summary>
+    internal static bool ReceiverWaiting(IMessageQueue queue) => queue.GetStats().WaitingReceivers > 0;
 
     internal static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
 

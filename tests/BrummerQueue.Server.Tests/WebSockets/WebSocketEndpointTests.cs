@@ -238,9 +238,12 @@ public sealed class WebSocketEndpointTests
         var pong = await socket.RequestAsync("ping", "p1");
         Assert.Equal("pong", pong.GetProperty("type").GetString());
 
-        var ack = await socket.RequestAsync("queue_message", "m1", new { channel = "later", payload = "hello" });
-        Assert.Equal("ack", ack.GetProperty("type").GetString());
-        var messages = await socket.ReceiveAsync("messages");
+        // The send wakes the waiting receive, so its reply and the send's ack may come in either order.
+        await socket.SendAsync(new { type = "queue_message", id = "m1", data = new { channel = "later", payload = "hello" } });
+        var frames = new[] { await socket.ReceiveAsync(), await socket.ReceiveAsync() };
+        var ack = Assert.Single(frames, f => f.GetProperty("type").GetString() == "ack");
+        Assert.Equal("m1", ack.GetProperty("id").GetString());
+        var messages = Assert.Single(frames, f => f.GetProperty("type").GetString() == "messages");
 
         Assert.Equal("wait", messages.GetProperty("id").GetString());
         var message = Assert.Single(messages.GetProperty("data").GetProperty("messages").EnumerateArray());
