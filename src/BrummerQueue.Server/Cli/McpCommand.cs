@@ -97,7 +97,7 @@ internal static class McpCommand
             {
                 var options = app.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
-                await using var transport = new StdioServerTransport(options, appLogging);
+                await using var transport = StdioDrain.CreateTransport(options, appLogging);
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
                 using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
                 await stdio.RunAsync(stopping.Token);
@@ -132,7 +132,7 @@ internal static class McpCommand
         remote.Configure(options);
         try
         {
-            await using var transport = new StdioServerTransport(options, loggerFactory);
+            await using var transport = StdioDrain.CreateTransport(options, loggerFactory);
             await using var stdio = McpServer.Create(transport, options, loggerFactory);
             await stdio.RunAsync(cancellationToken);
         }
@@ -160,5 +160,9 @@ internal static class McpCommand
         // An assistant shows this stderr in its MCP log: keep per-request chatter of the SDK and ASP.NET Core out of it.
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // The forwarding client of attach mode: RemoteQueue reports each of its failures in one line;
+        // the SDK's own log would repeat it with a stack trace.
+        logging.AddFilter("ModelContextProtocol.Client", LogLevel.None);
     }
 }
