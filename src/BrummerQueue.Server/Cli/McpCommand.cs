@@ -39,9 +39,9 @@ internal static class McpCommand
                 .Build();
             server = SettingsBinder.Bind<ServerOptions>(configuration);
         }
-        catch (SettingsException e)
+        catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + e.Message);
+            await Console.Error.WriteLineAsync("brummerq: " + message);
             return HostRunner.InvalidSettings;
         }
 
@@ -160,6 +160,7 @@ internal static class McpCommand
         // An assistant shows this stderr in its MCP log: keep per-request chatter of the SDK and ASP.NET Core out of it.
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        HostRunner.QuietStartFailures(logging);
 
         // The forwarding client of attach mode: RemoteQueue reports each of its failures in one line;
         // the SDK's own log would repeat it with a stack trace.

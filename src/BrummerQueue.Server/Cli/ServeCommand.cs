@@ -16,7 +16,11 @@ internal static class ServeCommand
             WebApplication app;
             try
             {
-                app = BrummerHost.CreateBuilder([], b => b.Configuration.AddInMemoryCollection(settings)).Build().MapEndpoints();
+                app = BrummerHost.CreateBuilder([], b =>
+                {
+                    b.Configuration.AddInMemoryCollection(settings);
+                    HostRunner.QuietStartFailures(b.Logging);
+                }).Build().MapEndpoints();
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
