@@ -10,8 +10,8 @@ internal static class HostRunner
     /// <summary>Exit code for a setting that failed validation.</summary>
     public const int InvalidSettings = 2;
 
-    /// <summary>Starts <paramref name="host"/>, waits for shutdown, and returns the exit code.</summary>
-    public static async Task<int> RunAsync(IHost host, CancellationToken cancellationToken)
+    /// <summary>Starts <paramref name="host"/>, waits for shutdown, and returns the exit code; a start failure goes to <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(IHost host, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
@@ -20,12 +20,12 @@ internal static class HostRunner
         }
         catch (Exception e) when (SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + message);
+            await error.WriteLineAsync("brummerq: " + message);
             return InvalidSettings;
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            await Console.Error.WriteLineAsync($"brummerq: {e.Message} Another program (or another brummerq) serves that port; choose one with --port or BRUMMERQ_PORT.");
+            await error.WriteLineAsync($"brummerq: {e.Message} Another program (or another brummerq) serves that port; choose one with --port or BRUMMERQ_PORT.");
             return 1;
         }
     }

@@ -21,11 +21,11 @@ internal static class McpCommand
     {
         var command = new Command("mcp", "MCP over stdio (for assistants that launch their servers), sharing the queue with the HTTP endpoints on --port; attaches to a brummerq already serving that port.");
         var flags = new SettingFlags(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), parse.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, TextWriter error, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureStderrLogging);
         ServerOptions server;
@@ -41,7 +41,7 @@ internal static class McpCommand
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + message);
+            await error.WriteLineAsync("brummerq: " + message);
             return HostRunner.InvalidSettings;
         }
 
@@ -52,9 +52,9 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, loggerFactory, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
-                    return await RefuseAsync(server, detail);
+                    return await RefuseAsync(server, detail, error);
             }
         }
 
@@ -69,7 +69,7 @@ internal static class McpCommand
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + message);
+            await error.WriteLineAsync("brummerq: " + message);
             return HostRunner.InvalidSettings;
         }
 
@@ -81,7 +81,7 @@ internal static class McpCommand
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
-                await Console.Error.WriteLineAsync("brummerq: " + message);
+                await error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
             catch (IOException e) when (e.InnerException is AddressInUseException || e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
@@ -89,8 +89,8 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, loggerFactory, cancellationToken)
-                    : await RefuseAsync(server, detail);
+                    ? await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken)
+                    : await RefuseAsync(server, detail, error);
             }
 
             try
@@ -115,7 +115,7 @@ internal static class McpCommand
         return 0;
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
         await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
         try
@@ -124,7 +124,7 @@ internal static class McpCommand
         }
         catch (ModelContextProtocol.McpException e)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + e.Message);
+            await error.WriteLineAsync("brummerq: " + e.Message);
             return 1;
         }
 
@@ -143,9 +143,9 @@ internal static class McpCommand
         return 0;
     }
 
-    private static async Task<int> RefuseAsync(ServerOptions server, string detail)
+    private static async Task<int> RefuseAsync(ServerOptions server, string detail, TextWriter error)
     {
-        await Console.Error.WriteLineAsync(
+        await error.WriteLineAsync(
             $"brummerq: port {server.Port} on {server.Host} is in use by another program, not brummerq ({detail}). " +
             $"Choose a free port with --port or {SettingsCatalog.EnvironmentPrefix}PORT, and use the same port in every assistant that should share the queue.");
         return 1;

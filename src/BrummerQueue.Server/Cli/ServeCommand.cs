@@ -24,13 +24,13 @@ internal static class ServeCommand
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
-                await Console.Error.WriteLineAsync("brummerq: " + message);
+                await parse.InvocationConfiguration.Error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
 
             await using (app)
             {
-                return await HostRunner.RunAsync(app, cancellationToken);
+                return await HostRunner.RunAsync(app, parse.InvocationConfiguration.Error, cancellationToken);
             }
         });
         return command;

@@ -3,6 +3,7 @@ namespace BrummerQueue.Server.Mcp;
 /// <summary>
 /// A pass-through stream that hands every complete line read from or written to
 /// <see cref="_inner"/> to a callback, and may hold back end of input until a task completes.
+/// Input that ends without a newline gets one, so the last line is not lost.
 /// <see cref="StdioDrain"/> uses one for stdin and one for stdout to see JSON-RPC requests and
 /// their answers without touching the SDK's transport. Not thread-safe for concurrent reads or
 /// concurrent writes (the transport reads from one loop and serializes its writes).
@@ -53,11 +54,13 @@ internal sealed class LineTapStream : Stream
             return read;
         }
 
-        if (_partial.Length > 0)
+        if (_partial.Length > 0 && buffer.Length > 0)
         {
-            // A last line without its newline still counts (a reader returns it as a line).
+            // A last line without its newline: end it, so that the reader takes it as a line too.
             _onLine(_partial.ToArray());
             _partial.SetLength(0);
+            buffer.Span[0] = (byte)'\n';
+            return 1;
         }
 
         if (_beforeEndOfInput is not null)
