@@ -5,8 +5,8 @@ namespace BrummerQueue.Server.Cli;
 /// <summary>The <c>brummerq</c> command line: one sub-command per file in this folder.</summary>
 internal static class BrummerCli
 {
-    /// <summary>Exit code of a command line that does not parse (System.CommandLine's own code for it).</summary>
-    public const int UsageError = 1;
+    /// <summary>Exit code of a command line that does not parse (docs/protocol.md section 5), as for a payload that is not JSON.</summary>
+    public const int UsageError = 2;
 
     public static RootCommand Create()
     {

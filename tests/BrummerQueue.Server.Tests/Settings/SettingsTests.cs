@@ -147,7 +147,10 @@ public sealed class SettingsTests
         var output = new StringWriter();
         var error = new StringWriter();
 
-        var code = await BrummerCli.RunAsync(["serve", "--port", "0", "--allowed-origin", "notanorigin"], output, error, TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30)); // a server that starts anyway is stopped, and the exit code tells
+
+        var code = await BrummerCli.RunAsync(["serve", "--port", "0", "--allowed-origin", "notanorigin"], output, error, timeout.Token);
 
         Assert.Equal(HostRunner.InvalidSettings, code);
         Assert.Contains("'notanorigin' is not an origin", error.ToString(), StringComparison.Ordinal);
