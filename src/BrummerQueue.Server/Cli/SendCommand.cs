@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using BrummerQueue.Core;
 
+using BrummerQueue.Server.Protocol;
+
 namespace BrummerQueue.Server.Cli;
 
 /// <summary><c>brummerq send CHANNEL PAYLOAD_JSON</c>: sends one message to a running server and prints the stored message.</summary>
@@ -74,7 +76,7 @@ internal static class SendCommand
     private static byte[] BuildBody(string? type, string payloadJson, long? ttl)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        using (var writer = new Utf8JsonWriter(stream, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
             if (type is not null)

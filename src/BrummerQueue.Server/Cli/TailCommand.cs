@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text.Json;
 
+using BrummerQueue.Server.Protocol;
+
 namespace BrummerQueue.Server.Cli;
 
 /// <summary>
@@ -120,7 +122,7 @@ internal static class TailCommand
     private static byte[] SubscribeFrame(string channel, long? sinceSeq)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type", "queue_subscribe");

@@ -32,6 +32,20 @@ public sealed class HttpApiEndpointsTests
     }
 
     [Fact]
+    public async Task Post_NonAsciiText_AnsweredAsWrittenNotEscaped()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("/api/channels/uni/messages", UriKind.Relative), Json("""{"type":"grüße","payload":{"name":"Zoë <b>&","jp":"日本"}}"""), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Contains("\"type\":\"grüße\"", text, StringComparison.Ordinal);
+        Assert.Contains("{\"name\":\"Zoë <b>&\",\"jp\":\"日本\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Post_EmptyBody_StoresDefaults()
     {
         await using var host = await TestServerHost.StartInProcessAsync();

@@ -119,6 +119,20 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Validate_KeepAliveAndIdleTimeout_ZeroTurnsThemOffNegativeIsRefused()
+    {
+        var validator = new ServerOptionsValidator();
+
+        var off = validator.Validate(null, new ServerOptions { KeepAliveSeconds = 0, IdleTimeoutSeconds = 0 });
+        var negative = validator.Validate(null, new ServerOptions { KeepAliveSeconds = -1 });
+        var zeroLimit = validator.Validate(null, new ServerOptions { MaxConnections = 0 });
+
+        Assert.True(off.Succeeded);
+        Assert.Contains("KeepAliveSeconds (--keep-alive-seconds, BRUMMERQ_KEEP_ALIVE_SECONDS, Brummerq:KeepAliveSeconds): must be at least 0", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("must be at least 1", zeroLimit.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_AllowedOriginsAndHostNames_RefusesMalformedNamingSetting()
     {
         var validator = new ServerOptionsValidator();
