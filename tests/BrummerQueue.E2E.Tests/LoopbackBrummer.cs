@@ -11,13 +11,15 @@ public static class LoopbackBrummer
 {
     /// <summary>
     /// Starts a server on <paramref name="port"/> (0 = any free port), optionally with a queue made
-    /// beforehand (messages already in it are retained before the server accepts its first connection).
+    /// beforehand (messages already in it are retained before the server accepts its first connection),
+    /// and optionally with a <paramref name="token"/> (as <c>--token</c>).
     /// </summary>
-    public static Task<TestServerHost> StartAsync(int port = 0, IMessageQueue? queue = null) =>
+    public static Task<TestServerHost> StartAsync(int port = 0, IMessageQueue? queue = null, string? token = null) =>
         TestServerHost.StartOnLoopbackAsync(
             new()
             {
                 [$"{ServerOptions.SectionName}:Port"] = port.ToString(CultureInfo.InvariantCulture),
+                [$"{ServerOptions.SectionName}:Token"] = token,
                 ["Logging:LogLevel:Default"] = "Warning",
             },
             builder =>

@@ -76,20 +76,32 @@ internal sealed class ChannelState
 
     /// <summary>
     /// Appends a new message, evicting the oldest when full, and copies it to every subscription.
-    /// Returns the message; <paramref name="deliveredTo"/> counts subscriptions, and
-    /// <paramref name="wake"/> collects signals that the caller must complete after releasing the lock.
+    /// Returns the message, or null (changing nothing) when its bytes do not fit the budget.
+    /// <paramref name="deliveredTo"/> counts subscriptions, and <paramref name="wake"/> collects
+    /// signals that the caller must complete after releasing the lock.
     /// </summary>
-    public QueueMessage AppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo)
+    public QueueMessage? TryAppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo)
     {
         AssertLocked();
+        deliveredTo = 0;
         PruneExpiredUnsynchronized(nowMs);
+
+        // Only the difference between the new payload and the one it evicts touches the shared budget:
+        // a full channel of same-sized messages sends without writing the shared counter at all.
+        var full = _backlog.Count >= _capacity;
+        var delta = (long)payload.Length - (full ? _backlog.Peek().Payload.Length : 0);
+        if (delta > 0 && !_budget.TryReserve(delta))
+        {
+            return null;
+        }
+
+        _budget.Release(-Math.Min(delta, 0));
         var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl);
         Sent++;
         IsListed = true;
-        if (_backlog.Count >= _capacity)
+        if (full)
         {
-            var evicted = _backlog.Dequeue();
-            _budget.Release(evicted.Payload.Length);
+            _backlog.Dequeue();
             Dropped++;
             if (_expiryOrdered)
             {

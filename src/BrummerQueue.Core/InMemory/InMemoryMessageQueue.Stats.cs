@@ -2,8 +2,10 @@ namespace BrummerQueue.Core.InMemory;
 
 internal sealed partial class InMemoryMessageQueue
 {
-    // Serializes channel removal with GetStats (see the class comment). Guards the _retired* fields.
+    // Guards the _retired* fields and _retireGeneration (written only under it; GetStats re-reads the
+    // generation with Volatile.Read to detect a retirement during its walk).
     private readonly Lock _retireLock = new();
+    private long _retireGeneration;
     private long _retiredSent;
     private long _retiredConsumed;
     private long _retiredExpired;
@@ -13,7 +15,7 @@ internal sealed partial class InMemoryMessageQueue
     {
         var now = NowMs();
         var list = new List<ChannelInfo>(_channels.Count);
-        foreach (var state in _channels.Values)
+        foreach (var (_, state) in _channels)
         {
             lock (state.Lock)
             {
@@ -31,17 +33,28 @@ internal sealed partial class InMemoryMessageQueue
 
     public QueueStats GetStats()
     {
-        var now = NowMs();
-        var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
-        long messages = 0, sent, consumed, expired, dropped, bytes;
-        var waiting = 0;
-        lock (_retireLock)
+        while (true)
         {
-            sent = _retiredSent;
-            consumed = _retiredConsumed;
-            expired = _retiredExpired;
-            dropped = _retiredDropped;
-            foreach (var state in _channels.Values)
+            // Optimistic read: take the retired totals and their generation, walk the live channels
+            // (each under its own lock only), and keep the result if no channel was retired meanwhile.
+            // Retiring is rare (cleanup of idle channels), so a retry is rare; stats never block sends
+            // of other channels, and concurrent stats calls do not wait for each other.
+            long generation, sent, consumed, expired, dropped;
+            lock (_retireLock)
+            {
+                generation = _retireGeneration;
+                sent = _retiredSent;
+                consumed = _retiredConsumed;
+                expired = _retiredExpired;
+                dropped = _retiredDropped;
+            }
+
+            var now = NowMs();
+            var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
+            long messages = 0;
+            var subscriptions = 0;
+            var waiting = 0;
+            foreach (var (_, state) in _channels)
             {
                 lock (state.Lock)
                 {
@@ -55,6 +68,7 @@ internal sealed partial class InMemoryMessageQueue
                     var figures = new ChannelStats(state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.Sent, state.Consumed, state.Expired, state.Dropped);
                     channels[state.Name] = figures;
                     messages += figures.Messages;
+                    subscriptions += figures.Subscriptions;
                     sent += figures.Sent;
                     consumed += figures.Consumed;
                     expired += figures.Expired;
@@ -62,23 +76,26 @@ internal sealed partial class InMemoryMessageQueue
                 }
             }
 
-            bytes = _budget.Used;
-        }
+            if (Volatile.Read(ref _retireGeneration) != generation)
+            {
+                continue;
+            }
 
-        return new QueueStats
-        {
-            TotalMessages = messages,
-            TotalChannels = channels.Count,
-            TotalSubscriptions = _subscriptions.Count,
-            TotalBytes = bytes,
-            MessagesSent = sent,
-            MessagesConsumed = consumed,
-            MessagesExpired = expired,
-            MessagesDropped = dropped,
-            WaitingReceivers = waiting,
-            UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
-            Channels = channels,
-        };
+            return new QueueStats
+            {
+                TotalMessages = messages,
+                TotalChannels = channels.Count,
+                TotalSubscriptions = subscriptions,
+                TotalBytes = _budget.Used,
+                MessagesSent = sent,
+                MessagesConsumed = consumed,
+                MessagesExpired = expired,
+                MessagesDropped = dropped,
+                WaitingReceivers = waiting,
+                UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
+                Channels = channels,
+            };
+        }
     }
 
     public SweepResult Sweep()
@@ -102,7 +119,7 @@ internal sealed partial class InMemoryMessageQueue
         }
 
         var channelsRemoved = 0;
-        foreach (var state in _channels.Values)
+        foreach (var (_, state) in _channels)
         {
             var remove = false;
             lock (_retireLock)
@@ -117,6 +134,7 @@ internal sealed partial class InMemoryMessageQueue
                     expired += state.PruneExpiredUnsynchronized(now);
                     if (state.IsIdleUnsynchronized)
                     {
+                        _retireGeneration++;
                         state.MarkRemovedUnsynchronized();
                         _retiredSent += state.Sent;
                         _retiredConsumed += state.Consumed;

@@ -10,8 +10,11 @@ namespace BrummerQueue.Core.InMemory;
 /// <item><c>_budget</c>: lock-free retained-byte counter (<see cref="ByteBudget"/>).</item>
 /// <item><c>_channelCount</c>: Interlocked; reserved before a channel is added, so the limit holds under races.</item>
 /// <item><c>_subscriptions</c>: a concurrent dictionary by id; per-owner counts under <c>_ownersLock</c>.</item>
-/// <item><c>_retireLock</c>: serializes channel removal with <see cref="GetStats"/>, so totals never count a
-/// removed channel twice or not at all. Lock order: <c>_retireLock</c>, then a channel lock.</item>
+/// <item><c>_retireLock</c>: guards the totals of removed channels and a retire generation. Removal bumps the
+/// generation; <see cref="GetStats"/> reads totals and generation, walks the channels each under its own lock,
+/// and retries if the generation moved, so totals never count a removed channel twice or not at all.
+/// Lock order: <c>_retireLock</c>, then a channel lock.</item>
+/// <item>Enumerating <c>_channels</c> uses the dictionary's lock-free enumerator, never <c>.Values</c> (which locks it whole).</item>
 /// </list>
 /// No task completion, event or callback runs under a lock: signals are collected in a <see cref="WakeList"/>
 /// and completed after the channel lock is released.
@@ -54,36 +57,48 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             throw new QueueException(QueueErrorCodes.MessageTooLarge, "payload", $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}");
         }
 
-        if (!_budget.TryReserve(payload.Length) && !(PruneAllExpired() > 0 && _budget.TryReserve(payload.Length)))
+        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
         {
+            // A new channel evicts nothing, so a send that cannot fit is refused before the channel is made.
             ArgumentRules.Channel(channel);
-            throw new QueueException(QueueErrorCodes.QueueFull, null, $"queue_full: retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry");
+            if (!FitsBudget(payload.Length) && (PruneAllExpired() == 0 || !FitsBudget(payload.Length)))
+            {
+                throw QueueFull();
+            }
+
+            state = GetOrCreateChannel(channel!);
         }
 
         var wake = default(WakeList);
-        QueueMessage message;
-        int deliveredTo;
-        try
+        QueueMessage? message = null;
+        var deliveredTo = 0;
+        var pruned = false;
+        while (message is null)
         {
-            var state = GetOrCreateChannel(channel!);
-            while (true)
+            bool removed;
+            lock (state.Lock)
             {
-                lock (state.Lock)
+                removed = state.IsRemoved;
+                if (!removed)
                 {
-                    if (!state.IsRemoved)
-                    {
-                        message = state.AppendUnsynchronized(type, payload, ttl, NowMs(), ref wake, out deliveredTo);
-                        break;
-                    }
+                    message = state.TryAppendUnsynchronized(type, payload, ttl, NowMs(), ref wake, out deliveredTo);
                 }
+            }
 
+            if (removed)
+            {
                 state = ReplaceRemoved(state);
             }
-        }
-        catch
-        {
-            _budget.Release(payload.Length);
-            throw;
+            else if (message is null)
+            {
+                // Over budget: expired messages elsewhere may still hold bytes; prune them once, then refuse.
+                if (pruned || PruneAllExpired() == 0)
+                {
+                    throw QueueFull();
+                }
+
+                pruned = true;
+            }
         }
 
         // The channel lock is released: complete the waiters' signals and raise the event.
@@ -254,12 +269,17 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         return GetOrCreateChannel(removed.Name);
     }
 
+    private bool FitsBudget(long bytes) => _budget.Used + bytes <= _budget.Limit;
+
+    private QueueException QueueFull() =>
+        new(QueueErrorCodes.QueueFull, null, $"queue_full: retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry");
+
     /// <summary>Removes expired messages from every channel, so that their bytes no longer count against the budget.</summary>
     private long PruneAllExpired()
     {
         var now = NowMs();
         long removed = 0;
-        foreach (var state in _channels.Values)
+        foreach (var (_, state) in _channels)
         {
             lock (state.Lock)
             {

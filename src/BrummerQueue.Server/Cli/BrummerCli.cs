@@ -5,6 +5,9 @@ namespace BrummerQueue.Server.Cli;
 /// <summary>The <c>brummerq</c> command line: one sub-command per file in this folder.</summary>
 internal static class BrummerCli
 {
+    /// <summary>Exit code of a command line that does not parse (docs/protocol.md section 5), as for a payload that is not JSON.</summary>
+    public const int UsageError = 2;
+
     public static RootCommand Create()
     {
         var root = new RootCommand("brummerq: a message queue for AI assistants and browser apps.");
@@ -17,14 +20,27 @@ internal static class BrummerCli
     }
 
     /// <summary>
-    /// Parses and runs a command line. A usage error prints its message and help to <paramref name="error"/>
-    /// (stderr): <c>brummerq mcp</c> owns stdout for JSON-RPC, and the rule holds for every command.
+    /// Parses and runs a command line. A usage error prints one line per error and a pointer to
+    /// <c>--help</c> on <paramref name="error"/> (stderr), not the whole help: <c>brummerq mcp</c>
+    /// owns stdout for JSON-RPC, and the rule holds for every command.
     /// </summary>
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
         var parse = Create().Parse(args);
         error ??= Console.Error;
-        var invocation = new InvocationConfiguration { Output = parse.Errors.Count > 0 ? error : output ?? Console.Out, Error = error };
-        return parse.InvokeAsync(invocation, cancellationToken);
+        if (parse.Errors.Count > 0)
+        {
+            var name = parse.CommandResult.Command is RootCommand ? "brummerq" : "brummerq " + parse.CommandResult.Command.Name;
+            foreach (var message in parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+            {
+                await error.WriteLineAsync($"{name}: {message}");
+            }
+
+            await error.WriteLineAsync($"Run '{name} --help' for usage.");
+            return UsageError;
+        }
+
+        var invocation = new InvocationConfiguration { Output = output ?? Console.Out, Error = error };
+        return await parse.InvokeAsync(invocation, cancellationToken);
     }
 }

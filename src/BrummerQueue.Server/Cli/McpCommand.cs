@@ -21,11 +21,11 @@ internal static class McpCommand
     {
         var command = new Command("mcp", "MCP over stdio (for assistants that launch their servers), sharing the queue with the HTTP endpoints on --port; attaches to a brummerq already serving that port.");
         var flags = new SettingFlags(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), parse.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, TextWriter error, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureStderrLogging);
         ServerOptions server;
@@ -39,9 +39,9 @@ internal static class McpCommand
                 .Build();
             server = SettingsBinder.Bind<ServerOptions>(configuration);
         }
-        catch (SettingsException e)
+        catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + e.Message);
+            await error.WriteLineAsync("brummerq: " + message);
             return HostRunner.InvalidSettings;
         }
 
@@ -52,9 +52,9 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, loggerFactory, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
-                    return await RefuseAsync(server, detail);
+                    return await RefuseAsync(server, detail, error);
             }
         }
 
@@ -69,7 +69,7 @@ internal static class McpCommand
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + message);
+            await error.WriteLineAsync("brummerq: " + message);
             return HostRunner.InvalidSettings;
         }
 
@@ -81,7 +81,7 @@ internal static class McpCommand
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
-                await Console.Error.WriteLineAsync("brummerq: " + message);
+                await error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
             catch (IOException e) when (e.InnerException is AddressInUseException || e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
@@ -89,15 +89,15 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, loggerFactory, cancellationToken)
-                    : await RefuseAsync(server, detail);
+                    ? await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken)
+                    : await RefuseAsync(server, detail, error);
             }
 
             try
             {
                 var options = app.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
-                await using var transport = new StdioServerTransport(options, appLogging);
+                await using var transport = StdioDrain.CreateTransport(options, appLogging);
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
                 using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
                 await stdio.RunAsync(stopping.Token);
@@ -115,7 +115,7 @@ internal static class McpCommand
         return 0;
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
         await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
         try
@@ -124,7 +124,7 @@ internal static class McpCommand
         }
         catch (ModelContextProtocol.McpException e)
         {
-            await Console.Error.WriteLineAsync("brummerq: " + e.Message);
+            await error.WriteLineAsync("brummerq: " + e.Message);
             return 1;
         }
 
@@ -132,7 +132,7 @@ internal static class McpCommand
         remote.Configure(options);
         try
         {
-            await using var transport = new StdioServerTransport(options, loggerFactory);
+            await using var transport = StdioDrain.CreateTransport(options, loggerFactory);
             await using var stdio = McpServer.Create(transport, options, loggerFactory);
             await stdio.RunAsync(cancellationToken);
         }
@@ -143,9 +143,9 @@ internal static class McpCommand
         return 0;
     }
 
-    private static async Task<int> RefuseAsync(ServerOptions server, string detail)
+    private static async Task<int> RefuseAsync(ServerOptions server, string detail, TextWriter error)
     {
-        await Console.Error.WriteLineAsync(
+        await error.WriteLineAsync(
             $"brummerq: port {server.Port} on {server.Host} is in use by another program, not brummerq ({detail}). " +
             $"Choose a free port with --port or {SettingsCatalog.EnvironmentPrefix}PORT, and use the same port in every assistant that should share the queue.");
         return 1;
@@ -160,5 +160,10 @@ internal static class McpCommand
         // An assistant shows this stderr in its MCP log: keep per-request chatter of the SDK and ASP.NET Core out of it.
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        HostRunner.QuietStartFailures(logging);
+
+        // The forwarding client of attach mode: RemoteQueue reports each of its failures in one line;
+        // the SDK's own log would repeat it with a stack trace.
+        logging.AddFilter("ModelContextProtocol.Client", LogLevel.None);
     }
 }

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using BrummerQueue.Core;
+
+using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.Cli;
 
@@ -12,7 +15,11 @@ internal static class SendCommand
         var channel = new Argument<string>("CHANNEL") { Description = "Channel to send to" };
         var payload = new Argument<string>("PAYLOAD_JSON") { Description = "The payload, one JSON value (quote strings: '\"hello\"')" };
         var type = new Option<string?>("--type") { Description = "Message type [default: message]" };
-        var ttl = new Option<long?>("--ttl") { Description = "Time to live in seconds, 0 = never expires [default: the server's, 3600]" };
+        var ttl = new Option<long?>("--ttl")
+        {
+            Description = "Time to live in seconds, 0 = never expires [default: the server's, 3600]",
+            CustomParser = result => ServerClientOptions.ParseInteger(result, $"ttl must be an integer between 0 and {new QueueOptions().MaxTtlSeconds}"),
+        };
         var url = ServerClientOptions.CreateUrlOption();
         var token = ServerClientOptions.CreateTokenOption();
         var command = new Command("send", "Send a message to a running brummerq server and print the stored message as JSON.")
@@ -30,13 +37,14 @@ internal static class SendCommand
             }
             catch (JsonException ex)
             {
-                await error.WriteLineAsync($"brummerq send: PAYLOAD_JSON must be one JSON value ({ex.Message}); quote a string like '\"hello\"'");
+                await error.WriteLineAsync($"brummerq send: payload must be a single valid JSON value ({Position(ex)}); to send a string, quote it: '\"text\"'");
                 return 2;
             }
 
             var body = BuildBody(parse.GetValue(type), payloadText, parse.GetValue(ttl));
             var baseUrl = parse.GetRequiredValue(url);
-            using var client = ServerClientOptions.CreateHttpClient(baseUrl, parse.GetValue(token));
+            var tokenValue = ServerClientOptions.GetToken(parse, token);
+            using var client = ServerClientOptions.CreateHttpClient(baseUrl, tokenValue);
             try
             {
                 using var content = new ByteArrayContent(body);
@@ -44,7 +52,7 @@ internal static class SendCommand
                 using var response = await client.PostAsync(ServerClientOptions.MessagesPath(parse.GetRequiredValue(channel)), content, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await error.WriteLineAsync($"brummerq send: {await ProblemText.ReadAsync(response, cancellationToken)}");
+                    await error.WriteLineAsync($"brummerq send: {await ServerClientOptions.ErrorTextAsync(response, tokenValue is not null, cancellationToken)}");
                     return 1;
                 }
 
@@ -61,10 +69,14 @@ internal static class SendCommand
         return command;
     }
 
+    /// <summary>Where the payload stopped being JSON, without the parser's internals.</summary>
+    private static string Position(JsonException ex) =>
+        ex.LineNumber is > 0 ? $"at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}" : $"at byte {ex.BytePositionInLine ?? 0}";
+
     private static byte[] BuildBody(string? type, string payloadJson, long? ttl)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        using (var writer = new Utf8JsonWriter(stream, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
             if (type is not null)

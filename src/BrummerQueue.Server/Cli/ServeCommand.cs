@@ -16,17 +16,21 @@ internal static class ServeCommand
             WebApplication app;
             try
             {
-                app = BrummerHost.CreateBuilder([], b => b.Configuration.AddInMemoryCollection(settings)).Build().MapEndpoints();
+                app = BrummerHost.CreateBuilder([], b =>
+                {
+                    b.Configuration.AddInMemoryCollection(settings);
+                    HostRunner.QuietStartFailures(b.Logging);
+                }).Build().MapEndpoints();
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
-                await Console.Error.WriteLineAsync("brummerq: " + message);
+                await parse.InvocationConfiguration.Error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
 
             await using (app)
             {
-                return await HostRunner.RunAsync(app, cancellationToken);
+                return await HostRunner.RunAsync(app, parse.InvocationConfiguration.Error, cancellationToken);
             }
         });
         return command;

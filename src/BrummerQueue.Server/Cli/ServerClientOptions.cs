@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Net.Http.Headers;
 
 namespace BrummerQueue.Server.Cli;
@@ -13,7 +14,8 @@ internal static class ServerClientOptions
 
     public static Option<Uri> CreateUrlOption() => new("--url")
     {
-        Description = $"URL of the running brummerq server (BRUMMERQ_URL) [default: {DefaultUrl}]",
+        // The help shows the default once, from DefaultValueFactory (BRUMMERQ_URL when set).
+        Description = "URL of the running brummerq server (BRUMMERQ_URL)",
         DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("BRUMMERQ_URL") is { Length: > 0 } url ? url : DefaultUrl),
         CustomParser = result =>
         {
@@ -28,11 +30,31 @@ internal static class ServerClientOptions
         },
     };
 
+    /// <summary>
+    /// <c>--token</c>. BRUMMERQ_TOKEN is read by <see cref="GetToken"/>, not by a default value
+    /// factory, so that <c>--help</c> never prints the secret as a default.
+    /// </summary>
     public static Option<string?> CreateTokenOption() => new("--token")
     {
         Description = "The server's token, if it has one (BRUMMERQ_TOKEN)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BRUMMERQ_TOKEN") is { Length: > 0 } token ? token : null,
     };
+
+    /// <summary>The token from <c>--token</c>, else BRUMMERQ_TOKEN, else null.</summary>
+    public static string? GetToken(ParseResult parse, Option<string?> option) =>
+        parse.GetValue(option) is { Length: > 0 } given ? given
+        : Environment.GetEnvironmentVariable("BRUMMERQ_TOKEN") is { Length: > 0 } token ? token
+        : null;
+
+    /// <summary>The message for a refused token (HTTP 401) to a command-line user.</summary>
+    public static string TokenRefused(bool tokenGiven) => tokenGiven
+        ? "401 the server refused the token given (--token or BRUMMERQ_TOKEN); use the token it was started with"
+        : "401 this server needs its token: pass --token or set BRUMMERQ_TOKEN";
+
+    /// <summary>An error answer as one line: a refused token says what to do, anything else shows the server's detail.</summary>
+    public static async Task<string> ErrorTextAsync(HttpResponseMessage response, bool tokenGiven, CancellationToken cancellationToken) =>
+        response.StatusCode == System.Net.HttpStatusCode.Unauthorized
+            ? TokenRefused(tokenGiven)
+            : await ProblemText.ReadAsync(response, cancellationToken);
 
     public static HttpClient CreateHttpClient(Uri baseUrl, string? token)
     {
@@ -43,6 +65,23 @@ internal static class ServerClientOptions
         }
 
         return client;
+    }
+
+    /// <summary>A whole-number option; anything else is refused with <paramref name="rule"/> (the server's wording).</summary>
+    public static long? ParseInteger(ArgumentResult result, string rule)
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return null;
+        }
+
+        if (long.TryParse(result.Tokens[0].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError(rule);
+        return null;
     }
 
     /// <summary>The API path of a channel's messages; names may hold <c>/</c>, which stays a path separator.</summary>

@@ -18,13 +18,14 @@ internal static class StatsCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var baseUrl = parse.GetRequiredValue(url);
-            using var client = ServerClientOptions.CreateHttpClient(baseUrl, parse.GetValue(token));
+            var tokenValue = ServerClientOptions.GetToken(parse, token);
+            using var client = ServerClientOptions.CreateHttpClient(baseUrl, tokenValue);
             try
             {
                 using var response = await client.GetAsync(new Uri("api/stats", UriKind.Relative), cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await error.WriteLineAsync($"brummerq stats: {await ProblemText.ReadAsync(response, cancellationToken)}");
+                    await error.WriteLineAsync($"brummerq stats: {await ServerClientOptions.ErrorTextAsync(response, tokenValue is not null, cancellationToken)}");
                     return 1;
                 }
 

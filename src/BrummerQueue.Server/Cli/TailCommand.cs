@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text.Json;
 
+using BrummerQueue.Server.Protocol;
+
 namespace BrummerQueue.Server.Cli;
 
 /// <summary>
@@ -16,7 +18,11 @@ internal static class TailCommand
     public static Command Create()
     {
         var channel = new Argument<string>("CHANNEL") { Description = "Channel to follow" };
-        var sinceSeq = new Option<long?>("--since-seq") { Description = "First print the retained messages after this seq (0 = all retained)" };
+        var sinceSeq = new Option<long?>("--since-seq")
+        {
+            Description = "First print the retained messages after this seq (0 = all retained)",
+            CustomParser = result => ServerClientOptions.ParseInteger(result, "since_seq must be an integer of at least 0"),
+        };
         var url = ServerClientOptions.CreateUrlOption();
         var token = ServerClientOptions.CreateTokenOption();
         var command = new Command("tail", "Print each message sent to a channel of a running brummerq server, one JSON line each, until Ctrl-C.")
@@ -28,11 +34,17 @@ internal static class TailCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var baseUrl = parse.GetRequiredValue(url);
+            var tokenValue = ServerClientOptions.GetToken(parse, token);
             using var socket = new ClientWebSocket();
             socket.Options.CollectHttpResponseDetails = true;
             try
             {
-                await socket.ConnectAsync(SocketUri(baseUrl, parse.GetValue(token)), cancellationToken);
+                await socket.ConnectAsync(SocketUri(baseUrl, tokenValue), cancellationToken);
+            }
+            catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                await error.WriteLineAsync("brummerq tail: " + ServerClientOptions.TokenRefused(tokenValue is not null));
+                return 1;
             }
             catch (WebSocketException ex) when (socket.HttpStatusCode != 0)
             {
@@ -110,7 +122,7 @@ internal static class TailCommand
     private static byte[] SubscribeFrame(string channel, long? sinceSeq)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type", "queue_subscribe");

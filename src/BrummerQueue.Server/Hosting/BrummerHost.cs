@@ -4,6 +4,7 @@ using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace BrummerQueue.Server.Hosting;
@@ -18,6 +19,19 @@ internal static class BrummerHost
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+
+        // Nothing above Debug per message or per request: ASP.NET Core and the MCP SDK log every request
+        // at Information, which cost a quarter of the server's CPU per tool call. These are defaults at the
+        // bottom of the configuration, so appsettings.json, Logging__LogLevel__* variables and flags override them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
+            },
+        });
         builder.AddBrummerSettings();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(

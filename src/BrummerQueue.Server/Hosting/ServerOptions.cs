@@ -39,9 +39,9 @@ public sealed record ServerOptions
     /// <summary>Pushes queued for one WebSocket before the oldest are dropped. Default 1,000.</summary>
     public int SocketSendQueue { get; init; } = 1000;
 
-    /// <summary>Seconds between WebSocket keep-alive pings. Default 30.</summary>
+    /// <summary>Seconds between WebSocket keep-alive pings; 0 sends none. Default 30.</summary>
     public int KeepAliveSeconds { get; init; } = 30;
 
-    /// <summary>Seconds without any frame from a WebSocket client before it is closed. Default 300.</summary>
+    /// <summary>Seconds without any frame from a WebSocket client before it is closed; 0 never closes. Default 300.</summary>
     public int IdleTimeoutSeconds { get; init; } = 300;
 }

@@ -4,7 +4,8 @@ namespace BrummerQueue.Server.Http;
 
 /// <summary>
 /// RFC 9457 problem+json answers of the HTTP API. Every problem carries the extension members
-/// <c>code</c> (the engine's error code) and, when one argument is at fault, <c>field</c>.
+/// <c>code</c> (the engine's error code, or <c>method_not_allowed</c> for a 405) and, when one
+/// argument is at fault, <c>field</c>.
 /// </summary>
 internal static class ApiProblems
 {

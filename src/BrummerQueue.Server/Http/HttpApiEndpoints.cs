@@ -14,6 +14,9 @@ internal static class HttpApiEndpoints
 {
     private const string MessagesSuffix = "/messages";
 
+    /// <summary>The <c>code</c> of a 405 problem (not an engine code: the request never reached the queue).</summary>
+    private const string MethodNotAllowedCode = "method_not_allowed";
+
     /// <summary>Bytes a send body may have beyond the message limit (the <c>type</c>/<c>ttl</c> envelope and whitespace).</summary>
     private const int BodyOverheadBytes = 64 * 1024;
 
@@ -24,14 +27,49 @@ internal static class HttpApiEndpoints
         api.MapGet("/channels/{**path}", ReceiveAsync);
         api.MapGet("/channels", ListChannels);
         api.MapGet("/stats", Stats);
-        api.Map("/{**path}", (string? path) => ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", QueueErrorCodes.NotFound, $"no API endpoint at /api/{path}; see docs/protocol.md", null));
+        api.Map("/{**path}", Unmatched);
     }
+
+    /// <summary>
+    /// Every request that no route above took: 405 with <c>Allow</c> when the path exists under
+    /// another method (<c>OPTIONS</c>, not a CORS preflight, gets 204 with <c>Allow</c>), else 404.
+    /// </summary>
+    private static IResult Unmatched(HttpContext context, string? path)
+    {
+        var allowed = AllowedMethods(path);
+        if (allowed is null)
+        {
+            var hint = path is not null && path.StartsWith("channels/", StringComparison.Ordinal) ? "use /api/channels/{name}/messages" : "see docs/protocol.md";
+            return ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", QueueErrorCodes.NotFound, $"no API endpoint at /api/{path}; {hint}", null);
+        }
+
+        context.Response.Headers.Allow = allowed;
+        if (HttpMethods.IsOptions(context.Request.Method))
+        {
+            return Results.NoContent();
+        }
+
+        return ApiProblems.Problem(
+            StatusCodes.Status405MethodNotAllowed,
+            "Method not allowed",
+            MethodNotAllowedCode,
+            $"{context.Request.Method} is not allowed on /api/{path}; allowed: {allowed}",
+            null);
+    }
+
+    /// <summary>The methods the routes of <see cref="Map"/> accept on <paramref name="path"/> (below <c>/api/</c>), or null when none does.</summary>
+    private static string? AllowedMethods(string? path) => path switch
+    {
+        "channels" or "stats" => "GET",
+        _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetChannel(path["channels/".Length..], out _) => "GET, POST",
+        _ => null,
+    };
 
     private static async Task<IResult> SendAsync(HttpContext context, string? path, IMessageQueue queue)
     {
         if (!TryGetChannel(path, out var channel))
         {
-            return NoRoute(path);
+            return Unmatched(context, path is null ? "channels" : "channels/" + path);
         }
 
         var limit = (long)queue.Options.MaxMessageBytes + BodyOverheadBytes;
@@ -56,6 +94,7 @@ internal static class HttpApiEndpoints
             else
             {
                 using var document = ParseBody(body.Value);
+                WireFields.RejectUnknown(document.RootElement, WireFields.DraftFields);
                 draft = WireFields.GetDraft(document.RootElement, queue.Options);
             }
 
@@ -79,7 +118,7 @@ internal static class HttpApiEndpoints
     {
         if (!TryGetChannel(path, out var channel))
         {
-            return NoRoute(path);
+            return Unmatched(context, path is null ? "channels" : "channels/" + path);
         }
 
         try
@@ -144,9 +183,6 @@ internal static class HttpApiEndpoints
         channel = Uri.UnescapeDataString(path[..^MessagesSuffix.Length]);
         return true;
     }
-
-    private static IResult NoRoute(string? path) =>
-        ApiProblems.Problem(StatusCodes.Status404NotFound, "Not found", QueueErrorCodes.NotFound, $"no API endpoint at /api/channels/{path}; use /api/channels/{{name}}/messages", null);
 
     private static IResult TooLarge(long limit) =>
         ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", QueueErrorCodes.MessageTooLarge, $"body must be at most {limit} bytes", "body");

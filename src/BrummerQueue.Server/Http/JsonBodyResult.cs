@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using BrummerQueue.Server.Protocol;
+
 namespace BrummerQueue.Server.Http;
 
 /// <summary>An <see cref="IResult"/> whose JSON body is written straight to the response by a <see cref="Utf8JsonWriter"/> (payloads stay raw).</summary>
@@ -9,7 +11,7 @@ internal sealed class JsonBodyResult(int statusCode, Action<Utf8JsonWriter> writ
     {
         httpContext.Response.StatusCode = statusCode;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
-        await using (var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter))
+        await using (var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter, WireJson.WriterOptions))
         {
             write(writer);
         }

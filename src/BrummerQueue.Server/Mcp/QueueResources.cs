@@ -186,7 +186,7 @@ internal sealed class QueueResources
     private static string Write(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        using (var writer = new Utf8JsonWriter(stream, WireJson.WriterOptions))
         {
             write(writer);
         }

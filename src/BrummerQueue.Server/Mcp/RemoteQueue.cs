@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using BrummerQueue.Server.Settings;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -123,7 +125,17 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     private async Task<T> ForwardAsync<T>(Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
     {
-        var client = await GetClientAsync(cancellationToken);
+        McpClient client;
+        try
+        {
+            client = await GetClientAsync(cancellationToken);
+        }
+        catch (McpException e)
+        {
+            LogForwardFailed(e.Message);
+            throw;
+        }
+
         try
         {
             return await call(client);
@@ -136,8 +148,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await DropClientAsync(client);
-            LogUnreachable(_endpoint, e);
-            throw Unreachable(e);
+            var failure = Unreachable(e);
+            LogForwardFailed(failure.Message);
+            throw failure;
         }
     }
 
@@ -176,9 +189,10 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 transportOptions.AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + _token };
             }
 
+            McpClient? client = null;
             try
             {
-                _client = await McpClient.CreateAsync(
+                client = await McpClient.CreateAsync(
                     new HttpClientTransport(transportOptions, _loggerFactory),
                     new McpClientOptions
                     {
@@ -189,14 +203,22 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                     },
                     _loggerFactory,
                     cancellationToken);
+
+                // Fills the client's tool cache, which CallToolAsync looks tools up in.
+                await client.ListToolsAsync(cancellationToken: cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                LogUnreachable(_endpoint, e);
+                if (client is not null)
+                {
+                    await DisposeQuietlyAsync(client);
+                }
+
                 throw Unreachable(e);
             }
 
-            return _client;
+            _client = client;
+            return client;
         }
         finally
         {
@@ -213,10 +235,32 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
     }
 
-    private McpException Unreachable(Exception cause) => new(
-        $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
-        "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again.",
-        cause);
+    /// <summary>The error for a failed connection or call: a refused token says so; anything else means the server is gone.</summary>
+    private McpException Unreachable(Exception cause)
+    {
+        if (Find<HttpRequestException>(cause) is { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden })
+        {
+            return new McpException(
+                _token is null
+                    ? $"the brummerq server at {_endpoint} needs a token: set {SettingsCatalog.EnvironmentPrefix}TOKEN or pass --token with the token it was started with."
+                    : $"the brummerq server at {_endpoint} refused the token given (--token or {SettingsCatalog.EnvironmentPrefix}TOKEN): use the token it was started with.",
+                cause);
+        }
+
+        return new McpException(
+            $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
+            "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again.",
+            cause);
+    }
+
+    private static T? Find<T>(Exception? e)
+        where T : Exception => e switch
+        {
+            null => null,
+            T found => found,
+            AggregateException a => a.InnerExceptions.Select(Find<T>).FirstOrDefault(f => f is not null),
+            _ => Find<T>(e.InnerException),
+        };
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 
@@ -235,6 +279,6 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     [LoggerMessage(EventId = McpLogEvents.Attached, Level = LogLevel.Information, Message = "Attached to the brummerq at {Endpoint}: tools act on its queue")]
     private partial void LogAttached(Uri endpoint);
 
-    [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "The brummerq at {Endpoint} is not reachable")]
-    private partial void LogUnreachable(Uri endpoint, Exception exception);
+    [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "{Problem}")]
+    private partial void LogForwardFailed(string problem);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
 namespace BrummerQueue.Server.Mcp;
@@ -17,7 +18,7 @@ internal static class ToolResults
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             write(writer);
         }

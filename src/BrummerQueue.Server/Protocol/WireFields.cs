@@ -8,9 +8,35 @@ namespace BrummerQueue.Server.Protocol;
 /// A field that is absent or JSON <c>null</c> counts as omitted. A field of the wrong kind throws
 /// <see cref="QueueException"/> with code <c>invalid_argument</c> naming the field and the rule, in
 /// the same words as the engine (e.g. <c>ttl must be an integer between 0 and 604800</c>).
+/// A field that the request does not take is refused (<see cref="RejectUnknown"/>), as MCP refuses
+/// an unknown argument, so a typo such as <c>paylod</c> is an error instead of a silent default.
 /// </summary>
 internal static class WireFields
 {
+    /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
+    public static readonly string[] DraftFields = ["type", "payload", "ttl"];
+
+    /// <summary>An unknown name longer than this is shortened in the error text.</summary>
+    private const int MaxQuotedNameLength = 64;
+
+    /// <summary>
+    /// Throws <c>invalid_argument</c> for the first field of <paramref name="obj"/> that is not in
+    /// <paramref name="allowed"/>: <c>unknown field 'paylod'; expected: type, payload, ttl</c>, with
+    /// <see cref="QueueException.Field"/> the unknown name (as MCP names an unknown argument).
+    /// </summary>
+    public static void RejectUnknown(JsonElement obj, params string[] allowed)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (Array.IndexOf(allowed, property.Name) < 0)
+            {
+                var name = property.Name.Length <= MaxQuotedNameLength ? property.Name : property.Name[..MaxQuotedNameLength] + "…";
+                var expected = allowed.Length == 0 ? "it takes no fields" : "expected: " + string.Join(", ", allowed);
+                throw QueueException.Invalid(name, $"unknown field '{name}'; {expected}");
+            }
+        }
+    }
+
     public static string? GetString(JsonElement obj, string name)
     {
         if (!TryGet(obj, name, out var value))

@@ -6,7 +6,8 @@ namespace BrummerQueue.Server.Settings;
 
 /// <summary>
 /// Start-time rules for <see cref="ServerOptions"/>: the port is 0–65535, the host is an IP address
-/// or <c>localhost</c>, and every other whole-number setting is at least 1 (a limit or an interval
+/// or <c>localhost</c>, each allowed origin is <c>scheme://host[:port]</c> (or <c>*</c>), each
+/// allowed host name is a host name (or <c>*</c>), KeepAliveSeconds and IdleTimeoutSeconds are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
 /// of zero would disable the server rather than configure it). Messages name the setting.
 /// </summary>
 internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
@@ -33,6 +34,21 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                     }
 
                     break;
+                case nameof(ServerOptions.AllowedOrigins):
+                    failures.AddRange(options.AllowedOrigins.Where(o => !IsOrigin(o)).Select(o =>
+                        $"Invalid setting {setting.Display}: '{o}' is not an origin; write scheme://host[:port] with http or https and no path (e.g. https://app.example.com), or * for any."));
+                    break;
+                case nameof(ServerOptions.AllowedHostNames):
+                    failures.AddRange(options.AllowedHostNames.Where(h => !IsHostName(h)).Select(h =>
+                        $"Invalid setting {setting.Display}: '{h}' is not a host name; write a name without scheme or port (e.g. queue.example.com), or * for any."));
+                    break;
+                case nameof(ServerOptions.KeepAliveSeconds) or nameof(ServerOptions.IdleTimeoutSeconds):
+                    if (Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) < 0)
+                    {
+                        failures.Add($"Invalid setting {setting.Display}: must be at least 0 (0 turns it off), not {value}.");
+                    }
+
+                    break;
                 default:
                     if (value is int or long && Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) < 1)
                     {
@@ -44,5 +60,27 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary><c>*</c>, or <c>http(s)://host[:port]</c> with at most a trailing <c>/</c>: what a browser sends as <c>Origin</c>.</summary>
+    private static bool IsOrigin(string text)
+    {
+        var origin = text.Trim();
+        return origin == "*"
+            || (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                && uri.Scheme is "http" or "https"
+                && uri.UserInfo.Length == 0
+                && uri.Host.Length > 0
+                && uri.AbsolutePath == "/"
+                && uri.Query.Length == 0
+                && uri.Fragment.Length == 0
+                && !origin.EndsWith("//", StringComparison.Ordinal));
+    }
+
+    /// <summary><c>*</c>, or a DNS name or IP address (IPv6 with or without brackets), without scheme or port.</summary>
+    private static bool IsHostName(string text)
+    {
+        var host = text.Trim();
+        return host == "*" || Uri.CheckHostName(host.Trim('[', ']')) != UriHostNameType.Unknown;
     }
 }

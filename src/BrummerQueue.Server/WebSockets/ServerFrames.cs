@@ -65,7 +65,7 @@ internal static class ServerFrames
     /// <summary>Writes a push into <paramref name="buffer"/> (reused by the socket's writer).</summary>
     public static void WritePush(ArrayBufferWriter<byte> buffer, string subscriptionId, QueueMessage message, long dropped)
     {
-        using var w = new Utf8JsonWriter(buffer);
+        using var w = new Utf8JsonWriter(buffer, WireJson.WriterOptions);
         w.WriteStartObject();
         w.WriteString("type"u8, "queue_message"u8);
         w.WritePropertyName("data"u8);
@@ -85,7 +85,7 @@ internal static class ServerFrames
     private static byte[] Build<TState>(string type, string? id, TState state, Action<Utf8JsonWriter, TState>? writeData)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("type"u8, type);

@@ -10,6 +10,12 @@ internal sealed partial class WebSocketConnection
     private const string ChannelRule = "must be 1-128 characters from A-Z a-z 0-9 . _ - : /";
     private static readonly JsonElement s_emptyData = JsonDocument.Parse("{}").RootElement;
 
+    // The data fields each request takes; any other field is refused (docs/protocol.md).
+    private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl"];
+    private static readonly string[] s_subscribeFields = ["channel", "since_seq", "buffer_size"];
+    private static readonly string[] s_unsubscribeFields = ["subscription_id"];
+    private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek"];
+
     /// <summary>
     /// Handles one complete text frame. The reader has taken one reply slot for it; the frame answers
     /// with exactly one reply (now, or later for a blocking receive). Never throws for a bad frame.
@@ -91,6 +97,7 @@ internal sealed partial class WebSocketConnection
                 Receive(id, data);
                 break;
             case "ping":
+                WireFields.RejectUnknown(data);
                 Reply(ServerFrames.Pong(id));
                 break;
             default:
@@ -101,6 +108,7 @@ internal sealed partial class WebSocketConnection
 
     private void Send(string? id, JsonElement data)
     {
+        WireFields.RejectUnknown(data, s_sendFields);
         var channel = WireFields.RequireString(data, "channel", ChannelRule);
         var draft = WireFields.GetDraft(data, _queue.Options);
 
@@ -111,6 +119,7 @@ internal sealed partial class WebSocketConnection
 
     private void Subscribe(string? id, JsonElement data)
     {
+        WireFields.RejectUnknown(data, s_subscribeFields);
         var channel = WireFields.RequireString(data, "channel", ChannelRule);
         var bufferSize = WireFields.GetInteger(data, "buffer_size", 1, _queue.Options.MaxSubscriptionBufferSize);
         long? sinceSeq;
@@ -135,6 +144,7 @@ internal sealed partial class WebSocketConnection
 
     private void Unsubscribe(string? id, JsonElement data)
     {
+        WireFields.RejectUnknown(data, s_unsubscribeFields);
         var subscriptionId = WireFields.RequireString(data, "subscription_id", "names a subscription of this connection");
         if (!_subscriptions.TryRemove(subscriptionId, out var state))
         {
@@ -148,6 +158,7 @@ internal sealed partial class WebSocketConnection
 
     private void Receive(string? id, JsonElement data)
     {
+        WireFields.RejectUnknown(data, s_receiveFields);
         var channel = WireFields.RequireString(data, "channel", ChannelRule);
         var request = new ReceiveRequest
         {

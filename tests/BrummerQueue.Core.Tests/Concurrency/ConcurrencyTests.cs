@@ -40,6 +40,7 @@ public sealed class ConcurrencyTests
         var readerTasks = readers.Select(r => Task.Run(() => r.RunAsync(ct), ct)).ToArray();
 
         var seen = new int[Total];
+        var ids = new Guid[Total];
         var consumed = 0L;
         var producing = Producers;
         var producerTasks = Enumerable.Range(0, Producers).Select(p => Task.Run(
@@ -73,6 +74,7 @@ public sealed class ConcurrencyTests
                     {
                         var id = int.Parse(message.Payload.ToString(), CultureInfo.InvariantCulture);
                         Assert.Equal(0, Interlocked.Exchange(ref seen[id], 1));
+                        ids[id] = message.Id;
                     }
 
                     Interlocked.Add(ref consumed, batch.Count);
@@ -82,6 +84,7 @@ public sealed class ConcurrencyTests
 
         await Task.WhenAll(producerTasks.Concat(consumerTasks));
         Assert.All(seen, s => Assert.Equal(1, s));
+        Assert.Equal(Total, ids.Distinct().Count());
 
         foreach (var reader in readers)
         {

@@ -198,6 +198,19 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
+    public void Send_AtByteCapToAFullChannel_FitsWhenTheEvictionFreesEnough()
+    {
+        var queue = NewQueue(new QueueOptions { MaxTotalBytes = 20, ChannelCapacity = 2 });
+        Send(queue, "c", "\"12345678\"");
+        Send(queue, "c", "\"12345678\"");
+        Assert.Equal(3, Send(queue, "c", "\"12345678\"").Seq);
+        AssertRefused(QueueErrorCodes.QueueFull, null, "queue_full", () => Send(queue, "c", "\"123456789\""));
+        AssertRefused(QueueErrorCodes.QueueFull, null, "queue_full", () => Send(queue, "other", "1"));
+        Assert.Equal([2L, 3L], Seqs(Take(queue, "c", peek: true)));
+        Assert.Equal(20, queue.GetStats().TotalBytes);
+    }
+
+    [Fact]
     public void Send_MessageTooLarge_RefusedNamingLimit()
     {
         var queue = NewQueue(new QueueOptions { MaxMessageBytes = 1000 });

@@ -19,7 +19,8 @@ internal sealed class QueueModel(int capacity, long maxBytes)
     {
         PruneAll();
         var total = _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes));
-        if (total + bytes > maxBytes)
+        var evicted = _channels.TryGetValue(channel, out var existing) && existing.Backlog.Count >= capacity ? existing.Backlog[0].Bytes : 0;
+        if (total - evicted + bytes > maxBytes)
         {
             return null;
         }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Cli;
 
 namespace BrummerQueue.Server.Tests.Cli;
 
@@ -27,15 +28,44 @@ public sealed class ClientCommandsTests
     }
 
     [Fact]
-    public async Task Send_PayloadNotJson_ExplainsAndFails()
+    public async Task Send_PayloadNotJson_ExplainsWithoutParserInternalsAndFails()
     {
         await using var host = await TestServerHost.StartOnLoopbackAsync();
 
-        var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "hello", "--url", host.BaseAddress.ToString());
+        var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "{notjson", "--url", host.BaseAddress.ToString());
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("PAYLOAD_JSON", error.Text, StringComparison.Ordinal);
+        Assert.Equal("brummerq send: payload must be a single valid JSON value (at byte 1); to send a string, quote it: '\"text\"'", error.Text.TrimEnd());
         Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Theory]
+    [InlineData("send", "c", "1", "--ttl", "1.5")]
+    [InlineData("send", "c", "1", "--ttl", "soon")]
+    [InlineData("tail", "c", "--since-seq", "1.5")]
+    public async Task Run_NumericOptionNotInteger_ServerWordingWithoutHelp(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+
+        var rule = args[0] == "send" ? "ttl must be an integer between 0 and 604800" : "since_seq must be an integer of at least 0";
+        Assert.Equal(BrummerCli.UsageError, exitCode);
+        Assert.Equal([$"brummerq {args[0]}: {rule}", $"Run 'brummerq {args[0]} --help' for usage."], error.ToString().TrimEnd().Split(Environment.NewLine));
+        Assert.Equal(string.Empty, output.ToString());
+    }
+
+    [Theory]
+    [InlineData("send")]
+    [InlineData("stats")]
+    [InlineData("tail")]
+    public async Task Help_ClientCommand_ShowsUrlDefaultOnce(string command)
+    {
+        var (_, output, _) = await CliRunner.RunAsync(command, "--help");
+
+        var urlLine = Assert.Single(output.Text.Split('\n'), l => l.TrimStart().StartsWith("--url", StringComparison.Ordinal));
+        Assert.Single(urlLine.Split("[default:").Skip(1));
     }
 
     [Fact]
@@ -58,8 +88,26 @@ public sealed class ClientCommandsTests
         var (accepted, _, acceptedError) = await CliRunner.RunAsync("send", "c", "1", "--url", host.BaseAddress.ToString(), "--token", "t0k");
 
         Assert.Equal(1, refused);
-        Assert.Contains("401", refusedError.Text, StringComparison.Ordinal);
+        Assert.Contains("401 this server needs its token: pass --token or set BRUMMERQ_TOKEN", refusedError.Text, StringComparison.Ordinal);
         Assert.True(accepted == 0, acceptedError.Text);
+    }
+
+    [Fact]
+    public async Task ClientCommands_TokenMissingOrWrong_TellCliUserWhatToPass()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "t0k" });
+        var url = host.BaseAddress.ToString();
+
+        foreach (var args in new[] { new[] { "send", "c", "1" }, ["stats"], ["tail", "c"] })
+        {
+            var (missing, _, missingError) = await CliRunner.RunAsync([.. args, "--url", url]);
+            var (wrong, _, wrongError) = await CliRunner.RunAsync([.. args, "--url", url, "--token", "nope"]);
+
+            Assert.Equal(1, missing);
+            Assert.Equal($"brummerq {args[0]}: 401 this server needs its token: pass --token or set BRUMMERQ_TOKEN", missingError.Text.TrimEnd());
+            Assert.Equal(1, wrong);
+            Assert.Contains("refused the token given (--token or BRUMMERQ_TOKEN)", wrongError.Text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -166,17 +214,6 @@ public sealed class ClientCommandsTests
 
         Assert.Equal(1, exitCode);
         Assert.Contains("channel must be 1-128 characters", error.Text, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Tail_TokenMissing_SaysRefused401()
-    {
-        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "t0k" });
-
-        var (exitCode, _, error) = await CliRunner.RunAsync("tail", "c", "--url", host.BaseAddress.ToString());
-
-        Assert.Equal(1, exitCode);
-        Assert.Contains("refused the WebSocket with 401", error.Text, StringComparison.Ordinal);
     }
 
     private static int FreePort()

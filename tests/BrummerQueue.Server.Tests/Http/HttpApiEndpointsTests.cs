@@ -32,6 +32,20 @@ public sealed class HttpApiEndpointsTests
     }
 
     [Fact]
+    public async Task Post_NonAsciiText_AnsweredAsWrittenNotEscaped()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("/api/channels/uni/messages", UriKind.Relative), Json("""{"type":"grüße","payload":{"name":"Zoë <b>&","jp":"日本"}}"""), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Contains("\"type\":\"grüße\"", text, StringComparison.Ordinal);
+        Assert.Contains("{\"name\":\"Zoë <b>&\",\"jp\":\"日本\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Post_EmptyBody_StoresDefaults()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
@@ -78,6 +92,26 @@ public sealed class HttpApiEndpointsTests
         Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
         Assert.Equal(field, problem.GetProperty("field").GetString());
         Assert.Contains(field, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"bogus":1}""", "bogus")]
+    [InlineData("""{"paylod":{"id":7}}""", "paylod")]
+    [InlineData("""{"type":"t","payload":1,"ttl":5,"channel":"x"}""", "channel")]
+    [InlineData("""{"payload":1,"extra":null}""", "extra")]
+    public async Task Post_UnknownField_Answers400NamingItAndTheAcceptedFields(string body, string field)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("/api/channels/ci/messages", UriKind.Relative), Json(body), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal($"unknown field '{field}'; expected: type, payload, ttl", problem.GetProperty("detail").GetString());
+        Assert.Empty(host.Queue.ListChannels());
     }
 
     [Fact]
@@ -234,6 +268,57 @@ public sealed class HttpApiEndpointsTests
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(404, (await ReadProblemAsync(response)).GetProperty("status").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/channels/ci/messages", "GET, POST")]
+    [InlineData("PUT", "/api/channels/app/user:1/events/messages", "GET, POST")]
+    [InlineData("POST", "/api/channels", "GET")]
+    [InlineData("DELETE", "/api/stats", "GET")]
+    public async Task WrongMethod_ExistingPath_Answers405ProblemWithAllow(string method, string path, string allow)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal(405, problem.GetProperty("status").GetInt32());
+        Assert.Equal("method_not_allowed", problem.GetProperty("code").GetString());
+        Assert.Equal($"{method} is not allowed on {path}; allowed: {allow}", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Options_ExistingPath_Answers204WithAllow()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Options, new Uri("/api/channels/ci/messages", UriKind.Relative));
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(["GET", "POST"], response.Content.Headers.Allow);
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/nothing")]
+    [InlineData("DELETE", "/api/channels/c")]
+    [InlineData("DELETE", "/api/channels/c/messages/extra")]
+    public async Task WrongMethod_UnknownPath_Answers404(string method, string path)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(response.Content.Headers.Allow);
+        Assert.Equal("not_found", (await ReadProblemAsync(response)).GetProperty("code").GetString());
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

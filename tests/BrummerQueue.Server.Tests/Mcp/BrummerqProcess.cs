@@ -45,10 +45,14 @@ internal static class BrummerqProcess
     }
 
     /// <summary>Starts <c>dotnet brummerq.dll</c> with redirected standard streams.</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => StartIn(null, arguments);
+
+    /// <summary>Starts <c>dotnet brummerq.dll</c> in <paramref name="workingDirectory"/> (where it looks for appsettings.json).</summary>
+    public static Process StartIn(string? workingDirectory, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -95,6 +95,37 @@ public sealed class McpStdioTests
     }
 
     [Fact]
+    public async Task Mcp_PipedRequestsThenEndOfInput_AnswersEveryRequestBeforeExit()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        // Written at once and closed, as `printf ... | brummerq mcp` does; the blocking receive answers last.
+        await process.StandardInput.WriteAsync(
+            """
+            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}
+            {"jsonrpc":"2.0","method":"notifications/initialized"}
+            {"jsonrpc":"2.0","id":"wait","method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"piped","blocking":true,"timeout":1}}}
+            {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"queue_stats","arguments":{}}}
+            {"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"other","payload":1}}}
+            """.AsMemory(),
+            TestContext.Current.CancellationToken);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var ids = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+        {
+            using var message = JsonDocument.Parse(line);
+            Assert.True(message.RootElement.TryGetProperty("result", out _), line);
+            return message.RootElement.GetProperty("id").GetRawText();
+        }).ToHashSet();
+        Assert.True(ids.SetEquals(["1", "\"wait\"", "2", "3"]), string.Join(", ", ids) + "; stderr: " + await stderr);
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
     public async Task Mcp_SecondProcessOnSamePort_AttachesSharesQueueAndReportsHostExit()
     {
         var port = BrummerqProcess.FreePort();
@@ -111,18 +142,20 @@ public sealed class McpStdioTests
         Assert.Equal("from B", fromB.GetProperty("messages")[0].GetProperty("payload").GetString());
         Assert.Equal(1, sentByA.GetProperty("delivered_to").GetInt32());
         Assert.Equal("from A", toB.GetProperty("messages")[0].GetProperty("payload").GetString());
+        // The attached process's session owns its subscription: it ends when that process exits.
+        await attached.DisposeAsync();
         lock (attachedErrors)
         {
             Assert.Contains(attachedErrors, l => l.Contains("Attached to the brummerq at", StringComparison.Ordinal));
+            Assert.DoesNotContain(attachedErrors, l => l.Contains("not found in cache", StringComparison.Ordinal));
         }
 
-        // The attached process's session owns its subscription: it ends when that process exits.
-        await attached.DisposeAsync();
         await McpToolsTests.WaitUntilAsync(async () =>
             (await hosting.CallOkAsync("queue_stats")).GetProperty("total_subscriptions").GetInt32() == 0);
 
         // When the hosting process exits, an attached one answers with a clear error naming the server.
-        await using var late = await BrummerqProcess.ConnectStdioAsync(port);
+        var lateErrors = new List<string>();
+        await using var late = await BrummerqProcess.ConnectStdioAsync(port, lateErrors);
         await late.CallOkAsync("queue_list_channels");
         await hosting.DisposeAsync();
         var error = await late.CallAsync("queue_stats").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
@@ -131,6 +164,19 @@ public sealed class McpStdioTests
         var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
         Assert.Contains($"http://127.0.0.1:{port}/mcp", text, StringComparison.Ordinal);
         Assert.Contains("not reachable", text, StringComparison.Ordinal);
+
+        // On stderr the failure is one log line, without stack traces (the log is written before the answer).
+        await McpToolsTests.WaitUntilAsync(() =>
+        {
+            lock (lateErrors)
+            {
+                return Task.FromResult(lateErrors.Any(l => l.Contains("not reachable", StringComparison.Ordinal)));
+            }
+        });
+        lock (lateErrors)
+        {
+            Assert.DoesNotContain(lateErrors, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+        }
 
         // A brummerq started again on that port is picked up by the next call.
         using var serve = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture));

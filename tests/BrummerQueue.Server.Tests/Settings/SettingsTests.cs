@@ -119,6 +119,58 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Validate_KeepAliveAndIdleTimeout_ZeroTurnsThemOffNegativeIsRefused()
+    {
+        var validator = new ServerOptionsValidator();
+
+        var off = validator.Validate(null, new ServerOptions { KeepAliveSeconds = 0, IdleTimeoutSeconds = 0 });
+        var negative = validator.Validate(null, new ServerOptions { KeepAliveSeconds = -1 });
+        var zeroLimit = validator.Validate(null, new ServerOptions { MaxConnections = 0 });
+
+        Assert.True(off.Succeeded);
+        Assert.Contains("KeepAliveSeconds (--keep-alive-seconds, BRUMMERQ_KEEP_ALIVE_SECONDS, Brummerq:KeepAliveSeconds): must be at least 0", negative.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("must be at least 1", zeroLimit.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_AllowedOriginsAndHostNames_RefusesMalformedNamingSetting()
+    {
+        var validator = new ServerOptionsValidator();
+
+        var good = validator.Validate(null, new ServerOptions
+        {
+            AllowedOrigins = ["https://app.example.com", "http://10.0.0.5:3000", "https://app.example.com/", "*"],
+            AllowedHostNames = ["queue.example.com", "my-box", "::1", "[fe80::1]", "*"],
+        });
+        var bad = validator.Validate(null, new ServerOptions
+        {
+            AllowedOrigins = ["notanorigin", "https://app.example.com/path", "ftp://files.example.com", "https://app.example.com?x=1"],
+            AllowedHostNames = ["http://queue.example.com", "queue.example.com:8080", "bad name"],
+        });
+
+        Assert.True(good.Succeeded, good.FailureMessage);
+        var failures = bad.Failures!.ToList();
+        Assert.Equal(7, failures.Count);
+        Assert.Contains("Invalid setting AllowedOrigins (--allowed-origin, BRUMMERQ_ALLOWED_ORIGINS, Brummerq:AllowedOrigins): 'notanorigin' is not an origin; write scheme://host[:port]", failures[0], StringComparison.Ordinal);
+        Assert.Contains("Invalid setting AllowedHostNames (--allowed-host-name, BRUMMERQ_ALLOWED_HOST_NAMES, Brummerq:AllowedHostNames): 'http://queue.example.com' is not a host name", failures[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_AllowedOriginNotAnOrigin_FailsAtStartWithOneLine()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30)); // a server that starts anyway is stopped, and the exit code tells
+
+        var code = await BrummerCli.RunAsync(["serve", "--port", "0", "--allowed-origin", "notanorigin"], output, error, timeout.Token);
+
+        Assert.Equal(HostRunner.InvalidSettings, code);
+        Assert.Contains("'notanorigin' is not an origin", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartHost_Settings_ReachQueueOptions()
     {
         await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:ChannelCapacity"] = "5", ["Brummerq:Queue:SweepInterval"] = "3" });

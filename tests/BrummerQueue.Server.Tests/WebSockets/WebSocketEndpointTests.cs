@@ -328,6 +328,11 @@ public sealed class WebSocketEndpointTests
     [InlineData("""{"type":"queue_subscribe","id":"x13","data":{"channel":"c","since_seq":-1}}""", "x13", "invalid_argument", "since_seq")]
     [InlineData("""{"type":"queue_unsubscribe","id":"x14","data":{}}""", "x14", "invalid_argument", "subscription_id")]
     [InlineData("""{"type":"ping","id":true}""", null, "invalid_argument", "id")]
+    [InlineData("""{"type":"queue_message","id":"x15","data":{"channel":"c","paylod":{"x":1}}}""", "x15", "invalid_argument", "paylod")]
+    [InlineData("""{"type":"queue_subscribe","id":"x16","data":{"channel":"c","since":0}}""", "x16", "invalid_argument", "since")]
+    [InlineData("""{"type":"queue_unsubscribe","id":"x17","data":{"subscription_id":"s","channel":"c"}}""", "x17", "invalid_argument", "channel")]
+    [InlineData("""{"type":"queue_receive","id":"x18","data":{"channel":"c","wait":true}}""", "x18", "invalid_argument", "wait")]
+    [InlineData("""{"type":"ping","id":"x19","data":{"x":1}}""", "x19", "invalid_argument", "x")]
     public async Task BadFrame_Any_AnswersErrorAndKeepsTheConnection(string frame, string? id, string code, string? field)
     {
         await using var host = await TestServerHost.StartInProcessAsync();
@@ -344,6 +349,34 @@ public sealed class WebSocketEndpointTests
         Assert.Equal(field, data.TryGetProperty("field", out var fieldElement) ? fieldElement.GetString() : null);
         var pong = await socket.RequestAsync("ping", "after");
         Assert.Equal("pong", pong.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task QueueMessage_UnknownDataField_IsRefusedNamingTheAcceptedFieldsAndNothingIsStored()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        var reply = await socket.RequestAsync("queue_message", "m1", new { channel = "ci", bogus = 1 });
+
+        Assert.Equal("error", reply.GetProperty("type").GetString());
+        var data = reply.GetProperty("data");
+        Assert.Equal("bogus", data.GetProperty("field").GetString());
+        Assert.Equal("unknown field 'bogus'; expected: channel, type, payload, ttl", data.GetProperty("message").GetString());
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
+    [Fact]
+    public async Task Request_UnknownEnvelopeField_IsIgnored()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.SendAsync("""{"type":"ping","id":"p1","sent_at":123}""");
+
+        Assert.Equal("p1", (await socket.ReceiveAsync("pong")).GetProperty("id").GetString());
     }
 
     [Fact]

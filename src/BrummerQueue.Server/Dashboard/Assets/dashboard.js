@@ -9,18 +9,22 @@ const CHANNEL_NAME = /^[A-Za-z0-9._\-:/]{1,128}$/;
 const MAX_TTL = 604800;
 
 // A server started with --token needs it: open the dashboard once as /?token=..., it is kept for the tab.
+const TOKEN_KEY = 'brummerq.token';
 const params = new URLSearchParams(location.search);
 if (params.has('token')) {
-  sessionStorage.setItem('brummerq.token', params.get('token'));
+  sessionStorage.setItem(TOKEN_KEY, params.get('token'));
   params.delete('token');
   history.replaceState(null, '', location.pathname + (params.size > 0 ? `?${params}` : ''));
 }
-const token = sessionStorage.getItem('brummerq.token') ?? undefined;
+let token = sessionStorage.getItem(TOKEN_KEY) || undefined;
 
 const $ = (selector) => document.querySelector(selector);
 const connection = $('#connection');
 const pollError = $('#poll-error');
 const channelsBody = $('#channels tbody');
+const noChannels = $('#no-channels');
+const tokenNeeded = $('#token-needed');
+const tokenForm = $('#token-form');
 const tail = $('#tail');
 const tailInfo = $('#tail-info');
 const pauseButton = $('#tail-pause');
@@ -28,20 +32,30 @@ const clearButton = $('#tail-clear');
 const form = $('#send-form');
 const sendResult = $('#send-result');
 
-// Declared first: onStatus runs during connect(), before the assignment completes.
+// The socket is opened only once the API has answered with the token in hand (a server with
+// --token refuses the socket's handshake, which a browser reports only as an abnormal close, and
+// the client would retry forever). `generation` retires the status callbacks of a closed client.
 let queue = null;
-queue = connect({
-  token,
-  onStatus(status, detail) {
-    connection.dataset.status = status;
-    connection.textContent = status === 'reconnecting' && detail.delayMs !== undefined
-      ? `reconnecting (attempt ${detail.attempt})`
-      : status;
-    if (status === 'open' && queue?.server) {
-      $('#server-version').textContent = queue.server.version ? `v${queue.server.version}` : '';
-    }
-  },
-});
+let generation = 0;
+
+function setBadge(status, text = status) {
+  connection.dataset.status = status;
+  connection.textContent = text;
+}
+
+function openSocket() {
+  const mine = ++generation;
+  queue = connect({
+    token,
+    onStatus(status, detail) {
+      if (mine !== generation) return;
+      setBadge(status, status === 'reconnecting' && detail.delayMs !== undefined ? `reconnecting (attempt ${detail.attempt})` : status);
+      if (status === 'open' && queue?.server) {
+        $('#server-version').textContent = queue.server.version ? `v${queue.server.version}` : '';
+      }
+    },
+  });
+}
 
 let channels = [];
 let selected = null;
@@ -51,61 +65,123 @@ let paused = false;
 // ---- totals and channel list ----
 
 const numberFormat = new Intl.NumberFormat('en-US');
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
 function formatStat(name, value) {
   if (value === undefined || value === null) return '–';
   if (name === 'total_bytes') return formatBytes(value);
   if (name === 'uptime_seconds') return formatDuration(value);
-  return numberFormat.format(value);
+  // 12.3M fits a card; the exact figure is in the card's tooltip.
+  return value >= 1e6 ? compactFormat.format(value) : numberFormat.format(value);
 }
 
 function formatBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(1)} GiB`;
 }
 
+// Short enough for a stat card: 42s, 4m 17s, 2h 13m, 3d 4h.
 function formatDuration(seconds) {
   const s = Math.floor(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
+
+/** The API refused the request for want of the right token (401). */
+class TokenRefused extends Error {}
 
 async function getJson(path) {
   const headers = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(path, { headers, cache: 'no-store' });
-  if (response.status === 401) throw new Error('this server needs its token: open this page as /?token=<token>');
+  if (response.status === 401) throw new TokenRefused(path);
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
 
+let pollTimer = null;
+
 async function poll() {
+  pollTimer = null;
   try {
     const [list, stats] = await Promise.all([getJson('/api/channels'), getJson('/api/stats')]);
+    if (!queue) openSocket();
     channels = Array.isArray(list) ? list : (list.channels ?? []);
     renderChannels();
-    for (const element of document.querySelectorAll('[data-stat]')) {
-      element.textContent = formatStat(element.dataset.stat, stats[element.dataset.stat]);
-    }
+    showStats(stats);
     pollError.hidden = true;
   } catch (error) {
+    if (error instanceof TokenRefused) {
+      // One clear state and no more requests until a token is given.
+      needToken();
+      return;
+    }
     pollError.textContent = `could not load figures: ${error.message}`;
     pollError.hidden = false;
-  } finally {
-    setTimeout(poll, POLL_MS);
+    if (!queue) setBadge('reconnecting', 'unreachable');
+  }
+  pollTimer = setTimeout(poll, POLL_MS);
+}
+
+function showStats(stats) {
+  for (const element of document.querySelectorAll('[data-stat]')) {
+    const value = stats?.[element.dataset.stat];
+    element.textContent = formatStat(element.dataset.stat, value);
+    element.title = value === undefined || value === null ? '' : `${element.dataset.stat}: ${value}`;
   }
 }
 
+function needToken() {
+  generation++;
+  queue?.close();
+  queue = null;
+  subscription = null;
+  selected = null;
+  channels = [];
+  renderChannels();
+  showStats(null);
+  tail.replaceChildren();
+  tailInfo.textContent = '';
+  pauseButton.disabled = true;
+  clearButton.disabled = true;
+  $('#tail-channel').textContent = '— select a channel';
+  pollError.hidden = true;
+  setBadge('token', 'token needed');
+  const code = (text) => Object.assign(document.createElement('code'), { textContent: text });
+  $('#token-message').replaceChildren(...(token
+    ? ['This server refused the token of this tab. Open this page as ', code('/?token=<token>'), ' with the server\'s ', code('--token'), ', or enter it here:']
+    : ['This server needs a token (it was started with ', code('--token'), '). Open this page as ', code('/?token=<token>'), ', or enter it here:']));
+  noChannels.hidden = true;
+  tokenNeeded.hidden = false;
+  form.querySelector('button[type=submit]').disabled = true;
+}
+
+tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = tokenForm.elements.token.value.trim();
+  if (!value) return;
+  token = value;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  tokenForm.reset();
+  tokenNeeded.hidden = true;
+  form.querySelector('button[type=submit]').disabled = false;
+  setBadge('connecting');
+  clearTimeout(pollTimer);
+  poll();
+});
+
 function renderChannels() {
-  $('#no-channels').hidden = channels.length > 0;
+  noChannels.hidden = channels.length > 0 || !tokenNeeded.hidden;
   const rows = channels.map((channel) => {
     const row = document.createElement('tr');
     row.dataset.channel = channel.name;
     row.classList.toggle('selected', channel.name === selected);
+    row.append(nameCell(channel.name));
     for (const [value, className] of [
-      [channel.name, 'name'],
       [numberFormat.format(channel.messages), 'num'],
       [numberFormat.format(channel.subscriptions), 'num'],
       [numberFormat.format(channel.last_seq), 'num'],
@@ -118,6 +194,23 @@ function renderChannels() {
     return row;
   });
   channelsBody.replaceChildren(...rows);
+}
+
+/**
+ * A channel name that wraps only after `/`, `.` or `:` (each part between them stays whole); a part
+ * wider than the column is cut with an ellipsis, and the full name is the cell's tooltip.
+ */
+function nameCell(name) {
+  const cell = document.createElement('td');
+  cell.className = 'name';
+  cell.title = name;
+  name.split(/(?<=[/.:])/).forEach((part, index) => {
+    if (index > 0) cell.append(document.createElement('wbr'));
+    const span = document.createElement('span');
+    span.textContent = part;
+    cell.append(span);
+  });
+  return cell;
 }
 
 channelsBody.addEventListener('click', (event) => {
@@ -240,6 +333,11 @@ form.addEventListener('submit', async (event) => {
   const options = {};
   if (values.type) options.type = values.type;
   if (ttl !== undefined) options.ttl = ttl;
+  if (!queue) {
+    sendResult.className = 'bad';
+    sendResult.textContent = 'not connected to the server yet';
+    return;
+  }
   try {
     const ack = await queue.send(values.channel, payload, options);
     sendResult.className = 'ok';
