@@ -60,13 +60,44 @@ internal sealed class ChannelState
     /// <summary>Guarded by Lock. Receivers currently waiting for a message.</summary>
     public int WaitingReceivers { get; private set; }
 
-    public long Sent { get; private set; }
+    // Counters: written only under Lock; read under it, or by TryReadFigures without it (see there).
+    private long _sent;
+    private long _consumed;
+    private long _expired;
+    private long _dropped;
 
-    public long Consumed { get; private set; }
+    public long Sent => _sent;
 
-    public long Expired { get; private set; }
+    public long Consumed => _consumed;
 
-    public long Dropped { get; private set; }
+    public long Expired => _expired;
+
+    public long Dropped => _dropped;
+
+    /// <summary>
+    /// Reads the channel's figures without taking its lock, for stats. Benign race, by design: a send
+    /// or receive on another thread may be half done, so the figures of a busy channel may disagree by
+    /// the operation in flight; each value is one the field really held (aligned reads of a reference,
+    /// an int or, with Volatile.Read, a long are atomic), and at any quiescent point they are exact.
+    /// Returns false when the backlog may hold an expired message: then the caller prunes under the lock.
+    /// </summary>
+    public bool TryReadFigures(long nowMs, out ChannelStats figures)
+    {
+        if (nowMs >= Volatile.Read(ref _earliestExpiry))
+        {
+            figures = null!;
+            return false;
+        }
+
+        figures = new ChannelStats(
+            _backlog.Count,
+            Volatile.Read(ref _subscriptions).Length,
+            Volatile.Read(ref _sent),
+            Volatile.Read(ref _consumed),
+            Volatile.Read(ref _expired),
+            Volatile.Read(ref _dropped));
+        return true;
+    }
 
     public int CountUnsynchronized => _backlog.Count;
 
@@ -97,12 +128,12 @@ internal sealed class ChannelState
 
         _budget.Release(-Math.Min(delta, 0));
         var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl);
-        Sent++;
+        _sent++;
         IsListed = true;
         if (full)
         {
             _backlog.Dequeue();
-            Dropped++;
+            _dropped++;
             if (_expiryOrdered)
             {
                 _earliestExpiry = _backlog.Count == 0 ? long.MaxValue : _backlog.Peek().ExpiresAtMs;
@@ -165,7 +196,7 @@ internal sealed class ChannelState
             freed += message.Payload.Length;
             if (message.IsExpiredAt(nowMs))
             {
-                Expired++;
+                _expired++;
                 continue;
             }
 
@@ -173,7 +204,7 @@ internal sealed class ChannelState
             taken++;
         }
 
-        Consumed += taken;
+        _consumed += taken;
         _budget.Release(freed);
         if (_backlog.Count == 0)
         {
@@ -254,7 +285,7 @@ internal sealed class ChannelState
             }
         }
 
-        Expired += removed;
+        _expired += removed;
         _budget.Release(freed);
         if (_backlog.Count == 0)
         {

@@ -56,24 +56,28 @@ internal sealed partial class InMemoryMessageQueue
             var waiting = 0;
             foreach (var (_, state) in _channels)
             {
-                lock (state.Lock)
+                waiting += state.WaitingReceivers;
+                if (state.IsRemoved || !state.IsListed)
                 {
-                    waiting += state.WaitingReceivers;
-                    if (state.IsRemoved || !state.IsListed)
-                    {
-                        continue;
-                    }
-
-                    state.PruneExpiredUnsynchronized(now);
-                    var figures = new ChannelStats(state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.Sent, state.Consumed, state.Expired, state.Dropped);
-                    channels[state.Name] = figures;
-                    messages += figures.Messages;
-                    subscriptions += figures.Subscriptions;
-                    sent += figures.Sent;
-                    consumed += figures.Consumed;
-                    expired += figures.Expired;
-                    dropped += figures.Dropped;
+                    continue;
                 }
+
+                if (!state.TryReadFigures(now, out var figures))
+                {
+                    lock (state.Lock)
+                    {
+                        state.PruneExpiredUnsynchronized(now);
+                        figures = new ChannelStats(state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.Sent, state.Consumed, state.Expired, state.Dropped);
+                    }
+                }
+
+                channels[state.Name] = figures;
+                messages += figures.Messages;
+                subscriptions += figures.Subscriptions;
+                sent += figures.Sent;
+                consumed += figures.Consumed;
+                expired += figures.Expired;
+                dropped += figures.Dropped;
             }
 
             if (Volatile.Read(ref _retireGeneration) != generation)
