@@ -14,7 +14,7 @@ internal sealed partial class InMemoryMessageQueue
     public IReadOnlyList<ChannelInfo> ListChannels()
     {
         var now = NowMs();
-        var list = new List<ChannelInfo>(_channels.Count);
+        var list = new List<ChannelInfo>(Math.Max(0, Volatile.Read(ref _channelCount)));
         foreach (var (_, state) in _channels)
         {
             lock (state.Lock)
@@ -50,7 +50,8 @@ internal sealed partial class InMemoryMessageQueue
             }
 
             var now = NowMs();
-            var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
+            var entries = new KeyValuePair<string, ChannelStats>[Math.Max(0, Volatile.Read(ref _channelCount))];
+            var count = 0;
             long messages = 0;
             var subscriptions = 0;
             var waiting = 0;
@@ -71,7 +72,12 @@ internal sealed partial class InMemoryMessageQueue
                     }
                 }
 
-                channels[state.Name] = figures;
+                if (count == entries.Length)
+                {
+                    Array.Resize(ref entries, Math.Max(4, count * 2));
+                }
+
+                entries[count++] = KeyValuePair.Create(state.Name, figures);
                 messages += figures.Messages;
                 subscriptions += figures.Subscriptions;
                 sent += figures.Sent;
@@ -84,6 +90,8 @@ internal sealed partial class InMemoryMessageQueue
             {
                 continue;
             }
+
+            var channels = new SortedChannelStats(entries, count);
 
             return new QueueStats
             {
