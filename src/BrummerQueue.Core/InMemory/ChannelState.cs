@@ -60,7 +60,7 @@ internal sealed class ChannelState
     /// <summary>Guarded by Lock. Receivers currently waiting for a message.</summary>
     public int WaitingReceivers { get; private set; }
 
-    // Counters: written only under Lock; read under it, or by TryReadFigures without it (see there).
+    // Counters: written only under Lock; read under it, or by ReadFigures without it (see there).
     private long _sent;
     private long _consumed;
     private long _expired;
@@ -75,28 +75,29 @@ internal sealed class ChannelState
     public long Dropped => _dropped;
 
     /// <summary>
-    /// Reads the channel's figures without taking its lock, for stats. Benign race, by design: a send
-    /// or receive on another thread may be half done, so the figures of a busy channel may disagree by
-    /// the operation in flight; each value is one the field really held (aligned reads of a reference,
-    /// an int or, with Volatile.Read, a long are atomic), and at any quiescent point they are exact.
-    /// Returns false when the backlog may hold an expired message: then the caller prunes under the lock.
+    /// Reads the channel's figures for stats, taking the lock only when the backlog may hold an
+    /// expired message (to prune it first). Otherwise a benign race, by design: a send or receive on
+    /// another thread may be half done, so the figures of a busy channel may disagree by the operation
+    /// in flight; each value is one the field really held (aligned reads of a reference, an int or,
+    /// with Volatile.Read, a long are atomic), and at any quiescent point they are exact.
     /// </summary>
-    public bool TryReadFigures(long nowMs, out ChannelStats figures)
+    public ChannelStats ReadFigures(long nowMs)
     {
         if (nowMs >= Volatile.Read(ref _earliestExpiry))
         {
-            figures = null!;
-            return false;
+            lock (Lock)
+            {
+                PruneExpiredUnsynchronized(nowMs);
+            }
         }
 
-        figures = new ChannelStats(
+        return new ChannelStats(
             _backlog.Count,
             Volatile.Read(ref _subscriptions).Length,
             Volatile.Read(ref _sent),
             Volatile.Read(ref _consumed),
             Volatile.Read(ref _expired),
             Volatile.Read(ref _dropped));
-        return true;
     }
 
     public int CountUnsynchronized => _backlog.Count;

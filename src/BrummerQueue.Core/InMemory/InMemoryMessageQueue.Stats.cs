@@ -36,7 +36,8 @@ internal sealed partial class InMemoryMessageQueue
         while (true)
         {
             // Optimistic read: take the retired totals and their generation, walk the live channels
-            // (each under its own lock only), and keep the result if no channel was retired meanwhile.
+            // (ChannelState.ReadFigures, no channel lock unless something expired), and keep the result
+            // if no channel was retired meanwhile.
             // Retiring is rare (cleanup of idle channels), so a retry is rare; stats never block sends
             // of other channels, and concurrent stats calls do not wait for each other.
             long generation, sent, consumed, expired, dropped;
@@ -63,15 +64,7 @@ internal sealed partial class InMemoryMessageQueue
                     continue;
                 }
 
-                if (!state.TryReadFigures(now, out var figures))
-                {
-                    lock (state.Lock)
-                    {
-                        state.PruneExpiredUnsynchronized(now);
-                        figures = new ChannelStats(state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.Sent, state.Consumed, state.Expired, state.Dropped);
-                    }
-                }
-
+                var figures = state.ReadFigures(now);
                 if (count == entries.Length)
                 {
                     Array.Resize(ref entries, Math.Max(4, count * 2));
