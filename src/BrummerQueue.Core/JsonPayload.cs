@@ -68,9 +68,6 @@ public readonly struct JsonPayload : IEquatable<JsonPayload>
             ? default
             : new JsonPayload(JsonMarshal.GetRawUtf8Value(element).ToArray());
 
-    /// <summary>Parses the payload into a <see cref="JsonDocument"/> the caller must dispose.</summary>
-    public JsonDocument ToDocument() => JsonDocument.Parse(Utf8);
-
     /// <summary>The JSON text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(Utf8.Span);
 
