@@ -8,16 +8,30 @@ namespace BrummerQueue.Core.InMemory;
 /// appends, assigns the seq and fans out in one short critical section and every subscription
 /// sees the channel's messages in seq order. Methods ending in <c>Unsynchronized</c> must be
 /// called with the lock held. Channels never share a lock: sends to different channels do not contend.
+/// <para>
+/// Memory layout: a send writes this object's counters, its backlog's head and tail and its lock. If
+/// another channel's hot objects shared a cache line with them, two threads sending to two channels would
+/// still fight over that line (false sharing: in run D two channels of one engine scaled 1.10× on two
+/// cores, and a guard after each channel alone took that to 1.34×). The allocator places objects made one
+/// after another by a thread next to each other, and the GC keeps their order when it compacts, so
+/// <see cref="Create"/> allocates the channel's hot objects between two guards of
+/// <see cref="GuardBytes"/> (two cache lines, as the adjacent-line prefetcher fetches lines in pairs).
+/// </para>
 /// </summary>
 internal sealed class ChannelState
 {
+    private const int GuardBytes = 128;
     private static readonly InMemorySubscription[] s_noSubscriptions = [];
 
     private readonly ByteBudget _budget;
     private readonly int _capacity;
 
+    // Never read: they keep other objects off the cache lines of this channel's hot objects (see the summary).
+    private readonly byte[] _leadGuard;
+    private readonly byte[] _trailGuard;
+
     // Guarded by Lock. Oldest message first; seqs strictly increase along the queue.
-    private readonly Queue<QueueMessage> _backlog = new();
+    private readonly Queue<QueueMessage> _backlog;
 
     // Guarded by Lock (written); copy-on-write so that fan-out can iterate without copying.
     private InMemorySubscription[] _subscriptions = s_noSubscriptions;
@@ -34,16 +48,25 @@ internal sealed class ChannelState
     // Guarded by Lock. Completed (outside the lock) by the next send; shared by every waiting receiver.
     private TaskCompletionSource? _arrival;
 
-    public ChannelState(string name, int capacity, ByteBudget budget)
+    // The allocation order is the memory layout: lead guard (by Create), this object, backlog, lock, trail guard.
+    private ChannelState(string name, int capacity, ByteBudget budget, byte[] leadGuard)
     {
         Name = name;
         _capacity = capacity;
         _budget = budget;
+        _leadGuard = leadGuard;
+        _backlog = new Queue<QueueMessage>();
+        Lock = new Lock();
+        _trailGuard = new byte[GuardBytes];
     }
+
+    /// <summary>Makes a channel whose hot objects share no cache line with other objects (see the summary).</summary>
+    public static ChannelState Create(string name, int capacity, ByteBudget budget) =>
+        new(name, capacity, budget, new byte[GuardBytes]);
 
     public string Name { get; }
 
-    public Lock Lock { get; } = new();
+    public Lock Lock { get; }
 
     /// <summary>Guarded by Lock. Set once, when cleanup removes the channel; a caller that finds it set looks the channel up again.</summary>
     public bool IsRemoved { get; private set; }
@@ -161,8 +184,12 @@ internal sealed class ChannelState
         }
 
         deliveredTo = subscriptions.Length;
-        wake.Add(_arrival);
-        _arrival = null;
+        if (_arrival is not null)
+        {
+            // Written only when set, so a send without waiters does not dirty this line for readers of the field.
+            wake.Add(_arrival);
+            _arrival = null;
+        }
         return message;
     }
 

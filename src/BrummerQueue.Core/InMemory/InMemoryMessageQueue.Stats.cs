@@ -2,14 +2,15 @@ namespace BrummerQueue.Core.InMemory;
 
 internal sealed partial class InMemoryMessageQueue
 {
-    // Guards the _retired* fields and _retireGeneration (written only under it; GetStats re-reads the
-    // generation with Volatile.Read to detect a retirement during its walk).
+    // Serializes retirements (Sweep). Lock order: _retireLock, then a channel lock.
     private readonly Lock _retireLock = new();
-    private long _retireGeneration;
-    private long _retiredSent;
-    private long _retiredConsumed;
-    private long _retiredExpired;
-    private long _retiredDropped;
+
+    // Written only under _retireLock (Volatile.Write), read lock-free by GetStats.
+    private RetiredTotals _retired = RetiredTotals.None;
+
+    // The channels sorted by name for stats, rebuilt when _channelSetVersion has moved. A benign race:
+    // two threads may rebuild at once and either result is a valid view.
+    private SortedChannels _sorted = SortedChannels.Empty;
 
     public IReadOnlyList<ChannelInfo> ListChannels()
     {
@@ -35,28 +36,20 @@ internal sealed partial class InMemoryMessageQueue
     {
         while (true)
         {
-            // Optimistic read: take the retired totals and their generation, walk the live channels
-            // (ChannelState.ReadFigures, no channel lock unless something expired), and keep the result
-            // if no channel was retired meanwhile.
-            // Retiring is rare (cleanup of idle channels), so a retry is rare; stats never block sends
-            // of other channels, and concurrent stats calls do not wait for each other.
-            long generation, sent, consumed, expired, dropped;
-            lock (_retireLock)
-            {
-                generation = _retireGeneration;
-                sent = _retiredSent;
-                consumed = _retiredConsumed;
-                expired = _retiredExpired;
-                dropped = _retiredDropped;
-            }
-
+            // Optimistic read: take the retired totals, walk the channels (ChannelState.ReadFigures, no
+            // channel lock unless something expired) in the cached name order, and keep the result if no
+            // channel was retired meanwhile (the same totals instance). Retiring is rare (cleanup of idle
+            // channels), so a retry is rare; stats take no lock shared with sends or with other stats calls.
+            var retired = Volatile.Read(ref _retired);
+            var (sent, consumed, expired, dropped) = retired;
             var now = NowMs();
-            var entries = new KeyValuePair<string, ChannelStats>[Math.Max(0, Volatile.Read(ref _channelCount))];
+            var sorted = SortedChannelsNow();
+            var entries = new KeyValuePair<string, ChannelStats>[sorted.Length];
             var count = 0;
             long messages = 0;
             var subscriptions = 0;
             var waiting = 0;
-            foreach (var (_, state) in _channels)
+            foreach (var state in sorted)
             {
                 waiting += state.WaitingReceivers;
                 if (state.IsRemoved || !state.IsListed)
@@ -65,11 +58,6 @@ internal sealed partial class InMemoryMessageQueue
                 }
 
                 var figures = state.ReadFigures(now);
-                if (count == entries.Length)
-                {
-                    Array.Resize(ref entries, Math.Max(4, count * 2));
-                }
-
                 entries[count++] = KeyValuePair.Create(state.Name, figures);
                 messages += figures.Messages;
                 subscriptions += figures.Subscriptions;
@@ -79,13 +67,12 @@ internal sealed partial class InMemoryMessageQueue
                 dropped += figures.Dropped;
             }
 
-            if (Volatile.Read(ref _retireGeneration) != generation)
+            if (!ReferenceEquals(Volatile.Read(ref _retired), retired))
             {
                 continue;
             }
 
             var channels = new SortedChannelStats(entries, count);
-
             return new QueueStats
             {
                 TotalMessages = messages,
@@ -139,12 +126,10 @@ internal sealed partial class InMemoryMessageQueue
                     expired += state.PruneExpiredUnsynchronized(now);
                     if (state.IsIdleUnsynchronized)
                     {
-                        _retireGeneration++;
+                        // Marked removed before the new totals are published, so a stats call that sees
+                        // the new totals also sees the channel as removed and does not count it twice.
                         state.MarkRemovedUnsynchronized();
-                        _retiredSent += state.Sent;
-                        _retiredConsumed += state.Consumed;
-                        _retiredExpired += state.Expired;
-                        _retiredDropped += state.Dropped;
+                        Volatile.Write(ref _retired, _retired.Add(state));
                         remove = true;
                     }
                 }
@@ -152,6 +137,7 @@ internal sealed partial class InMemoryMessageQueue
                 if (remove && _channels.TryRemove(KeyValuePair.Create(state.Name, state)))
                 {
                     Interlocked.Decrement(ref _channelCount);
+                    Interlocked.Increment(ref _channelSetVersion);
                 }
             }
 
@@ -162,5 +148,29 @@ internal sealed partial class InMemoryMessageQueue
         }
 
         return new SweepResult(expired, channelsRemoved, subscriptionsRemoved);
+    }
+
+    /// <summary>Every channel sorted by name: the cached view while no channel was added or removed since it was built.</summary>
+    private ChannelState[] SortedChannelsNow()
+    {
+        var version = Volatile.Read(ref _channelSetVersion);
+        var cached = Volatile.Read(ref _sorted);
+        if (cached.Version == version)
+        {
+            return cached.Channels;
+        }
+
+        // Read the version before enumerating: a channel added during the walk moves it again, so this
+        // view, tagged with the older version, is rebuilt by the next call.
+        var channels = new List<ChannelState>(Math.Max(0, Volatile.Read(ref _channelCount)));
+        foreach (var (_, state) in _channels)
+        {
+            channels.Add(state);
+        }
+
+        var array = channels.ToArray();
+        Array.Sort(array, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        Volatile.Write(ref _sorted, new SortedChannels(version, array));
+        return array;
     }
 }

@@ -31,7 +31,7 @@ internal sealed partial class InMemoryMessageQueue
                 {
                     if (!state.IsRemoved)
                     {
-                        var subscription = new InMemorySubscription(id, state, options.Owner, bufferSize, _time);
+                        var subscription = new InMemorySubscription(id, state, options.Owner, bufferSize, _clock);
                         if (options.SinceSeq is { } sinceSeq)
                         {
                             state.ReplayUnsynchronized(subscription, sinceSeq, NowMs());

@@ -10,10 +10,12 @@ namespace BrummerQueue.Core.InMemory;
 /// <item><c>_budget</c>: lock-free retained-byte counter (<see cref="ByteBudget"/>).</item>
 /// <item><c>_channelCount</c>: Interlocked; reserved before a channel is added, so the limit holds under races.</item>
 /// <item><c>_subscriptions</c>: a concurrent dictionary by id; per-owner counts under <c>_ownersLock</c>.</item>
-/// <item><c>_retireLock</c>: guards the totals of removed channels and a retire generation. Removal bumps the
-/// generation; <see cref="GetStats"/> reads totals and generation, walks the channels each under its own lock,
-/// and retries if the generation moved, so totals never count a removed channel twice or not at all.
-/// Lock order: <c>_retireLock</c>, then a channel lock.</item>
+/// <item><c>_retired</c>: the totals of removed channels, an immutable <see cref="RetiredTotals"/> replaced (under
+/// <c>_retireLock</c>, which serializes sweeps) each time a channel is removed. <see cref="GetStats"/> reads it,
+/// walks the channels without their locks, and retries if it was replaced meanwhile, so totals never count a
+/// removed channel twice or not at all. Lock order: <c>_retireLock</c>, then a channel lock.</item>
+/// <item><c>_sorted</c>: the channels sorted by name, cached for stats and rebuilt when <c>_channelSetVersion</c>
+/// (bumped after every add and removal) has moved.</item>
 /// <item>Enumerating <c>_channels</c> uses the dictionary's lock-free enumerator, never <c>.Values</c> (which locks it whole).</item>
 /// </list>
 /// No task completion, event or callback runs under a lock: signals are collected in a <see cref="WakeList"/>
@@ -25,6 +27,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
     private const int EnvelopeBytes = 200;
 
     private readonly TimeProvider _time;
+    private readonly QueueClock _clock;
     private readonly long _startMs;
     private readonly ByteBudget _budget;
     private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
@@ -33,10 +36,15 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
     // Interlocked. Channels in _channels plus reservations of channels being added.
     private int _channelCount;
 
+    // Interlocked. Moves after every add to and removal from _channels (after the map changed), so that
+    // a cached sorted view of the map (see GetStats) knows when it is stale.
+    private int _channelSetVersion;
+
     public InMemoryMessageQueue(QueueOptions options, TimeProvider time)
     {
         Options = options;
         _time = time;
+        _clock = new QueueClock(time);
         _startMs = NowMs();
         _budget = new ByteBudget(options.MaxTotalBytes);
         _sweeper = new ExpirySweeper(() => Sweep(), time, options.SweepInterval);
@@ -247,9 +255,13 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                 throw new QueueException(QueueErrorCodes.LimitExceeded, "channel", $"channel limit of {Options.MaxChannels} reached; receive from or unsubscribe idle channels so cleanup can remove them");
             }
 
-            var created = new ChannelState(channel!, Options.ChannelCapacity, _budget);
+            var created = ChannelState.Create(channel!, Options.ChannelCapacity, _budget);
             state = _channels.GetOrAdd(channel!, created);
-            if (!ReferenceEquals(state, created))
+            if (ReferenceEquals(state, created))
+            {
+                Interlocked.Increment(ref _channelSetVersion);
+            }
+            else
             {
                 Interlocked.Decrement(ref _channelCount);
             }
@@ -264,6 +276,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         if (_channels.TryRemove(KeyValuePair.Create(removed.Name, removed)))
         {
             Interlocked.Decrement(ref _channelCount);
+            Interlocked.Increment(ref _channelSetVersion);
         }
 
         return GetOrCreateChannel(removed.Name);
@@ -292,5 +305,5 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     private TimeSpan RemainingUntil(long deadline) => _time.GetElapsedTime(_time.GetTimestamp(), deadline);
 
-    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long NowMs() => _clock.NowMs();
 }

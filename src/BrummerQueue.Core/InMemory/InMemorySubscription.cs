@@ -11,7 +11,7 @@ namespace BrummerQueue.Core.InMemory;
 internal sealed class InMemorySubscription : Subscription
 {
     private readonly ChannelState _channel;
-    private readonly TimeProvider _time;
+    private readonly QueueClock _clock;
 
     // Guarded by _channel.Lock. Oldest first.
     private readonly Queue<QueueMessage> _buffer;
@@ -31,15 +31,15 @@ internal sealed class InMemorySubscription : Subscription
     // Written under _channel.Lock; read without it by IsClosed (a stale false only delays noticing by one call).
     private volatile bool _closed;
 
-    public InMemorySubscription(string id, ChannelState channel, string? owner, int bufferSize, TimeProvider time)
+    public InMemorySubscription(string id, ChannelState channel, string? owner, int bufferSize, QueueClock clock)
     {
         Id = id;
         _channel = channel;
         Owner = owner;
         BufferSize = bufferSize;
-        _time = time;
+        _clock = clock;
         _buffer = new Queue<QueueMessage>(Math.Min(bufferSize, 16));
-        _lastActiveMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        _lastActiveMs = clock.NowMs();
     }
 
     public override string Id { get; }
@@ -122,7 +122,7 @@ internal sealed class InMemorySubscription : Subscription
 
         try
         {
-            await signal.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            await signal.WaitAsync(timeout, _clock.Provider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -207,7 +207,7 @@ internal sealed class InMemorySubscription : Subscription
         return false;
     }
 
-    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long NowMs() => _clock.NowMs();
 
     [Conditional("DEBUG")]
     private void AssertLocked() => Debug.Assert(_channel.Lock.IsHeldByCurrentThread, "the channel lock must be held");

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 
 namespace BrummerQueue.Core.InMemory;
@@ -7,13 +8,13 @@ namespace BrummerQueue.Core.InMemory;
 /// The per-channel figures of one <see cref="QueueStats"/>: an array sorted by name (ordinal), looked up by
 /// binary search. Built once per stats call and never changed, so it is safe to read from any thread;
 /// one array instead of a tree of nodes keeps a stats call to two allocations besides the figures.
+/// The caller hands the entries over already sorted (it walks the channels in name order).
 /// </summary>
 internal sealed class SortedChannelStats : IReadOnlyDictionary<string, ChannelStats>
 {
-    private static readonly Comparison<KeyValuePair<string, ChannelStats>> s_byName = static (a, b) => string.CompareOrdinal(a.Key, b.Key);
     private readonly KeyValuePair<string, ChannelStats>[] _entries;
 
-    /// <summary>Takes ownership of the first <paramref name="count"/> of <paramref name="entries"/> and sorts them by name.</summary>
+    /// <summary>Takes ownership of the first <paramref name="count"/> of <paramref name="entries"/>, which must be sorted by name (ordinal).</summary>
     public SortedChannelStats(KeyValuePair<string, ChannelStats>[] entries, int count)
     {
         if (count != entries.Length)
@@ -21,7 +22,7 @@ internal sealed class SortedChannelStats : IReadOnlyDictionary<string, ChannelSt
             Array.Resize(ref entries, count);
         }
 
-        Array.Sort(entries, s_byName);
+        Debug.Assert(IsSorted(entries), "entries must be sorted by name");
         _entries = entries;
     }
 
@@ -69,5 +70,18 @@ internal sealed class SortedChannelStats : IReadOnlyDictionary<string, ChannelSt
         }
 
         return -1;
+    }
+
+    private static bool IsSorted(KeyValuePair<string, ChannelStats>[] entries)
+    {
+        for (var i = 1; i < entries.Length; i++)
+        {
+            if (string.CompareOrdinal(entries[i - 1].Key, entries[i].Key) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -1,0 +1,14 @@
+namespace BrummerQueue.Core.InMemory;
+
+/// <summary>
+/// The counters of channels that cleanup has removed, so that queue totals still include them. Immutable:
+/// a retirement publishes a new instance, and a stats call that sees the same instance before and after
+/// its walk over the channels knows that no channel was retired meanwhile.
+/// </summary>
+internal sealed record RetiredTotals(long Sent, long Consumed, long Expired, long Dropped)
+{
+    public static RetiredTotals None { get; } = new(0, 0, 0, 0);
+
+    public RetiredTotals Add(ChannelState state) =>
+        new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped);
+}
