@@ -45,4 +45,32 @@ public abstract partial class MessageQueueContractTests
         Assert.Equal(new ChannelStats(1, 1, 2, 0, 1, 0), stats.Channels["b"]);
         Assert.Equal(["a", "b"], stats.Channels.Keys);
     }
+
+    [Fact]
+    public void GetStats_FollowsChannelsAsTheyAreAddedRemovedAndMadeAgain()
+    {
+        var queue = NewQueue(new QueueOptions { SweepInterval = TimeSpan.FromHours(1) });
+        Send(queue, "m");
+        Assert.Equal(["m"], queue.GetStats().Channels.Keys);
+
+        // Added after a stats call: appears, in name order.
+        Send(queue, "b");
+        Send(queue, "z");
+        Assert.Equal(["b", "m", "z"], queue.GetStats().Channels.Keys);
+
+        // Drained and cleaned up: gone from the channels, still in the totals.
+        Take(queue, "m");
+        queue.Sweep();
+        var afterSweep = queue.GetStats();
+        Assert.Equal(["b", "z"], afterSweep.Channels.Keys);
+        Assert.Equal(3, afterSweep.MessagesSent);
+        Assert.Equal(1, afterSweep.MessagesConsumed);
+
+        // Made again under the same name: fresh figures, totals carry on.
+        Send(queue, "m");
+        var again = queue.GetStats();
+        Assert.Equal(["b", "m", "z"], again.Channels.Keys);
+        Assert.Equal(new ChannelStats(1, 0, 1, 0, 0, 0), again.Channels["m"]);
+        Assert.Equal(4, again.MessagesSent);
+    }
 }
