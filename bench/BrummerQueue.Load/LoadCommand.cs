@@ -97,6 +97,11 @@ internal static class LoadCommand
         {
             rows.Add(("publishers / subscribers / channels", $"{r.Publishers} / {r.Subscribers} / {r.Channels}"));
             rows.Add(("target rate (msg/s)", r.Rate == 0 ? "max" : $"{r.Rate.ToString("N0", c)} (max schedule lag {r.MaxScheduleLagMs:F1} ms)"));
+            if (r.ScheduleLag is { } lag)
+            {
+                rows.Add(("schedule lag p50 / p99 / p99.9 (ms)", $"{lag.P50Ms:F3} / {lag.P99Ms:F3} / {lag.P999Ms:F3}"));
+            }
+
             rows.Add(("sent, acked (msg/s)", r.SentPerSecond.ToString("N0", c)));
             rows.Add(("delivered (msg/s)", r.DeliveredPerSecond.ToString("N0", c)));
             rows.Add(("delivered / expected", $"{r.Delivered.ToString("N0", c)} / {r.ExpectedDeliveries.ToString("N0", c)}"));

@@ -31,6 +31,9 @@ internal sealed record LoadReport
     /// <summary>Fixed-rate mode: the longest any publisher's send lagged behind its schedule, in ms.</summary>
     public double MaxScheduleLagMs { get; init; }
 
+    /// <summary>Fixed-rate mode: how far behind schedule the sends went out, over all publishers.</summary>
+    public LatencySummary? ScheduleLag { get; init; }
+
     public double SentPerSecond { get; init; }
 
     /// <summary>Deliveries expected: acknowledged sends times subscribers.</summary>

@@ -103,6 +103,7 @@ internal sealed class LoadRunner(LoadSettings settings)
                 Acked = expectedPerSubscriber,
                 SendErrors = publishers.Sum(p => p.Errors),
                 MaxScheduleLagMs = Math.Round(publishers.Select(p => p.MaxScheduleLag.TotalMilliseconds).DefaultIfEmpty(0).Max(), 3),
+                ScheduleLag = settings.Rate > 0 ? LatencySummary.From(Merge(publishers.Select(p => p.ScheduleLag))) : null,
                 SentPerSecond = Math.Round(expectedPerSubscriber / sendSeconds),
                 ExpectedDeliveries = expectedPerSubscriber * settings.Subscribers,
                 Delivered = delivered,
@@ -293,5 +294,16 @@ internal sealed class LoadRunner(LoadSettings settings)
         {
             _errors.Add($"{who}: {error}");
         }
+    }
+
+    private static LongHistogram Merge(IEnumerable<LongHistogram> histograms)
+    {
+        var merged = new LongHistogram(TimeSpan.FromMinutes(1).Ticks * 100, 3);
+        foreach (var histogram in histograms)
+        {
+            merged.Add(histogram);
+        }
+
+        return merged;
     }
 }

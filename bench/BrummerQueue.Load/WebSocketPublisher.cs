@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using HdrHistogram;
 
 namespace BrummerQueue.Load;
 
@@ -37,6 +38,12 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
 
     /// <summary>Fixed-rate mode: the longest a send went out after its scheduled time.</summary>
     public TimeSpan MaxScheduleLag { get; private set; }
+
+    /// <summary>
+    /// Fixed-rate mode: how far behind its scheduled time each send went out, in nanoseconds. Sends
+    /// far behind went out in a catch-up burst after the publisher was not scheduled on time.
+    /// </summary>
+    public LongHistogram ScheduleLag { get; } = new(TimeSpan.FromMinutes(1).Ticks * 100, 3);
 
     /// <summary>Ticks per message per publisher in fixed-rate mode; 0 for max rate.</summary>
     private long Interval => settings.Rate <= 0 ? 0 : Stopwatch.Frequency * settings.Publishers / settings.Rate;
@@ -107,6 +114,8 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
                 {
                     MaxScheduleLag = lag;
                 }
+
+                ScheduleLag.RecordValue(Math.Max(0, (long)lag.TotalNanoseconds));
             }
 
             await _window.WaitAsync(stop);
