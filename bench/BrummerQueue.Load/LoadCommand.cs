@@ -19,6 +19,8 @@ internal static class LoadCommand
         var subscribers = new Option<int>("--subscribers") { Description = "WebSocket subscribers, each subscribed to every channel", DefaultValueFactory = _ => 10 };
         var channels = new Option<int>("--channels") { Description = "Channels (publisher i sends to channel i mod C); fill spreads over them", DefaultValueFactory = _ => 1 };
         var rate = new Option<int>("--rate") { Description = "Total messages/s over all publishers; 0 = max rate (bounded by --window)", DefaultValueFactory = _ => 0 };
+        var pacing = new Option<string>("--pacing") { Description = "Fixed-rate pacing: thread (one thread sleeping ~1 ms at a time wakes the publishers) or delay (Task.Delay per publisher, ~2 ms late here)", DefaultValueFactory = _ => "thread" };
+        pacing.AcceptOnlyFromAmong("thread", "delay");
         var window = new Option<int>("--window") { Description = "Unacknowledged sends per publisher", DefaultValueFactory = _ => 64 };
         var payloadBytes = new Option<int>("--payload-bytes") { Description = "Payload size in bytes (at least 60)", DefaultValueFactory = _ => 100 };
         var buffer = new Option<int>("--subscriber-buffer") { Description = "buffer_size of each subscription", DefaultValueFactory = _ => 10_000 };
@@ -33,7 +35,7 @@ internal static class LoadCommand
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,6 +56,7 @@ internal static class LoadCommand
                 Subscribers = Math.Clamp(parse.GetValue(subscribers), 0, 900),
                 Channels = Math.Clamp(parse.GetValue(channels), 1, 10_000),
                 Rate = Math.Max(0, parse.GetValue(rate)),
+                Pacing = parse.GetValue(pacing)!,
                 Window = Math.Clamp(parse.GetValue(window), 1, 10_000),
                 PayloadBytes = Math.Clamp(parse.GetValue(payloadBytes), 60, 1 << 20),
                 SubscriberBuffer = parse.GetValue(buffer),

@@ -30,8 +30,9 @@ internal sealed class LoadRunner(LoadSettings settings)
 
         var subscribers = Enumerable.Range(0, settings.Subscribers).Select(i => new WebSocketSubscriber(i, settings.Publishers, _counters)).ToArray();
         var subscriberSockets = await Task.WhenAll(subscribers.Select(_ => WebSocketSubscriber.SubscribeAsync(settings.Url, channels, settings.SubscriberBuffer, connectTimeout.Token)));
+        using var pacer = settings.Rate > 0 && settings.Pacing == "thread" ? new Pacer() : null;
         var publishers = Enumerable.Range(0, settings.Publishers)
-            .Select(i => new WebSocketPublisher(i, [channels[i % channels.Length]], 0, null, settings, _counters)).ToArray();
+            .Select(i => new WebSocketPublisher(i, [channels[i % channels.Length]], 0, null, settings, _counters, pacer)).ToArray();
         var publisherSockets = await Task.WhenAll(publishers.Select(_ => FrameSocket.ConnectAsync(settings.Url, connectTimeout.Token)));
         var mcp = await ConnectMcpAsync(connectTimeout.Token);
         try

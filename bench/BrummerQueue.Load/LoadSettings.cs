@@ -23,6 +23,9 @@ internal sealed record LoadSettings
     /// <summary>Total messages per second over all publishers; 0 means as fast as the acknowledgement window allows.</summary>
     public int Rate { get; init; }
 
+    /// <summary>Fixed-rate pacing: "thread" (a dedicated thread sleeping about 1 ms at a time, see <see cref="Pacer"/>) or "delay" (<see cref="Task.Delay(TimeSpan)"/> per publisher).</summary>
+    public string Pacing { get; init; } = "thread";
+
     /// <summary>Sends a publisher may have awaiting their acknowledgement.</summary>
     public int Window { get; init; } = 64;
 

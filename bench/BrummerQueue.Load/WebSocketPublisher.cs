@@ -15,7 +15,7 @@ namespace BrummerQueue.Load;
 /// <c>PayloadBytes</c> long exactly. Sending stops at the token or after <c>limit</c> messages (0: no
 /// limit); then it waits (bounded) for the outstanding acks.
 /// </summary>
-internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channels, long limit, int? ttl, LoadSettings settings, LoadCounters counters) : IDisposable
+internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channels, long limit, int? ttl, LoadSettings settings, LoadCounters counters, Pacer? pacer = null) : IDisposable
 {
     private readonly SemaphoreSlim _window = new(settings.Window, settings.Window);
     private readonly string _pad = new('x', settings.PayloadBytes);
@@ -104,8 +104,16 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
                 var now = Stopwatch.GetTimestamp();
                 if (scheduled > now)
                 {
-                    // At least 1 ms: a shorter Task.Delay completes at once and the loop would spin.
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Stopwatch.GetElapsedTime(now, scheduled).TotalMilliseconds)), stop);
+                    if (pacer is not null)
+                    {
+                        await pacer.WaitUntilAsync(scheduled, stop);
+                    }
+                    else
+                    {
+                        // At least 1 ms: a shorter Task.Delay completes at once and the loop would spin.
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Stopwatch.GetElapsedTime(now, scheduled).TotalMilliseconds)), stop);
+                    }
+
                     continue;
                 }
 
