@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BrummerQueue.Core;
@@ -20,7 +21,7 @@ internal static class MessageJson
         writer.WriteString("type"u8, message.Type);
         writer.WritePropertyName("payload"u8);
         writer.WriteRawValue(message.Payload.Utf8.Span, skipInputValidation: true);
-        writer.WriteString("timestamp"u8, FormatTimestamp(message.TimestampMs));
+        WriteTimestamp(writer, "timestamp"u8, message.TimestampMs);
         writer.WriteNumber("ttl"u8, message.TtlSeconds);
         if (message.ExpiresAtMs == long.MaxValue)
         {
@@ -28,7 +29,7 @@ internal static class MessageJson
         }
         else
         {
-            writer.WriteString("expires_at"u8, FormatTimestamp(message.ExpiresAtMs));
+            WriteTimestamp(writer, "expires_at"u8, message.ExpiresAtMs);
         }
 
         writer.WriteEndObject();
@@ -99,7 +100,15 @@ internal static class MessageJson
         writer.WriteEndObject();
     }
 
-    /// <summary>RFC 3339 UTC with milliseconds, e.g. <c>2025-01-31T12:00:00.000Z</c>.</summary>
-    public static string FormatTimestamp(long unixMs) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Writes an RFC 3339 UTC timestamp with milliseconds, e.g. <c>2025-01-31T12:00:00.000Z</c>, formatted
+    /// straight into UTF-8 on the stack (every message on every surface has one or two: no string per value).
+    /// </summary>
+    private static void WriteTimestamp(Utf8JsonWriter writer, ReadOnlySpan<byte> name, long unixMs)
+    {
+        Span<byte> utf8 = stackalloc byte[32];
+        var formatted = DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.TryFormat(utf8, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        Debug.Assert(formatted, "24 bytes fit");
+        writer.WriteString(name, utf8[..written]);
+    }
 }
