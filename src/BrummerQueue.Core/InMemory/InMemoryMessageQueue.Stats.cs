@@ -15,8 +15,11 @@ internal sealed partial class InMemoryMessageQueue
     public IReadOnlyList<ChannelInfo> ListChannels()
     {
         var now = NowMs();
-        var list = new List<ChannelInfo>(Math.Max(0, Volatile.Read(ref _channelCount)));
-        foreach (var (_, state) in _channels)
+        var sorted = SortedChannelsNow();
+        var list = new List<ChannelInfo>(sorted.Length);
+
+        // In the cached name order, so the list comes out sorted; a removed channel is skipped under its lock.
+        foreach (var state in sorted)
         {
             lock (state.Lock)
             {
@@ -28,7 +31,6 @@ internal sealed partial class InMemoryMessageQueue
             }
         }
 
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
     }
 

@@ -47,7 +47,7 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
-    public void GetStats_FollowsChannelsAsTheyAreAddedRemovedAndMadeAgain()
+    public void StatsAndChannelList_FollowChannelsAsTheyAreAddedRemovedAndMadeAgain()
     {
         var queue = NewQueue(new QueueOptions { SweepInterval = TimeSpan.FromHours(1) });
         Send(queue, "m");
@@ -57,12 +57,14 @@ public abstract partial class MessageQueueContractTests
         Send(queue, "b");
         Send(queue, "z");
         Assert.Equal(["b", "m", "z"], queue.GetStats().Channels.Keys);
+        Assert.Equal(["b", "m", "z"], queue.ListChannels().Select(c => c.Name));
 
         // Drained and cleaned up: gone from the channels, still in the totals.
         Take(queue, "m");
         queue.Sweep();
         var afterSweep = queue.GetStats();
         Assert.Equal(["b", "z"], afterSweep.Channels.Keys);
+        Assert.Equal(["b", "z"], queue.ListChannels().Select(c => c.Name));
         Assert.Equal(3, afterSweep.MessagesSent);
         Assert.Equal(1, afterSweep.MessagesConsumed);
 
