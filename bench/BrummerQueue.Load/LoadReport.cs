@@ -28,7 +28,7 @@ internal sealed record LoadReport
 
     public long SendErrors { get; init; }
 
-    /// <summary>Fixed-rate mode: the longest any publisher's send lagged behind its schedule, in ms.</summary>
+    /// <summary>Fixed-rate mode: the longest any publisher's send lagged behind its schedule, in ms (the maximum of <see cref="ScheduleLag"/>, to three significant digits).</summary>
     public double MaxScheduleLagMs { get; init; }
 
     /// <summary>Fixed-rate mode: how far behind schedule the sends went out, over all publishers.</summary>

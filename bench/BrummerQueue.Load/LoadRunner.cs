@@ -63,11 +63,10 @@ internal sealed class LoadRunner(LoadSettings settings)
             await stopProgress.CancelAsync();
             await progress;
 
-            var latency = new LongHistogram(TimeSpan.FromMinutes(1).Ticks * 100, 3);
+            var latency = LatencyHistograms.Merge(subscribers.Select(s => s.Latency));
             long lost = 0;
             foreach (var subscriber in subscribers)
             {
-                latency.Add(subscriber.Latency);
                 foreach (var publisher in publishers)
                 {
                     lost += Math.Max(0, publisher.Acked - subscriber.UniqueFrom(publisher.Index));
@@ -89,6 +88,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             var delivered = subscribers.Sum(s => s.Delivered);
             var lastDelivery = subscribers.Select(s => s.LastDeliveryTicks).DefaultIfEmpty(0).Max();
             var deliverSeconds = lastDelivery > start ? Stopwatch.GetElapsedTime(start, lastDelivery).TotalSeconds : sendSeconds;
+            var scheduleLag = settings.Rate > 0 ? LatencySummary.From(LatencyHistograms.Merge(publishers.Select(p => p.ScheduleLag))) : null;
             return new LoadReport
             {
                 Mode = settings.Rate > 0 ? "fixed-rate" : "max-rate",
@@ -103,8 +103,8 @@ internal sealed class LoadRunner(LoadSettings settings)
                 Sent = publishers.Sum(p => p.Sent),
                 Acked = expectedPerSubscriber,
                 SendErrors = publishers.Sum(p => p.Errors),
-                MaxScheduleLagMs = Math.Round(publishers.Select(p => p.MaxScheduleLag.TotalMilliseconds).DefaultIfEmpty(0).Max(), 3),
-                ScheduleLag = settings.Rate > 0 ? LatencySummary.From(Merge(publishers.Select(p => p.ScheduleLag))) : null,
+                MaxScheduleLagMs = scheduleLag?.MaxMs ?? 0,
+                ScheduleLag = scheduleLag,
                 SentPerSecond = Math.Round(expectedPerSubscriber / sendSeconds),
                 ExpectedDeliveries = expectedPerSubscriber * settings.Subscribers,
                 Delivered = delivered,
@@ -236,12 +236,7 @@ internal sealed class LoadRunner(LoadSettings settings)
     private static List<McpSummary> SummarizeMcp(List<(McpCaller Caller, string Transport)> callers, double seconds) =>
         [.. callers.GroupBy(c => c.Transport).Select(group =>
         {
-            var latency = new LongHistogram(TimeSpan.FromMinutes(1).Ticks * 100, 3);
-            foreach (var (caller, _) in group)
-            {
-                latency.Add(caller.Latency);
-            }
-
+            var latency = LatencyHistograms.Merge(group.Select(c => c.Caller.Latency));
             var calls = group.Sum(c => c.Caller.Calls);
             return new McpSummary(group.Key, group.Count(), calls, group.Sum(c => c.Caller.Errors), Math.Round(calls / seconds), LatencySummary.From(latency));
         })];
@@ -295,16 +290,5 @@ internal sealed class LoadRunner(LoadSettings settings)
         {
             _errors.Add($"{who}: {error}");
         }
-    }
-
-    private static LongHistogram Merge(IEnumerable<LongHistogram> histograms)
-    {
-        var merged = new LongHistogram(TimeSpan.FromMinutes(1).Ticks * 100, 3);
-        foreach (var histogram in histograms)
-        {
-            merged.Add(histogram);
-        }
-
-        return merged;
     }
 }

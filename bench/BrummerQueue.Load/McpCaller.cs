@@ -16,7 +16,7 @@ internal sealed class McpCaller(string name, LoadCounters counters) : IAsyncDisp
 
     public string Name => name;
 
-    public LongHistogram Latency { get; } = new(TimeSpan.FromMinutes(1).Ticks * 100, 3);
+    public LongHistogram Latency { get; } = LatencyHistograms.Create();
 
     public long Calls { get; private set; }
 

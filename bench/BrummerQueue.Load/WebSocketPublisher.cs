@@ -8,9 +8,9 @@ namespace BrummerQueue.Load;
 /// <summary>
 /// One publishing WebSocket. Each message carries the publisher's index, its own sequence number
 /// (1, 2, …) and the send time (<see cref="Stopwatch"/> ticks, taken just before the frame is written)
-/// inside the payload. In fixed-rate mode, sends are paced from the start time with <see cref="Task.Delay(TimeSpan)"/>
-/// (about 1 ms granularity, so they go out in small bursts) and <see cref="MaxScheduleLag"/> says how far
-/// behind the schedule the publisher fell, i.e. whether the server kept up. At most <c>window</c> sends await
+/// inside the payload. In fixed-rate mode, sends are paced from the start time by the <see cref="Pacer"/>
+/// (or, without one, by <see cref="Task.Delay(TimeSpan)"/>), so they go out in small bursts, and
+/// <see cref="ScheduleLag"/> records how far behind the schedule each send went out. At most <c>window</c> sends await
 /// their <c>ack</c>. Message n goes to <c>channels[(index + n) mod count]</c>; the payload is
 /// <c>PayloadBytes</c> long exactly. Sending stops at the token or after <c>limit</c> messages (0: no
 /// limit); then it waits (bounded) for the outstanding acks.
@@ -36,14 +36,11 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
     /// <summary><see cref="Stopwatch"/> ticks of the last send.</summary>
     public long LastSendTicks { get; private set; }
 
-    /// <summary>Fixed-rate mode: the longest a send went out after its scheduled time.</summary>
-    public TimeSpan MaxScheduleLag { get; private set; }
-
     /// <summary>
     /// Fixed-rate mode: how far behind its scheduled time each send went out, in nanoseconds. Sends
     /// far behind went out in a catch-up burst after the publisher was not scheduled on time.
     /// </summary>
-    public LongHistogram ScheduleLag { get; } = new(TimeSpan.FromMinutes(1).Ticks * 100, 3);
+    public LongHistogram ScheduleLag { get; } = LatencyHistograms.Create();
 
     /// <summary>Ticks per message per publisher in fixed-rate mode; 0 for max rate.</summary>
     private long Interval => settings.Rate <= 0 ? 0 : Stopwatch.Frequency * settings.Publishers / settings.Rate;
@@ -118,11 +115,6 @@ internal sealed class WebSocketPublisher(int index, IReadOnlyList<string> channe
                 }
 
                 var lag = Stopwatch.GetElapsedTime(scheduled, now);
-                if (lag > MaxScheduleLag)
-                {
-                    MaxScheduleLag = lag;
-                }
-
                 ScheduleLag.RecordValue(Math.Max(0, (long)lag.TotalNanoseconds));
             }
 

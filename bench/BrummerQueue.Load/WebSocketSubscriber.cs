@@ -19,7 +19,7 @@ internal sealed class WebSocketSubscriber(int index, int publishers, LoadCounter
 
     public int Index => index;
 
-    public LongHistogram Latency { get; } = new(TimeSpan.FromMinutes(1).Ticks * 100, 3);
+    public LongHistogram Latency { get; } = LatencyHistograms.Create();
 
     /// <summary>Pushes read (any publisher), including duplicates.</summary>
     public long Delivered => Volatile.Read(ref _delivered);
