@@ -190,6 +190,7 @@ internal sealed class ChannelState
             wake.Add(_arrival);
             _arrival = null;
         }
+
         return message;
     }
 
