@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 
 namespace BrummerQueue.Core.InMemory;
 
@@ -65,10 +66,9 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             throw new QueueException(QueueErrorCodes.MessageTooLarge, "payload", $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}");
         }
 
-        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
+        if (!TryGetExisting(channel, out var state))
         {
             // A new channel evicts nothing, so a send that cannot fit is refused before the channel is made.
-            ArgumentRules.Channel(channel);
             if (!FitsBudget(payload.Length) && (PruneAllExpired() == 0 || !FitsBudget(payload.Length)))
             {
                 throw QueueFull();
@@ -119,9 +119,8 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
     {
         ArgumentNullException.ThrowIfNull(into);
         ArgumentRules.Limit(limit);
-        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
+        if (!TryGetExisting(channel, out var state))
         {
-            ArgumentRules.Channel(channel);
             return 0;
         }
 
@@ -136,9 +135,8 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
     {
         ArgumentNullException.ThrowIfNull(into);
         ArgumentRules.Limit(limit);
-        if (!_channels.TryGetValue(channel ?? string.Empty, out var state))
+        if (!TryGetExisting(channel, out var state))
         {
-            ArgumentRules.Channel(channel);
             return 0;
         }
 
@@ -234,14 +232,28 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     public void Dispose() => _sweeper.Dispose();
 
+    /// <summary>
+    /// Looks up a channel that exists. A name found in the map is valid; one that is not found is
+    /// validated here, so a bad name is refused even when there is nothing to read.
+    /// </summary>
+    private bool TryGetExisting(string? channel, [NotNullWhen(true)] out ChannelState? state)
+    {
+        if (_channels.TryGetValue(channel ?? string.Empty, out state))
+        {
+            return true;
+        }
+
+        ArgumentRules.Channel(channel);
+        return false;
+    }
+
     private ChannelState GetOrCreateChannel(string channel)
     {
-        if (_channels.TryGetValue(channel ?? string.Empty, out var state))
+        if (TryGetExisting(channel, out var state))
         {
             return state;
         }
 
-        ArgumentRules.Channel(channel);
         while (true)
         {
             if (Interlocked.Increment(ref _channelCount) > Options.MaxChannels)
