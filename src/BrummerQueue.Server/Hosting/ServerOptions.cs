@@ -18,7 +18,10 @@ public sealed record ServerOptions
     /// <summary>When set, /mcp needs <c>Authorization: Bearer</c> this token and the WebSocket needs it too. Default none.</summary>
     public string? Token { get; init; }
 
-    /// <summary>Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port). Default none.</summary>
+    /// <summary>
+    /// Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port);
+    /// <c>null</c> allows pages opened from files and sandboxed frames; <c>*</c> allows any (unsafe). Default none.
+    /// </summary>
     public string[] AllowedOrigins { get; init; } = [];
 
     /// <summary>

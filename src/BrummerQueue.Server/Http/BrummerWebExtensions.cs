@@ -37,8 +37,10 @@ internal static class BrummerWebExtensions
     /// </summary>
     public static WebApplication MapBrummerWeb(this WebApplication app)
     {
-        app.UseMiddleware<RequestGuardMiddleware>();
+        // The WebSocket middleware only adds the upgrade feature; the guard needs it to refuse a page's
+        // handshake with a close code the page can read.
         app.UseWebSockets();
+        app.UseMiddleware<RequestGuardMiddleware>();
         _ = app.Services.GetRequiredService<BrummerMetrics>();
         WebSocketEndpoint.Map(app);
         HttpApiEndpoints.Map(app);

@@ -9,9 +9,16 @@ namespace BrummerQueue.Server.Security;
 /// </summary>
 internal sealed class OriginPolicy
 {
+    /// <summary>
+    /// The <c>Origin</c> a browser sends for an opaque origin (a page opened from a file, a sandboxed
+    /// frame). Allowed only when named on its own in <see cref="ServerOptions.AllowedOrigins"/>.
+    /// </summary>
+    public const string NullOrigin = "null";
+
     private readonly HashSet<string> _allowedOrigins;
     private readonly HashSet<string> _allowedHosts;
     private readonly bool _anyOrigin;
+    private readonly bool _nullOrigin;
     private readonly bool _anyHost;
 
     public OriginPolicy(ServerOptions options)
@@ -22,6 +29,10 @@ internal sealed class OriginPolicy
             if (origin.Trim() == "*")
             {
                 _anyOrigin = true;
+            }
+            else if (string.Equals(origin.Trim(), NullOrigin, StringComparison.OrdinalIgnoreCase))
+            {
+                _nullOrigin = true;
             }
             else if (NormalizeOrigin(origin) is { } normalized)
             {
@@ -68,7 +79,9 @@ internal sealed class OriginPolicy
     /// <summary>
     /// True when a browser page of <paramref name="origin"/> may use the server: the server itself
     /// (same host and port as <paramref name="requestHost"/>), localhost, 127.0.0.1 or [::1] on any
-    /// port over http or https, or one of <see cref="ServerOptions.AllowedOrigins"/>.
+    /// port over http or https, or one of <see cref="ServerOptions.AllowedOrigins"/>. The opaque
+    /// origin <c>null</c> only when <see cref="NullOrigin"/> (or <c>*</c>) is among them: every page
+    /// opened from a file and every sandboxed frame share it, so it is never allowed by default.
     /// </summary>
     public bool IsAllowedOrigin(string origin, HostString requestHost)
     {
@@ -77,9 +90,14 @@ internal sealed class OriginPolicy
             return true;
         }
 
+        if (string.Equals(origin, NullOrigin, StringComparison.Ordinal))
+        {
+            return _nullOrigin;
+        }
+
         if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            // Includes "null" (file: pages, sandboxed frames).
+            // Extension origins, file: URLs sent as origins and other schemes.
             return false;
         }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.WebSockets;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -10,8 +11,9 @@ namespace BrummerQueue.Server.Security;
 /// Runs before every endpoint: refuses a foreign <c>Host</c> (DNS rebinding, 403) and a foreign
 /// browser <c>Origin</c> (403) on every path, answers CORS for allowed origins, and when
 /// <see cref="ServerOptions.Token"/> is set requires it (401) on <c>/mcp</c> (bearer header),
-/// <c>/__brummer_ws__</c> and <c>/api/</c> (bearer header or <c>?token=</c>).
-/// Requests without an Origin header (curl, SDKs, servers) pass the Origin check.
+/// <c>/__brummer_ws__</c> and <c>/api/</c> (bearer header or <c>?token=</c>); a browser's WebSocket
+/// handshake (it has an Origin) without the token is accepted and closed at once with 4401 instead,
+/// so that the page can read why. Requests without an Origin header (curl, SDKs, servers) pass the Origin check.
 /// </summary>
 internal sealed class RequestGuardMiddleware
 {
@@ -64,6 +66,16 @@ internal sealed class RequestGuardMiddleware
 
         if (_token is not null && NeedsToken(request.Path, out var queryAllowed) && !HasToken(request, queryAllowed))
         {
+            if (!StringValues.IsNullOrEmpty(origin) && context.WebSockets.IsWebSocketRequest)
+            {
+                // A browser reports a refused handshake to the page only as close 1006, the same as
+                // "server down", so a page would retry forever without knowing why. A page (an allowed
+                // Origin) is told instead: the handshake completes and closes at once with 4401.
+                return WebSocketEndpoint.RefuseAfterUpgradeAsync(context, WebSocketEndpoint.TokenRefusedStatus, HasAnyToken(request)
+                    ? "token refused: the token given is not this server's --token"
+                    : "token required: connect with ?token=<the server's --token>");
+            }
+
             context.Response.Headers.WWWAuthenticate = "Bearer";
             return Refuse(context, StatusCodes.Status401Unauthorized, "Token required", queryAllowed
                 ? "this server needs its token: send 'Authorization: Bearer <token>' or '?token=<token>'"
@@ -95,6 +107,9 @@ internal sealed class RequestGuardMiddleware
 
         return queryAllowed && request.Query.TryGetValue("token", out var query) && Matches(query.ToString());
     }
+
+    private static bool HasAnyToken(HttpRequest request) =>
+        request.Headers.Authorization.Count > 0 || request.Query.ContainsKey("token");
 
     private bool Matches(ReadOnlySpan<char> candidate)
     {

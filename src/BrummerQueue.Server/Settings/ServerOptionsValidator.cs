@@ -6,7 +6,7 @@ namespace BrummerQueue.Server.Settings;
 
 /// <summary>
 /// Start-time rules for <see cref="ServerOptions"/>: the port is 0–65535, the host is an IP address
-/// or <c>localhost</c>, each allowed origin is <c>scheme://host[:port]</c> (or <c>*</c>), each
+/// or <c>localhost</c>, each allowed origin is <c>scheme://host[:port]</c> (or <c>*</c>, or <c>null</c>), each
 /// allowed host name is a host name (or <c>*</c>), KeepAliveSeconds and IdleTimeoutSeconds are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
 /// of zero would disable the server rather than configure it). Messages name the setting.
 /// </summary>
@@ -36,7 +36,7 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                     break;
                 case nameof(ServerOptions.AllowedOrigins):
                     failures.AddRange(options.AllowedOrigins.Where(o => !IsOrigin(o)).Select(o =>
-                        $"Invalid setting {setting.Display}: '{o}' is not an origin; write scheme://host[:port] with http or https and no path (e.g. https://app.example.com), or * for any."));
+                        $"Invalid setting {setting.Display}: '{o}' is not an origin; write scheme://host[:port] with http or https and no path (e.g. https://app.example.com), null for pages opened from files and sandboxed frames, or * for any."));
                     break;
                 case nameof(ServerOptions.AllowedHostNames):
                     failures.AddRange(options.AllowedHostNames.Where(h => !IsHostName(h)).Select(h =>
@@ -62,11 +62,15 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary><c>*</c>, or <c>http(s)://host[:port]</c> with at most a trailing <c>/</c>: what a browser sends as <c>Origin</c>.</summary>
+    /// <summary>
+    /// <c>*</c>, <c>null</c>, or <c>http(s)://host[:port]</c> with at most a trailing <c>/</c>: what a
+    /// browser sends as <c>Origin</c>.
+    /// </summary>
     private static bool IsOrigin(string text)
     {
         var origin = text.Trim();
         return origin == "*"
+            || string.Equals(origin, Security.OriginPolicy.NullOrigin, StringComparison.OrdinalIgnoreCase)
             || (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
                 && uri.Scheme is "http" or "https"
                 && uri.UserInfo.Length == 0

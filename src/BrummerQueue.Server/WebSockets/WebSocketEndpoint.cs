@@ -11,8 +11,40 @@ internal static class WebSocketEndpoint
 {
     public const string Path = "/__brummer_ws__";
 
+    /// <summary>
+    /// Close status of a browser's handshake without the server's token (4401, after HTTP 401, as
+    /// graphql-ws and others do). Close statuses 4400–4499 mean "refused: retrying the same way will
+    /// not help", and client.js stops reconnecting on them (docs/protocol.md).
+    /// </summary>
+    public const WebSocketCloseStatus TokenRefusedStatus = (WebSocketCloseStatus)4401;
+
+    /// <summary>How long a refused socket waits for the client's close frame before it is aborted.</summary>
+    private static readonly TimeSpan s_refusalCloseTimeout = TimeSpan.FromSeconds(2);
+
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.Map(Path, HandleAsync).WithName("brummerq-websocket").ExcludeFromDescription();
+
+    /// <summary>
+    /// Completes the handshake and closes the socket at once with <paramref name="status"/> and
+    /// <paramref name="reason"/> (at most 123 UTF-8 bytes), reading no frame and sending no
+    /// greeting: a browser shows a refused handshake to the page only as close 1006, a close
+    /// status it shows as sent.
+    /// </summary>
+    public static async Task RefuseAfterUpgradeAsync(HttpContext context, WebSocketCloseStatus status, string reason)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(s_refusalCloseTimeout);
+        try
+        {
+            await socket.CloseAsync(status, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // The client did not answer the close in time, or went away: nothing more to say to it.
+            socket.Abort();
+        }
+    }
 
     private static async Task HandleAsync(HttpContext context)
     {

@@ -25,6 +25,18 @@ public sealed class OriginPolicyTests
     }
 
     [Theory]
+    [InlineData("null", true)]
+    [InlineData("https://evil.example", false)]
+    [InlineData("file://", false)]
+    [InlineData("http://localhost:3000", true)]
+    public void IsAllowedOrigin_NullNamed_AllowsNullOnly(string origin, bool expected)
+    {
+        var policy = new OriginPolicy(new ServerOptions { AllowedOrigins = ["null"] });
+
+        Assert.Equal(expected, policy.IsAllowedOrigin(origin, new HostString("127.0.0.1:8080")));
+    }
+
+    [Theory]
     [InlineData("localhost:8080", true)]
     [InlineData("LOCALHOST", true)]
     [InlineData("127.0.0.1:8080", true)]

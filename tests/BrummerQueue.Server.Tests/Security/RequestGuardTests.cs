@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Text;
 using BrummerQueue.Server.Tests.WebSockets;
 
@@ -117,6 +118,24 @@ public sealed class RequestGuardTests
         Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.TryConnectAsync(host, "?token=wrong"));
         Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, "?token=s3cret"));
         Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, configure: o => o.SetRequestHeader("Authorization", "Bearer s3cret")));
+    }
+
+    [Theory]
+    [InlineData("", "token required")]
+    [InlineData("?token=wrong", "token refused")]
+    public async Task WebSocket_BrowserWithoutTheToken_AcceptedThenClosedWith4401AndReason(string query, string reasonStart)
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
+        await using var socket = await TestSocket.OpenAsync(host, query, o => o.SetRequestHeader("Origin", "http://localhost:3000"));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TestSocket.Timeout);
+
+        var first = await socket.Socket.ReceiveAsync(new byte[1024], timeout.Token);
+
+        Assert.Equal(WebSocketMessageType.Close, first.MessageType);
+        Assert.Equal(4401, (int)first.CloseStatus!);
+        Assert.StartsWith(reasonStart, first.CloseStatusDescription, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", first.CloseStatusDescription, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -156,6 +156,14 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Validate_AllowedOriginNull_Accepted()
+    {
+        var result = new ServerOptionsValidator().Validate(null, new ServerOptions { AllowedOrigins = ["null"] });
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
     public async Task Run_AllowedOriginNotAnOrigin_FailsAtStartWithOneLine()
     {
         var output = new StringWriter();

@@ -29,19 +29,33 @@
  * @property {string} [url]   WebSocket URL. Default: `/__brummer_ws__` on the server that served this module
  *                            (ws: or wss: after the scheme of the module's URL).
  * @property {string} [token] The server's `--token`, sent as the `token` query parameter. Default none.
- * @property {(status: ConnectionStatus, detail: {attempt: number, delayMs?: number, code?: number, reason?: string}) => void} [onStatus]
+ * @property {(status: ConnectionStatus, detail: StatusDetail) => void} [onStatus]
  *                            Called on every status change.
  * @property {(error: BrummerError) => void} [onError] Called for `error` frames that answer no request
- *                            (for example a frame sent without an id). Default: console.warn.
+ *                            (for example a frame sent without an id), for a connection that ended badly
+ *                            (code `connection_failed`) and for a refused connection (code `refused`). Default: console.warn.
  * @property {boolean} [queueWhileDisconnected] When true (default) requests made while the socket is down wait
  *                            for the next connection; when false they reject at once with code `not_connected`.
  * @property {number} [maxQueued]        Most requests waiting for a connection. Default 1000; beyond it requests reject with `queue_overflow`.
  * @property {number} [requestTimeoutMs] How long a request may wait for its reply (including time queued). Default 30000.
  * @property {number} [initialDelayMs]   First reconnect delay. Default 250.
  * @property {number} [maxDelayMs]       Cap of the reconnect delay. Default 10000.
+ * @property {number} [stableAfterMs]    A connection resets the back-off only once it has stayed open this long; one that
+ *                                       closes sooner counts as a failed attempt. Default 5000.
  * @property {number} [heartbeatMs]      Interval of `ping` frames; a ping unanswered for this long drops the connection
  *                                       and reconnects. 0 disables. Default 20000.
  * @property {typeof WebSocket} [WebSocket] WebSocket constructor (for tests or non-browser runtimes). Default globalThis.WebSocket.
+ */
+
+/**
+ * The second argument of `onStatus`.
+ * @typedef {object} StatusDetail
+ * @property {number} attempt  Failed attempts since the last stable connection.
+ * @property {number} [delayMs] For `reconnecting` after a close: the wait before the next attempt.
+ * @property {number} [code]    For a close: its code (1006 = no close frame, e.g. the server is down or refused the handshake).
+ * @property {string} [reason]  For a close: its reason, as sent by the server ('' when none).
+ * @property {number} [openMs]  For a close of a connection that had opened: how long it was open.
+ * @property {BrummerError} [error] For `closed` after a refusal: the error (code `refused`).
  */
 
 /**
@@ -54,18 +68,40 @@
  *                                 is dropped (counted in `dropped`). Default 1000.
  */
 
-/** An error reply from the server (`error {code, message}`) or a client-side failure. */
+/**
+ * An error reply from the server (`error {code, message}`) or a client-side failure. Errors about a
+ * closed connection (`disconnected`, `connection_failed`, `refused`) also carry `closeCode` and `closeReason`.
+ */
 export class BrummerError extends Error {
   /**
    * @param {string} code  Server error code (e.g. `invalid_argument`) or a client code:
-   *                       `not_connected`, `disconnected`, `timeout`, `closed`, `queue_overflow`.
+   *                       `not_connected`, `disconnected`, `timeout`, `closed`, `queue_overflow`,
+   *                       `connection_failed`, `refused`.
    * @param {string} message Human-readable explanation.
+   * @param {{closeCode?: number, closeReason?: string}} [close] The close that caused it, if any.
    */
-  constructor(code, message) {
+  constructor(code, message, close = undefined) {
     super(message);
     this.name = 'BrummerError';
     this.code = code;
+    if (close) {
+      this.closeCode = close.closeCode;
+      this.closeReason = close.closeReason;
+    }
   }
+}
+
+/** Close codes that report a fault (protocol error, unsupported or invalid data, policy, too big, server error). */
+const FAULT_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1010, 1011, 1015]);
+
+/** Close codes 4400–4499: the server refused this client (e.g. 4401 token); retrying the same way cannot help. */
+function isRefusal(code) {
+  return code >= 4400 && code <= 4499;
+}
+
+/** `close 1008 "rate limit exceeded"` */
+function describeClose(code, reason) {
+  return reason ? `close ${code} "${reason}"` : `close ${code}`;
 }
 
 /**
@@ -97,6 +133,7 @@ export class BrummerClient {
       requestTimeoutMs: 30000,
       initialDelayMs: 250,
       maxDelayMs: 10000,
+      stableAfterMs: 5000,
       heartbeatMs: 20000,
       ...options,
     };
@@ -110,11 +147,15 @@ export class BrummerClient {
     this.status = 'connecting';
     /** The `connected` greeting of the current (or last) connection: `{server, version, client_id, ...}`. */
     this.server = null;
+    /** The last close: `{code, reason, wasClean, openMs}` (openMs: how long it had been open, when it had), or null. */
+    this.lastClose = null;
     this._WebSocket = this._options.WebSocket ?? globalThis.WebSocket;
     this._socket = null;
     this._open = false;
     this._closed = false;
     this._attempt = 0;
+    this._openedAt = 0;
+    this._closedError = null;
     this._nextId = 1;
     this._instanceId = undefined;
     /** @type {Map<string, {resolve: Function, reject: Function, timer: any, sent: boolean}>} requests awaiting a reply, by id */
@@ -193,25 +234,43 @@ export class BrummerClient {
   /** Resolves when the client is connected (at once if it is). Rejects if the client is closed. */
   opened() {
     if (this._open) return Promise.resolve(this.server);
-    if (this._closed) return Promise.reject(new BrummerError('closed', 'the client is closed'));
+    if (this._closed) return Promise.reject(this._closedError ?? new BrummerError('closed', 'the client is closed'));
     return new Promise((resolve, reject) => this._openWaiters.push({ resolve, reject }));
   }
 
   /** Closes the connection for good: pending requests reject with `closed`, subscriptions end. */
   close() {
+    this._shutDown(null, { attempt: this._attempt });
+  }
+
+  /**
+   * Ends the client for good, by `close()` (error null) or a refusal by the server: pending requests
+   * and `opened()` reject with the error (or `closed`), subscriptions end (iterators throw the error).
+   */
+  _shutDown(error, detail) {
     if (this._closed) return;
     this._closed = true;
+    this._closedError = error;
     clearTimeout(this._reconnectTimer);
     this._stopHeartbeat();
-    this._failAll('closed', 'the client is closed');
-    for (const waiter of this._openWaiters.splice(0)) waiter.reject(new BrummerError('closed', 'the client is closed'));
-    for (const subscription of this._subscriptions) subscription._end();
+    const reason = () => error ?? new BrummerError('closed', 'the client is closed');
+    for (const [id, request] of this._pending) {
+      this._pending.delete(id);
+      clearTimeout(request.timer);
+      request.reject(reason());
+    }
+    this._queued.length = 0;
+    for (const waiter of this._openWaiters.splice(0)) waiter.reject(reason());
+    for (const subscription of this._subscriptions) {
+      if (error) subscription._fail(error);
+      else subscription._end();
+    }
     this._subscriptions.clear();
     this._bySubscriptionId.clear();
     if (this._socket) {
       this._socket.close(1000, 'client closed');
     }
-    this._setStatus('closed', { attempt: this._attempt });
+    this._setStatus('closed', detail);
   }
 
   // ---- connection ----
@@ -240,11 +299,41 @@ export class BrummerClient {
     this._stopHeartbeat();
     this._bySubscriptionId.clear();
     for (const subscription of this._subscriptions) subscription._serverId = null;
+    const code = event.code;
+    const reason = event.reason ?? '';
+    const openMs = wasOpen ? Math.round(performance.now() - this._openedAt) : undefined;
+    this.lastClose = { code, reason, wasClean: event.wasClean ?? false, openMs };
+    const close = { closeCode: code, closeReason: reason };
     // A request already on the wire may or may not have been carried out: it is not repeated.
-    this._failAll('disconnected', `the connection closed before the reply (code ${event.code})`, true);
+    this._failSent(`the connection closed before the reply (${describeClose(code, reason)})`, close);
     if (this._closed) return;
-    if (wasOpen) this._attempt = 0;
-    this._scheduleReconnect({ code: event.code, reason: event.reason });
+    if (isRefusal(code)) {
+      const error = new BrummerError('refused', `the server refused the connection (${describeClose(code, reason)}); not retrying`, close);
+      this._reportError(error);
+      this._shutDown(error, { attempt: this._attempt, code, reason, openMs, error });
+      return;
+    }
+    const shortLived = openMs === undefined || openMs < this._options.stableAfterMs;
+    if (!shortLived) {
+      // Only a connection that stayed up starts the back-off again: one that dies right after
+      // opening (a message this browser cannot take, a rate limit hit at once) must not turn into
+      // a tight reconnect loop.
+      this._attempt = 0;
+    }
+    if (FAULT_CLOSE_CODES.has(code) || (wasOpen && shortLived && code !== 1000 && code !== 1001)) {
+      const after = wasOpen ? ` ${openMs} ms after it opened` : '';
+      this._reportError(new BrummerError('connection_failed', `the connection ended with ${describeClose(code, reason)}${after}; reconnecting with back-off`, close));
+    }
+    this._scheduleReconnect({ code, reason, openMs });
+  }
+
+  _reportError(error) {
+    try {
+      if (this._options.onError) this._options.onError(error);
+      else console.warn('brummerq:', error.code, error.message);
+    } catch (thrown) {
+      console.error('brummerq: onError threw', thrown);
+    }
   }
 
   _scheduleReconnect(detail) {
@@ -263,6 +352,7 @@ export class BrummerClient {
     this._instanceId = greeting.instance_id;
     const serverRestarted = previousInstance !== undefined && greeting.instance_id !== undefined && previousInstance !== greeting.instance_id;
     this._open = true;
+    this._openedAt = performance.now();
     this._setStatus('open', { attempt: this._attempt });
     for (const waiter of this._openWaiters.splice(0)) waiter.resolve(greeting);
     for (const subscription of this._subscriptions) {
@@ -339,14 +429,14 @@ export class BrummerClient {
     });
   }
 
-  _failAll(code, message, sentOnly = false) {
+  /** Rejects the requests already on the wire with `disconnected`; queued ones wait for the next connection. */
+  _failSent(message, close) {
     for (const [id, request] of this._pending) {
-      if (sentOnly && !request.sent) continue;
+      if (!request.sent) continue;
       this._pending.delete(id);
       clearTimeout(request.timer);
-      request.reject(new BrummerError(code, message));
+      request.reject(new BrummerError('disconnected', message, close));
     }
-    if (!sentOnly) this._queued.length = 0;
   }
 
   _onFrame(socket, text) {
@@ -383,9 +473,7 @@ export class BrummerClient {
       return;
     }
     if (frame.type === 'error') {
-      const error = new BrummerError(data.code ?? 'error', data.message ?? 'error');
-      if (this._options.onError) this._options.onError(error);
-      else console.warn('brummerq:', error.code, error.message);
+      this._reportError(new BrummerError(data.code ?? 'error', data.message ?? 'error'));
     }
   }
 
