@@ -404,7 +404,7 @@ export class BrummerClient {
   // ---- requests ----
 
   _request(type, data, timeoutMs) {
-    if (this._closed) return Promise.reject(new BrummerError('closed', 'the client is closed'));
+    if (this._closed) return Promise.reject(this._closedError ?? new BrummerError('closed', 'the client is closed'));
     if (!this._open && !this._options.queueWhileDisconnected) {
       return Promise.reject(new BrummerError('not_connected', `not connected to ${this.url}`));
     }
