@@ -36,8 +36,13 @@ public sealed class BrowserClientReconnectTests(BrowserFixture browser) : IClass
                 var step = Math.Min(MaxDelayMs, InitialDelayMs << k);
                 var gap = attempts[k + 1] - attempts[k];
                 Assert.True(gap >= (step / 2.0) - 2, $"gap {k} was {gap:F0} ms, expected at least {step / 2} ms (step {step} ms); attempts at {string.Join(", ", attempts.Select(a => a.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
-                Assert.True(gap <= step + 1500, $"gap {k} was {gap:F0} ms, expected at most the step {step} ms plus connecting time");
             }
+
+            // The cap: every scheduled delay is at most maxDelayMs, and from the fourth on at least half of it.
+            var delays = await page.EvaluateAsync<int[]>("() => window.statuses.filter((s) => s.delayMs !== undefined).map((s) => s.delayMs)");
+            Assert.True(delays.Length >= attempts.Length - 1, $"{delays.Length} delays for {attempts.Length} attempts");
+            Assert.All(delays, d => Assert.InRange(d, InitialDelayMs / 2, MaxDelayMs));
+            Assert.All(delays.Skip(3), d => Assert.InRange(d, MaxDelayMs / 2, MaxDelayMs));
 
             var errors = await page.EvaluateAsync<JsonElement>("() => window.errors");
             Assert.Contains(errors.EnumerateArray(), e =>
