@@ -15,8 +15,14 @@ public sealed record ServerOptions
     /// <summary>TCP port. Default 8080.</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>When set, /mcp needs <c>Authorization: Bearer</c> this token and the WebSocket needs it too. Default none.</summary>
+    /// <summary>
+    /// When set, /mcp, /metrics, the HTTP API and the WebSocket need this token (<c>Authorization: Bearer</c>; the API
+    /// and the WebSocket also take <c>?token=</c>); /healthz and the dashboard's files stay open. Never logged. Default none.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>Allows serving on a non-loopback Host without a Token (anyone on the network may then use the queue). Default false.</summary>
+    public bool InsecureNoToken { get; init; }
 
     /// <summary>Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port). Default none.</summary>
     public string[] AllowedOrigins { get; init; } = [];

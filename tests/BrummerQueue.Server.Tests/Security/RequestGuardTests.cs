@@ -109,17 +109,6 @@ public sealed class RequestGuardTests
     }
 
     [Fact]
-    public async Task WebSocket_TokenSet_NeedsQueryOrBearer()
-    {
-        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
-
-        Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.TryConnectAsync(host));
-        Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.TryConnectAsync(host, "?token=wrong"));
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, "?token=s3cret"));
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, configure: o => o.SetRequestHeader("Authorization", "Bearer s3cret")));
-    }
-
-    [Fact]
     public async Task Mcp_TokenSet_NeedsBearerHeader()
     {
         await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
@@ -138,7 +127,7 @@ public sealed class RequestGuardTests
     }
 
     [Fact]
-    public async Task Api_TokenSet_NeedsTokenButHealthAndMetricsDoNot()
+    public async Task Api_TokenSet_NeedsTokenButHealthDoesNot()
     {
         await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Token"] = "s3cret" });
         using var client = host.CreateHttpClient();
@@ -151,7 +140,7 @@ public sealed class RequestGuardTests
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal(HttpStatusCode.OK, query.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
     }
 
     [Fact]
