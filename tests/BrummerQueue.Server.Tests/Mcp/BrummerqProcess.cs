@@ -18,13 +18,17 @@ internal static class BrummerqProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts <c>brummerq mcp --port</c> <paramref name="port"/> and connects the SDK's stdio client to it.</summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null)
+    /// <summary>
+    /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
+    /// and connects the SDK's stdio client to it.
+    /// </summary>
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Command = "dotnet",
             Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            EnvironmentVariables = environment,
             Name = "brummerq",
             ShutdownTimeout = TimeSpan.FromSeconds(10),
             StandardErrorLines = line =>
