@@ -52,7 +52,10 @@ internal static class BrummerqProcess
     public static Process Start(params string[] arguments) => StartIn(null, arguments);
 
     /// <summary>Starts <c>dotnet brummerq.dll</c> in <paramref name="workingDirectory"/> (where it looks for appsettings.json).</summary>
-    public static Process StartIn(string? workingDirectory, params string[] arguments)
+    public static Process StartIn(string? workingDirectory, params string[] arguments) => StartWith(workingDirectory, null, arguments);
+
+    /// <summary>Starts <c>dotnet brummerq.dll</c> in <paramref name="workingDirectory"/> with <paramref name="environment"/> variables added.</summary>
+    public static Process StartWith(string? workingDirectory, Dictionary<string, string>? environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -62,6 +65,11 @@ internal static class BrummerqProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(DllPath);
         foreach (var argument in arguments)
         {
