@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.WebSockets;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,10 @@ namespace BrummerQueue.Server.Security;
 /// <summary>
 /// Runs before every endpoint: refuses a foreign <c>Host</c> (DNS rebinding, 403) and a foreign
 /// browser <c>Origin</c> (403) on every path, answers CORS for allowed origins, and when
-/// <see cref="ServerOptions.Token"/> is set requires it (401) on <c>/mcp</c> and <c>/metrics</c> (bearer header),
-/// <c>/__brummer_ws__</c> and <c>/api/</c> (bearer header or <c>?token=</c>); <c>/healthz</c> and the dashboard's
-/// files stay open (they hold no queue data; the dashboard page asks for the token and passes it on).
+/// <see cref="ServerOptions.Token"/> is set requires it (401) on every path but a few open ones (see
+/// <see cref="NeedsToken"/>): <c>/mcp</c> and <c>/metrics</c> take the bearer header, <c>/__brummer_ws__</c> and
+/// <c>/api/</c> also <c>?token=</c>; <c>/healthz</c> and the dashboard's files stay open (they hold no queue data;
+/// the dashboard page asks for the token and passes it on).
 /// A WebSocket handshake without the token is passed on marked with <see cref="TokenRefusedItem"/>, so that the
 /// endpoint refuses it with a close code a browser can see. Tokens are compared in constant time and never logged.
 /// Requests without an Origin header (curl, SDKs, servers) pass the Origin check.
@@ -73,7 +75,7 @@ internal sealed class RequestGuardMiddleware
         if (_tokenDigest is not null && NeedsToken(request.Path, out var queryAllowed) && !HasToken(request, queryAllowed, out var tokenGiven))
         {
             var detail = TokenRefusal(tokenGiven, queryAllowed);
-            if (request.Path.Equals("/__brummer_ws__", StringComparison.OrdinalIgnoreCase)
+            if (IsWebSocketPath(request.Path)
                 && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
             {
                 context.Items[TokenRefusedItem] = detail;
@@ -105,19 +107,31 @@ internal sealed class RequestGuardMiddleware
             : $"this server needs its token (it was started with --token or BRUMMERQ_TOKEN): send {how}";
     }
 
+    /// <summary>
+    /// Every path needs the token except the few that hold no queue data: <c>/healthz</c>, the dashboard page
+    /// (<c>/</c> and <c>/dashboard/*</c>) and <c>/__brummer_ws__/client.js</c>. Deny by default, so that a path
+    /// spelled another way (<c>/__brummer_ws__/</c>, another case) or an endpoint added later is covered too.
+    /// The query (<c>?token=</c>) is taken only on the WebSocket and the API, which browsers call without headers.
+    /// </summary>
     private static bool NeedsToken(PathString path, out bool queryAllowed)
     {
-        queryAllowed = true;
-        if (path.Equals("/__brummer_ws__", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        queryAllowed = false;
+        if (path.Equals("/", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
+            || path.Equals(DashboardEndpoints.ClientPath, StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments(HealthEndpoint.Path, StringComparison.OrdinalIgnoreCase))
         {
-            return true;
+            return false;
         }
 
-        // Header only: a token in a URL ends up in proxy logs and browser history; MCP clients and Prometheus send headers.
-        queryAllowed = false;
-        return path.StartsWithSegments("/mcp", StringComparison.OrdinalIgnoreCase)
-            || path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
+        // Header only elsewhere (/mcp, /metrics): a token in a URL ends up in proxy logs and browser history,
+        // and MCP clients and Prometheus send headers.
+        queryAllowed = IsWebSocketPath(path) || path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+        return true;
     }
+
+    private static bool IsWebSocketPath(PathString path) =>
+        path.StartsWithSegments(WebSocketEndpoint.Path, StringComparison.OrdinalIgnoreCase);
 
     private bool HasToken(HttpRequest request, bool queryAllowed, out bool tokenGiven)
     {

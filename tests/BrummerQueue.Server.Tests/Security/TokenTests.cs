@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Text.Json;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Tests.Cli;
@@ -26,6 +27,7 @@ public sealed class TokenTests
     [InlineData("/api/channels")]
     [InlineData("/metrics")]
     [InlineData("/mcp")]
+    [InlineData("/an/endpoint/added/later")]
     public async Task Surface_NoOrWrongToken_401ProblemSayingWhatToSend(string path)
     {
         await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Token"] = Token });
@@ -109,6 +111,24 @@ public sealed class TokenTests
         Assert.Equal(4401, (int?)status);
         Assert.Equal("token required", reason);
         Assert.Equal(0, host.Queue.GetStats().TotalSubscriptions);
+    }
+
+    [Theory]
+    [InlineData("/__brummer_ws__/")]
+    [InlineData("/__BRUMMER_WS__")]
+    public async Task WebSocket_PathSpelledOtherwise_StillNeedsToken(string path)
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = Token });
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await socket.ConnectAsync(new UriBuilder(host.BaseAddress) { Scheme = "ws", Path = path }.Uri, TestContext.Current.CancellationToken);
+        var buffer = new byte[4096];
+        var first = await socket.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+        var frame = JsonDocument.Parse(buffer.AsMemory(0, first.Count)).RootElement;
+
+        Assert.Equal("error", frame.GetProperty("type").GetString());
+        Assert.Equal("unauthorized", frame.GetProperty("data").GetProperty("code").GetString());
     }
 
     [Fact]
