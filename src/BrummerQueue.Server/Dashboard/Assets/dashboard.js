@@ -33,8 +33,7 @@ const form = $('#send-form');
 const sendResult = $('#send-result');
 
 // The socket is opened only once the API has answered with the token in hand (a server with
-// --token refuses the socket's handshake, which a browser reports only as an abnormal close, and
-// the client would retry forever). `generation` retires the status callbacks of a closed client.
+// --token closes a socket without it at once, 4401, and the client would retry it forever). `generation` retires the status callbacks of a closed client.
 let queue = null;
 let generation = 0;
 
