@@ -41,8 +41,9 @@ internal sealed class BrummerMetrics
     private readonly Counter<long> _pushesDropped;
     private readonly Lock _lock = new();
 
-    // Hits per limit setting (e.g. MaxChannels). Lock-free: the map is filled once in the constructor and
-    // each count changes only by Interlocked.Increment; a collection reads each count with Volatile.Read.
+    // Hits per limit setting (e.g. MaxChannels). Lock-free: the known limits are added in the constructor (any
+    // other on its first hit, by GetOrAdd); each count changes only by Interlocked.Increment, and a collection
+    // reads each with Volatile.Read (a hit racing a scrape shows in the next one).
     private readonly ConcurrentDictionary<string, StrongBox<long>> _limitHits = new(StringComparer.Ordinal);
 
     // Guarded by _lock: the last snapshot and when it was taken.
