@@ -16,8 +16,8 @@ public sealed record ServerOptions
     public int Port { get; init; } = 8080;
 
     /// <summary>
-    /// When set, /mcp, /metrics, the HTTP API and the WebSocket need this token (<c>Authorization: Bearer</c>; the API
-    /// and the WebSocket also take <c>?token=</c>); /healthz and the dashboard's files stay open. Never logged. Default none.
+    /// When set, every endpoint but /healthz and the dashboard's files (/mcp, /metrics, the HTTP API, the WebSocket) needs
+    /// this token (<c>Authorization: Bearer</c>; the API and the WebSocket also take <c>?token=</c>). Never logged. Default none.
     /// </summary>
     public string? Token { get; init; }
 
@@ -33,7 +33,7 @@ public sealed record ServerOptions
     /// </summary>
     public string[] AllowedHostNames { get; init; } = [];
 
-    /// <summary>Most WebSocket connections at once. Default 1,000.</summary>
+    /// <summary>Most WebSocket connections at once; one more gets too_many_connections and close 1013. Default 1,000.</summary>
     public int MaxConnections { get; init; } = 1000;
 
     /// <summary>Largest WebSocket frame (message) in bytes; larger closes the socket with 1009. Default 1 MiB + 4 KiB envelope.</summary>
