@@ -20,6 +20,13 @@ public interface IMessageQueue : IDisposable
     /// </summary>
     event Action<QueueMessage>? MessageStored;
 
+    /// <summary>
+    /// Raised when a limit refuses a request (<see cref="QueueException.Limit"/> is set), just before the
+    /// exception is thrown, outside every lock, on the caller's thread. Hosts count limit hits with it.
+    /// Handlers must be quick and must not throw.
+    /// </summary>
+    event Action<QueueException>? LimitHit;
+
     /// <summary>Stores a message at the end of <paramref name="channel"/>'s backlog (creating the channel) and copies it to every subscription of that channel.</summary>
     SendResult Send(string channel, MessageDraft draft);
 

@@ -1,19 +1,32 @@
 namespace BrummerQueue.Core;
 
-/// <summary>The machine-readable codes a <see cref="QueueException"/> carries; hosts pass them to clients unchanged.</summary>
+/// <summary>
+/// The machine-readable codes of refusals; hosts pass them to clients unchanged on every face (MCP tool
+/// errors, WebSocket <c>error</c> frames, HTTP problem+json). The five limit codes are all here, those the
+/// engine raises and those a host raises (frame rate, connections), so every face names a limit the same way.
+/// </summary>
 public static class QueueErrorCodes
 {
     /// <summary>An argument broke its rule; <see cref="QueueException.Field"/> names it.</summary>
     public const string InvalidArgument = "invalid_argument";
 
-    /// <summary>The message is larger than <see cref="QueueOptions.MaxMessageBytes"/>.</summary>
+    /// <summary>The message (or the frame or body carrying it) is larger than its limit (<see cref="QueueOptions.MaxMessageBytes"/>).</summary>
     public const string MessageTooLarge = "message_too_large";
 
-    /// <summary>Retained payload would exceed <see cref="QueueOptions.MaxTotalBytes"/>; nothing was stored or lost.</summary>
+    /// <summary>
+    /// The queue cannot hold more: retained payload would exceed <see cref="QueueOptions.MaxTotalBytes"/>, or a new
+    /// channel would exceed <see cref="QueueOptions.MaxChannels"/>. Nothing was stored and nothing stored was lost.
+    /// </summary>
     public const string QueueFull = "queue_full";
 
-    /// <summary>A count limit (channels, subscriptions per owner) is reached.</summary>
-    public const string LimitExceeded = "limit_exceeded";
+    /// <summary>A client sent more than its limit allows at once (WebSocket frames per second, blocking receives waiting).</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The server holds its most WebSocket connections; try again later.</summary>
+    public const string TooManyConnections = "too_many_connections";
+
+    /// <summary>The connection or MCP session holds <see cref="QueueOptions.MaxSubscriptionsPerOwner"/> subscriptions.</summary>
+    public const string TooManySubscriptions = "too_many_subscriptions";
 
     /// <summary>The subscription named does not exist (never did, was unsubscribed, or expired).</summary>
     public const string NotFound = "not_found";

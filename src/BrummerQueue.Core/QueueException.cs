@@ -23,6 +23,21 @@ public sealed class QueueException : Exception
     /// <summary>The wire name of the argument at fault, or null when no single argument is.</summary>
     public string? Field { get; }
 
+    /// <summary>
+    /// For a refusal by a limit, the setting that sets it (e.g. <c>MaxChannels</c>, a <see cref="QueueOptions"/>
+    /// or host option name); null for every other refusal. Hosts count limit hits by it.
+    /// </summary>
+    public string? Limit { get; private init; }
+
+    /// <summary>
+    /// A refusal by the limit <paramref name="setting"/>. The message is the code, <paramref name="message"/>, and the
+    /// setting with how to raise it (<see cref="SettingNames.RaiseHint"/>), e.g. <c>queue_full: ... (limit MaxChannels:
+    /// raise it with --max-channels or BRUMMERQ_MAX_CHANNELS)</c>, so that a reader of the text alone (a model reading an
+    /// MCP tool error) sees the code too.
+    /// </summary>
+    public static QueueException LimitReached(string code, string? field, string setting, string message) =>
+        new(code, field, $"{code}: {message} ({SettingNames.RaiseHint(setting)})") { Limit = setting };
+
     /// <summary>An <see cref="QueueErrorCodes.InvalidArgument"/> error for <paramref name="field"/>.</summary>
     public static QueueException Invalid(string field, string message) => new(QueueErrorCodes.InvalidArgument, field, message);
 

@@ -137,15 +137,28 @@ internal sealed partial class InMemoryMessageQueue
 
     private void ReserveOwnerSlot(string owner)
     {
+        QueueException? refusal = null;
         lock (_ownersLock)
         {
             _ownerCounts.TryGetValue(owner, out var count);
             if (count >= Options.MaxSubscriptionsPerOwner)
             {
-                throw new QueueException(QueueErrorCodes.LimitExceeded, "subscription", $"subscription limit of {Options.MaxSubscriptionsPerOwner} per connection or session reached; unsubscribe before subscribing again");
+                refusal = QueueException.LimitReached(
+                    QueueErrorCodes.TooManySubscriptions,
+                    "subscription",
+                    nameof(QueueOptions.MaxSubscriptionsPerOwner),
+                    $"subscription limit of {Options.MaxSubscriptionsPerOwner} per connection or session reached; unsubscribe before subscribing again");
             }
+            else
+            {
+                _ownerCounts[owner] = count + 1;
+            }
+        }
 
-            _ownerCounts[owner] = count + 1;
+        // _ownersLock is released: the event runs outside every lock.
+        if (refusal is not null)
+        {
+            throw Refused(refusal);
         }
     }
 

@@ -55,6 +55,8 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     public event Action<QueueMessage>? MessageStored;
 
+    public event Action<QueueException>? LimitHit;
+
     public SendResult Send(string channel, MessageDraft draft)
     {
         var type = ArgumentRules.Type(draft.Type);
@@ -63,7 +65,11 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         var size = (long)payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
         if (size > Options.MaxMessageBytes)
         {
-            throw new QueueException(QueueErrorCodes.MessageTooLarge, "payload", $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}");
+            throw Refused(QueueException.LimitReached(
+                QueueErrorCodes.MessageTooLarge,
+                "payload",
+                nameof(QueueOptions.MaxMessageBytes),
+                $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}"));
         }
 
         if (!TryGetExisting(channel, out var state))
@@ -264,7 +270,11 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                     return state;
                 }
 
-                throw new QueueException(QueueErrorCodes.LimitExceeded, "channel", $"channel limit of {Options.MaxChannels} reached; receive from or unsubscribe idle channels so cleanup can remove them");
+                throw Refused(QueueException.LimitReached(
+                    QueueErrorCodes.QueueFull,
+                    "channel",
+                    nameof(QueueOptions.MaxChannels),
+                    $"the queue holds {Options.MaxChannels} channels, its most; channel '{channel}' cannot be made. Receive from or unsubscribe idle channels so cleanup can remove them"));
             }
 
             var created = ChannelState.Create(channel!, Options.ChannelCapacity, _budget);
@@ -296,8 +306,18 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     private bool FitsBudget(long bytes) => _budget.Used + bytes <= _budget.Limit;
 
-    private QueueException QueueFull() =>
-        new(QueueErrorCodes.QueueFull, null, $"queue_full: retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry");
+    private QueueException QueueFull() => Refused(QueueException.LimitReached(
+        QueueErrorCodes.QueueFull,
+        null,
+        nameof(QueueOptions.MaxTotalBytes),
+        $"retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry"));
+
+    /// <summary>Raises <see cref="LimitHit"/> for <paramref name="refusal"/> (callers hold no lock) and returns it to throw.</summary>
+    private QueueException Refused(QueueException refusal)
+    {
+        LimitHit?.Invoke(refusal);
+        return refusal;
+    }
 
     /// <summary>Removes expired messages from every channel, so that their bytes no longer count against the budget.</summary>
     private long PruneAllExpired()

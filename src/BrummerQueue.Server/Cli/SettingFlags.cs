@@ -20,7 +20,7 @@ internal sealed class SettingFlags
             var help = $"{setting.Description} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}]";
             Option option = setting.IsArray
                 ? new Option<string[]>(setting.Flag) { Description = help + " (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "value" }
-                : new Option<string>(setting.Flag) { Description = help, HelpName = HelpName(setting) };
+                : new Option<string>(setting.Flag) { Description = help, HelpName = HelpName(setting), Arity = IsBool(setting) ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
             option.Validators.Add(result =>
             {
                 foreach (var token in result.Tokens)
@@ -47,8 +47,19 @@ internal sealed class SettingFlags
         foreach (var (setting, option) in _options)
         {
             var result = parse.GetResult(option);
-            if (result is null || result.Implicit || result.Tokens.Count == 0)
+            if (result is null || result.Implicit)
             {
+                continue;
+            }
+
+            if (result.Tokens.Count == 0)
+            {
+                // A switch given alone (--insecure-no-token) turns it on.
+                if (IsBool(setting))
+                {
+                    values[setting.ConfigKey] = "true";
+                }
+
                 continue;
             }
 
@@ -57,6 +68,9 @@ internal sealed class SettingFlags
 
         return values;
     }
+
+    private static bool IsBool(SettingDescriptor setting) =>
+        (Nullable.GetUnderlyingType(setting.Property.PropertyType) ?? setting.Property.PropertyType) == typeof(bool);
 
     private static string HelpName(SettingDescriptor setting)
     {

@@ -37,9 +37,15 @@ internal static class TailCommand
             var tokenValue = ServerClientOptions.GetToken(parse, token);
             using var socket = new ClientWebSocket();
             socket.Options.CollectHttpResponseDetails = true;
+            if (tokenValue is not null)
+            {
+                // A header, not ?token=: a URL is more often logged on the way.
+                socket.Options.SetRequestHeader("Authorization", "Bearer " + tokenValue);
+            }
+
             try
             {
-                await socket.ConnectAsync(SocketUri(baseUrl, tokenValue), cancellationToken);
+                await socket.ConnectAsync(SocketUri(baseUrl), cancellationToken);
             }
             catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized)
             {
@@ -91,6 +97,12 @@ internal static class TailCommand
                         case "error" when root.TryGetProperty("id", out var id) && id.GetString() == RequestId:
                             await error.WriteLineAsync($"brummerq tail: {data.GetProperty("message").GetString()}");
                             return 1;
+                        case "error" when !root.TryGetProperty("id", out _):
+                            // The server refused the connection itself (token, connection limit) and closes it.
+                            await error.WriteLineAsync("brummerq tail: " + (data.GetProperty("code").GetString() == WebSockets.ErrorCodes.Unauthorized
+                                ? ServerClientOptions.TokenRefused(tokenValue is not null)
+                                : data.GetProperty("message").GetString()));
+                            return 1;
                         default:
                             break;
                     }
@@ -141,20 +153,11 @@ internal static class TailCommand
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static Uri SocketUri(Uri baseUrl, string? token)
+    private static Uri SocketUri(Uri baseUrl) => new UriBuilder(baseUrl)
     {
-        var builder = new UriBuilder(baseUrl)
-        {
-            Scheme = baseUrl.Scheme == "https" ? "wss" : "ws",
-            Path = baseUrl.AbsolutePath.TrimEnd('/') + "/__brummer_ws__",
-        };
-        if (token is not null)
-        {
-            builder.Query = "token=" + Uri.EscapeDataString(token);
-        }
-
-        return builder.Uri;
-    }
+        Scheme = baseUrl.Scheme == "https" ? "wss" : "ws",
+        Path = baseUrl.AbsolutePath.TrimEnd('/') + "/__brummer_ws__",
+    }.Uri;
 
     /// <summary>Reads whole text frames from a socket as JSON documents.</summary>
     private sealed class FrameReader(WebSocket socket)

@@ -37,6 +37,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddOptions<LoggerFilterOptions>().PostConfigure<IOptions<ServerOptions>>(KeepTokenOutOfLogs);
         builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
@@ -53,6 +54,29 @@ internal static class BrummerHost
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// With a token set, caps the two ASP.NET Core log categories that write request URLs (with their query, where a
+    /// browser's <c>?token=</c> is) below the level they log them at, whatever the configuration asks for: the token
+    /// is never logged. Added last, so these rules win over configured ones for the same categories.
+    /// </summary>
+    private static void KeepTokenOutOfLogs(LoggerFilterOptions filters, IOptions<ServerOptions> server)
+    {
+        if (string.IsNullOrEmpty(server.Value.Token))
+        {
+            return;
+        }
+
+        // For every provider and for the console by name (a provider's own rule would otherwise win).
+        foreach (var provider in new[] { null, "Console" })
+        {
+            // "Request starting GET http://host/path?query" and "Request finished ..." (Information, Debug).
+            filters.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null));
+
+            // A malformed request line is logged with its text at Debug.
+            filters.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information, null));
+        }
     }
 
     /// <summary>Maps every endpoint.</summary>

@@ -15,8 +15,14 @@ public sealed record ServerOptions
     /// <summary>TCP port. Default 8080.</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>When set, /mcp needs <c>Authorization: Bearer</c> this token and the WebSocket needs it too. Default none.</summary>
+    /// <summary>
+    /// When set, every endpoint but /healthz and the dashboard's files (/mcp, /metrics, the HTTP API, the WebSocket) needs
+    /// this token (<c>Authorization: Bearer</c>; the API and the WebSocket also take <c>?token=</c>). Never logged. Default none.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>Allows serving on a non-loopback Host without a Token (anyone on the network may then use the queue). Default false.</summary>
+    public bool InsecureNoToken { get; init; }
 
     /// <summary>
     /// Browser origins allowed besides the server itself, localhost, 127.0.0.1 and [::1] (any port);
@@ -30,7 +36,7 @@ public sealed record ServerOptions
     /// </summary>
     public string[] AllowedHostNames { get; init; } = [];
 
-    /// <summary>Most WebSocket connections at once. Default 1,000.</summary>
+    /// <summary>Most WebSocket connections at once; one more gets too_many_connections and close 1013. Default 1,000.</summary>
     public int MaxConnections { get; init; } = 1000;
 
     /// <summary>Largest WebSocket frame (message) in bytes; larger closes the socket with 1009. Default 1 MiB + 4 KiB envelope.</summary>

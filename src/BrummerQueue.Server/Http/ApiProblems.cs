@@ -9,13 +9,18 @@ namespace BrummerQueue.Server.Http;
 /// </summary>
 internal static class ApiProblems
 {
-    /// <summary>Maps an engine refusal: invalid_argument 400, not_found 404, message_too_large 413, queue_full and limit_exceeded 429.</summary>
+    /// <summary>
+    /// Maps an engine refusal: invalid_argument 400, not_found 404, message_too_large 413, queue_full,
+    /// too_many_subscriptions and rate_limited 429, too_many_connections 503.
+    /// </summary>
     public static IResult From(QueueException exception) => exception.Code switch
     {
         QueueErrorCodes.NotFound => Problem(StatusCodes.Status404NotFound, "Not found", exception.Code, exception.Message, exception.Field),
         QueueErrorCodes.MessageTooLarge => Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", exception.Code, exception.Message, exception.Field),
         QueueErrorCodes.QueueFull => Problem(StatusCodes.Status429TooManyRequests, "Queue full", exception.Code, exception.Message, exception.Field),
-        QueueErrorCodes.LimitExceeded => Problem(StatusCodes.Status429TooManyRequests, "Limit exceeded", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.TooManySubscriptions => Problem(StatusCodes.Status429TooManyRequests, "Too many subscriptions", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.RateLimited => Problem(StatusCodes.Status429TooManyRequests, "Rate limited", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.TooManyConnections => Problem(StatusCodes.Status503ServiceUnavailable, "Too many connections", exception.Code, exception.Message, exception.Field),
         _ => Problem(StatusCodes.Status400BadRequest, "Invalid argument", exception.Code, exception.Message, exception.Field),
     };
 

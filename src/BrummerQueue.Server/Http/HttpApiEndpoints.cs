@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Metrics;
 using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.Http;
@@ -75,13 +76,13 @@ internal static class HttpApiEndpoints
         var limit = (long)queue.Options.MaxMessageBytes + BodyOverheadBytes;
         if (context.Request.ContentLength > limit)
         {
-            return TooLarge(limit);
+            return TooLarge(context, limit);
         }
 
         var body = await ReadBodyAsync(context.Request.Body, limit, context.RequestAborted);
         if (body is null)
         {
-            return TooLarge(limit);
+            return TooLarge(context, limit);
         }
 
         try
@@ -184,8 +185,17 @@ internal static class HttpApiEndpoints
         return true;
     }
 
-    private static IResult TooLarge(long limit) =>
-        ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", QueueErrorCodes.MessageTooLarge, $"body must be at most {limit} bytes", "body");
+    /// <summary>A body over the message limit plus its envelope: refused before it is read whole, counted as a hit of MaxMessageBytes.</summary>
+    private static IResult TooLarge(HttpContext context, long limit)
+    {
+        context.RequestServices.GetRequiredService<BrummerMetrics>().LimitHit(nameof(QueueOptions.MaxMessageBytes));
+        return ApiProblems.Problem(
+            StatusCodes.Status413PayloadTooLarge,
+            "Message too large",
+            QueueErrorCodes.MessageTooLarge,
+            $"{QueueErrorCodes.MessageTooLarge}: body must be at most {limit} bytes (the message limit and {BodyOverheadBytes} bytes of envelope; {SettingNames.RaiseHint(nameof(QueueOptions.MaxMessageBytes))})",
+            "body");
+    }
 
     private static JsonDocument ParseBody(ReadOnlyMemory<byte> body)
     {

@@ -44,7 +44,7 @@ internal sealed partial class QueueTools
         catch (QueueException e)
         {
             LogRefused(name, e.Code, e.Message);
-            return ToolResults.Error(e.Message);
+            return ToolResults.Error(e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
@@ -29,6 +30,32 @@ internal static class ToolResults
             StructuredContent = document.RootElement.Clone(),
             Content = [new TextContentBlock { Text = Encoding.UTF8.GetString(buffer.WrittenSpan) }],
         };
+    }
+
+    /// <summary>
+    /// A refusal as a tool error: the text is the refusal's message, and <c>structuredContent</c> is
+    /// <c>{ "error": { "code", "message", "field"? } }</c>, the code being the same wire code the other faces answer.
+    /// </summary>
+    public static CallToolResult Error(QueueException refusal)
+    {
+        var result = Json(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("error"u8);
+            w.WriteStartObject();
+            w.WriteString("code"u8, refusal.Code);
+            w.WriteString("message"u8, refusal.Message);
+            if (refusal.Field is not null)
+            {
+                w.WriteString("field"u8, refusal.Field);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+        result.IsError = true;
+        result.Content = [new TextContentBlock { Text = refusal.Message }];
+        return result;
     }
 
     /// <summary>A tool error (<c>isError: true</c>) whose text is <paramref name="message"/>.</summary>

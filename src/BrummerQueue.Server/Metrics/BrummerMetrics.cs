@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.WebSockets;
 
 namespace BrummerQueue.Server.Metrics;
@@ -10,6 +13,9 @@ namespace BrummerQueue.Server.Metrics;
 /// Queue figures are observable instruments that read one <see cref="IMessageQueue.GetStats"/> snapshot
 /// per collection (cached for a second, so one scrape costs one GetStats, never one per message).
 /// The Prometheus exporter at <c>/metrics</c> names them <c>brummerq_*</c>. Thread-safe.
+/// Limit hits are one counter, <c>brummerq_limit_hits_total{limit="max_channels"}</c>, the label being the
+/// setting that sets the limit in snake case; <c>channel_capacity</c> counts backlog evictions (a full channel
+/// drops its oldest message rather than refusing).
 /// </summary>
 internal sealed class BrummerMetrics
 {
@@ -17,10 +23,28 @@ internal sealed class BrummerMetrics
 
     private static readonly TimeSpan s_snapshotAge = TimeSpan.FromSeconds(1);
 
+    /// <summary>The limits counted from the start (so a scrape shows them at 0): the engine's and the WebSocket endpoint's.</summary>
+    private static readonly string[] s_limits =
+    [
+        nameof(QueueOptions.MaxMessageBytes),
+        nameof(QueueOptions.MaxTotalBytes),
+        nameof(QueueOptions.MaxChannels),
+        nameof(QueueOptions.MaxSubscriptionsPerOwner),
+        nameof(ServerOptions.MaxConnections),
+        nameof(ServerOptions.MaxFrameBytes),
+        nameof(ServerOptions.MaxFramesPerSecond),
+        WebSocketConnection.PendingReceivesLimit,
+    ];
+
     private readonly IMessageQueue _queue;
     private readonly TimeProvider _time;
     private readonly Counter<long> _pushesDropped;
     private readonly Lock _lock = new();
+
+    // Hits per limit setting (e.g. MaxChannels). Lock-free: the known limits are added in the constructor (any
+    // other on its first hit, by GetOrAdd); each count changes only by Interlocked.Increment, and a collection
+    // reads each with Volatile.Read (a hit racing a scrape shows in the next one).
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _limitHits = new(StringComparer.Ordinal);
 
     // Guarded by _lock: the last snapshot and when it was taken.
     private QueueStats? _snapshot;
@@ -41,10 +65,34 @@ internal sealed class BrummerMetrics
         meter.CreateObservableGauge("brummerq.subscriptions", () => Stats().TotalSubscriptions, "{subscription}", "Open subscriptions (MCP and WebSocket)");
         meter.CreateObservableGauge("brummerq.websocket.connections", () => connections.Count, "{connection}", "Open WebSocket connections");
         _pushesDropped = meter.CreateCounter<long>("brummerq.websocket.pushes.dropped", "{message}", "Pushes a slow WebSocket lost because its send queue was full");
+        foreach (var limit in s_limits)
+        {
+            _limitHits[limit] = new StrongBox<long>();
+        }
+
+        meter.CreateObservableCounter("brummerq.limit.hits", LimitHitMeasurements, "{refusal}", "Requests refused by a limit, by the setting that sets it; channel_capacity counts evictions from full backlogs");
+        queue.LimitHit += refusal => LimitHit(refusal.Limit!);
     }
 
     /// <summary>Counts pushes a socket's outbound queue dropped.</summary>
     public void PushesDropped(long count) => _pushesDropped.Add(count);
+
+    /// <summary>Counts one refusal by the limit that <paramref name="setting"/> sets (e.g. <c>MaxFrameBytes</c>).</summary>
+    public void LimitHit(string setting)
+    {
+        var count = _limitHits.GetOrAdd(setting, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref count.Value);
+    }
+
+    private IEnumerable<Measurement<long>> LimitHitMeasurements()
+    {
+        foreach (var (setting, count) in _limitHits)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref count.Value), new KeyValuePair<string, object?>("limit", SettingNames.ScreamingSnake(setting).ToLowerInvariant()));
+        }
+
+        yield return new Measurement<long>(Stats().MessagesDropped, new KeyValuePair<string, object?>("limit", "channel_capacity"));
+    }
 
     private QueueStats Stats()
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.WebSockets;
 using Microsoft.Extensions.Options;
@@ -10,23 +11,30 @@ namespace BrummerQueue.Server.Security;
 /// <summary>
 /// Runs before every endpoint: refuses a foreign <c>Host</c> (DNS rebinding, 403) and a foreign
 /// browser <c>Origin</c> (403) on every path, answers CORS for allowed origins, and when
-/// <see cref="ServerOptions.Token"/> is set requires it (401) on <c>/mcp</c> (bearer header),
-/// <c>/__brummer_ws__</c> and <c>/api/</c> (bearer header or <c>?token=</c>); a browser's WebSocket
-/// handshake (it has an Origin) without the token is accepted and closed at once with 4401 instead,
-/// so that the page can read why. Requests without an Origin header (curl, SDKs, servers) pass the Origin check.
+/// <see cref="ServerOptions.Token"/> is set requires it (401) on every path but a few open ones (see
+/// <see cref="NeedsToken"/>): <c>/mcp</c> and <c>/metrics</c> take the bearer header, <c>/__brummer_ws__</c> and
+/// <c>/api/</c> also <c>?token=</c>; <c>/healthz</c> and the dashboard's files stay open (they hold no queue data;
+/// the dashboard page asks for the token and passes it on).
+/// A WebSocket handshake without the token is passed on marked with <see cref="TokenRefusedItem"/>, so that the
+/// endpoint refuses it with a close code a browser can see. Tokens are compared in constant time and never logged.
+/// Requests without an Origin header (curl, SDKs, servers) pass the Origin check.
 /// </summary>
 internal sealed class RequestGuardMiddleware
 {
+    /// <summary><see cref="HttpContext.Items"/> key set (to the refusal's detail and whether a token was given) on a WebSocket handshake that lacks the token.</summary>
+    public const string TokenRefusedItem = "brummerq.token-refused";
+
     private readonly RequestDelegate _next;
     private readonly OriginPolicy _policy;
-    private readonly byte[]? _token;
+    // SHA-256 of the token's UTF-8 bytes, or null when the server has no token.
+    private readonly byte[]? _tokenDigest;
     private readonly ILogger<RequestGuardMiddleware> _logger;
 
     public RequestGuardMiddleware(RequestDelegate next, IOptions<ServerOptions> options, ILogger<RequestGuardMiddleware> logger)
     {
         _next = next;
         _policy = new OriginPolicy(options.Value);
-        _token = string.IsNullOrEmpty(options.Value.Token) ? null : Encoding.UTF8.GetBytes(options.Value.Token);
+        _tokenDigest = string.IsNullOrEmpty(options.Value.Token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.Token));
         _logger = logger;
     }
 
@@ -64,60 +72,104 @@ internal sealed class RequestGuardMiddleware
             context.Response.Headers.AccessControlExposeHeaders = "Mcp-Session-Id, Location";
         }
 
-        if (_token is not null && NeedsToken(request.Path, out var queryAllowed) && !HasToken(request, queryAllowed))
+        if (_tokenDigest is not null && NeedsToken(request.Path, out var queryAllowed) && !HasToken(request, queryAllowed, out var tokenGiven))
         {
-            if (!StringValues.IsNullOrEmpty(origin) && context.WebSockets.IsWebSocketRequest)
+            var detail = TokenRefusal(tokenGiven, queryAllowed);
+            if (IsWebSocketPath(request.Path)
+                && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase))
             {
-                // A browser reports a refused handshake to the page only as close 1006, the same as
-                // "server down", so a page would retry forever without knowing why. A page (an allowed
-                // Origin) is told instead: the handshake completes and closes at once with 4401.
-                return WebSocketEndpoint.RefuseAfterUpgradeAsync(context, WebSocketEndpoint.TokenRefusedStatus, HasAnyToken(request)
-                    ? "token refused: the token given is not this server's --token"
-                    : "token required: connect with ?token=<the server's --token>");
+                context.Items[TokenRefusedItem] = (detail, tokenGiven);
+                return _next(context);
             }
 
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            return Refuse(context, StatusCodes.Status401Unauthorized, "Token required", queryAllowed
-                ? "this server needs its token: send 'Authorization: Bearer <token>' or '?token=<token>'"
-                : "this server needs its token: send 'Authorization: Bearer <token>'");
+            return RefuseToken(context, detail);
         }
 
         return _next(context);
     }
 
+    /// <summary>Answers 401 with a problem naming how to send the token (code <see cref="ErrorCodes.Unauthorized"/>).</summary>
+    public static Task RefuseToken(HttpContext context, string detail)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(
+            detail: detail,
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Token required",
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Unauthorized }).ExecuteAsync(context);
+    }
+
+    private static string TokenRefusal(bool tokenGiven, bool queryAllowed)
+    {
+        var how = queryAllowed ? "'Authorization: Bearer <token>' or '?token=<token>'" : "'Authorization: Bearer <token>'";
+        return tokenGiven
+            ? $"this server refused the token given: send the token it was started with (--token or BRUMMERQ_TOKEN) as {how}"
+            : $"this server needs its token (it was started with --token or BRUMMERQ_TOKEN): send {how}";
+    }
+
+    /// <summary>
+    /// Every path needs the token except the few that hold no queue data: <c>/healthz</c>, the dashboard page
+    /// (<c>/</c> and <c>/dashboard/*</c>) and <c>/__brummer_ws__/client.js</c>. Deny by default, so that a path
+    /// spelled another way (<c>/__brummer_ws__/</c>, another case) or an endpoint added later is covered too.
+    /// The query (<c>?token=</c>) is taken only on the WebSocket and the API, which browsers call without headers.
+    /// </summary>
     private static bool NeedsToken(PathString path, out bool queryAllowed)
     {
-        queryAllowed = true;
-        if (path.Equals("/__brummer_ws__", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
         queryAllowed = false;
-        return path.StartsWithSegments("/mcp", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private bool HasToken(HttpRequest request, bool queryAllowed)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Matches(authorization.AsSpan(7).Trim()))
+        if (path.Equals("/", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
+            || path.Equals(DashboardEndpoints.ClientPath, StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments(HealthEndpoint.Path, StringComparison.OrdinalIgnoreCase))
         {
-            return true;
+            return false;
         }
 
-        return queryAllowed && request.Query.TryGetValue("token", out var query) && Matches(query.ToString());
+        // Header only elsewhere (/mcp, /metrics): a token in a URL ends up in proxy logs and browser history,
+        // and MCP clients and Prometheus send headers.
+        queryAllowed = IsWebSocketPath(path) || path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+        return true;
     }
 
-    private static bool HasAnyToken(HttpRequest request) =>
-        request.Headers.Authorization.Count > 0 || request.Query.ContainsKey("token");
+    private static bool IsWebSocketPath(PathString path) =>
+        path.StartsWithSegments(WebSocketEndpoint.Path, StringComparison.OrdinalIgnoreCase);
 
+    private bool HasToken(HttpRequest request, bool queryAllowed, out bool tokenGiven)
+    {
+        tokenGiven = false;
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            tokenGiven = true;
+            if (Matches(authorization.AsSpan(7).Trim()))
+            {
+                return true;
+            }
+        }
+
+        if (queryAllowed && request.Query.TryGetValue("token", out var query))
+        {
+            tokenGiven = true;
+            return Matches(query.ToString());
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Compares the candidate's UTF-8 bytes with the token without leaking either by timing: both are hashed with
+    /// SHA-256 and the 32-byte digests compared by <see cref="CryptographicOperations.FixedTimeEquals"/>, so there is
+    /// no early exit on a length difference or a first differing byte, and the time depends only on the candidate's
+    /// own length, which the sender knows anyway.
+    /// </summary>
     private bool Matches(ReadOnlySpan<char> candidate)
     {
         Span<byte> bytes = stackalloc byte[256];
         var max = Encoding.UTF8.GetMaxByteCount(candidate.Length);
         var buffer = max <= bytes.Length ? bytes : new byte[max];
         var length = Encoding.UTF8.GetBytes(candidate, buffer);
-        return CryptographicOperations.FixedTimeEquals(buffer[..length], _token);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer[..length], digest);
+        return CryptographicOperations.FixedTimeEquals(digest, _tokenDigest);
     }
 
     private static Task Refuse(HttpContext context, int status, string title, string detail) =>

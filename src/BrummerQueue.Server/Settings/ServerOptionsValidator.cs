@@ -7,7 +7,7 @@ namespace BrummerQueue.Server.Settings;
 /// <summary>
 /// Start-time rules for <see cref="ServerOptions"/>: the port is 0–65535, the host is an IP address
 /// or <c>localhost</c>, each allowed origin is <c>scheme://host[:port]</c> (or <c>*</c>, or <c>null</c>), each
-/// allowed host name is a host name (or <c>*</c>), KeepAliveSeconds and IdleTimeoutSeconds are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
+/// allowed host name is a host name (or <c>*</c>), a non-loopback host has a token unless InsecureNoToken is set, KeepAliveSeconds and IdleTimeoutSeconds are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
 /// of zero would disable the server rather than configure it). Messages name the setting.
 /// </summary>
 internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
@@ -31,6 +31,13 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                     if (!IPAddress.TryParse(options.Host, out _) && !string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase))
                     {
                         failures.Add($"Invalid setting {setting.Display}: must be an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1) or localhost, not '{options.Host}'.");
+                    }
+                    else if (!IsLoopback(options.Host) && string.IsNullOrEmpty(options.Token) && !options.InsecureNoToken)
+                    {
+                        failures.Add(
+                            $"Refusing to serve on {options.Host} without a token: every machine that can reach it could read and send messages. " +
+                            $"Set a token with --token or {SettingsCatalog.EnvironmentPrefix}TOKEN (clients then send it), " +
+                            $"serve on 127.0.0.1 (the default), or pass --insecure-no-token ({SettingsCatalog.EnvironmentPrefix}INSECURE_NO_TOKEN=true) on a network you trust.");
                     }
 
                     break;
@@ -61,6 +68,11 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>True for <c>localhost</c> and loopback addresses (127.0.0.0/8, ::1): only this machine can connect.</summary>
+    private static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>
     /// <c>*</c>, <c>null</c>, or <c>http(s)://host[:port]</c> with at most a trailing <c>/</c>: what a

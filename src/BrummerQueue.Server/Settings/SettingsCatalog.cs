@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Reflection;
-using System.Text;
 using System.Xml.Linq;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
@@ -15,7 +14,7 @@ namespace BrummerQueue.Server.Settings;
 internal static class SettingsCatalog
 {
     /// <summary>Prefix of every environment variable.</summary>
-    public const string EnvironmentPrefix = "BRUMMERQ_";
+    public const string EnvironmentPrefix = SettingNames.EnvironmentPrefix;
 
     /// <summary>Configuration section of <see cref="QueueOptions"/>.</summary>
     public const string QueueSectionName = ServerOptions.SectionName + ":Queue";
@@ -29,10 +28,10 @@ internal static class SettingsCatalog
     public static IEnumerable<SettingDescriptor> For(Type optionsType) => All.Where(s => s.Property.DeclaringType == optionsType);
 
     /// <summary><c>ChannelCapacity</c> → <c>channel-capacity</c>.</summary>
-    public static string Kebab(string pascal) => Separate(pascal, '-').ToLowerInvariant();
+    public static string Kebab(string pascal) => SettingNames.Kebab(pascal);
 
     /// <summary><c>ChannelCapacity</c> → <c>CHANNEL_CAPACITY</c>.</summary>
-    public static string ScreamingSnake(string pascal) => Separate(pascal, '_').ToUpperInvariant();
+    public static string ScreamingSnake(string pascal) => SettingNames.ScreamingSnake(pascal);
 
     private static List<SettingDescriptor> Build()
     {
@@ -78,22 +77,6 @@ internal static class SettingsCatalog
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "none",
     };
-
-    private static string Separate(string pascal, char separator)
-    {
-        var builder = new StringBuilder(pascal.Length + 4);
-        for (var i = 0; i < pascal.Length; i++)
-        {
-            if (i > 0 && char.IsUpper(pascal[i]) && (char.IsLower(pascal[i - 1]) || (i + 1 < pascal.Length && char.IsLower(pascal[i + 1]))))
-            {
-                builder.Append(separator);
-            }
-
-            builder.Append(pascal[i]);
-        }
-
-        return builder.ToString();
-    }
 
     /// <summary>Reads the summaries of the XML documentation files shipped next to the assemblies (GenerateDocumentationFile).</summary>
     private static Dictionary<string, string> LoadDocumentation()

@@ -180,7 +180,8 @@ internal sealed partial class WebSocketConnection
         if (Interlocked.Increment(ref _pendingReceives) > MaxPendingReceives)
         {
             Interlocked.Decrement(ref _pendingReceives);
-            throw new QueueException(QueueErrorCodes.LimitExceeded, "blocking", $"at most {MaxPendingReceives} blocking receives may wait at once on one connection");
+            _onLimitHit?.Invoke(PendingReceivesLimit);
+            throw new QueueException(QueueErrorCodes.RateLimited, "blocking", $"{QueueErrorCodes.RateLimited}: at most {MaxPendingReceives} blocking receives may wait at once on one connection (a fixed limit); wait for one to end or open another connection");
         }
 
         _ = ReceiveBlockingAsync(id, request);

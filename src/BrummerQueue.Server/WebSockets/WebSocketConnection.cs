@@ -19,6 +19,9 @@ internal sealed partial class WebSocketConnection : IDisposable
     /// <summary>Blocking receives one connection may have waiting at once.</summary>
     public const int MaxPendingReceives = 32;
 
+    /// <summary>The name under which <see cref="MaxPendingReceives"/> is counted as a limit hit (a fixed limit, not a setting).</summary>
+    public const string PendingReceivesLimit = "MaxPendingReceives";
+
     private const int InitialBufferBytes = 4096;
     private const int KeepBufferBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
@@ -31,6 +34,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     private readonly ILogger _logger;
     private readonly OutboundQueue _outbound;
     private readonly FrameRateLimiter _rateLimiter;
+    private readonly Action<string>? _onLimitHit;
 
     // Cancelled when the connection ends: stops the writer, the pumps and pending receives.
     private readonly CancellationTokenSource _ended = new();
@@ -57,8 +61,9 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private Task _writer = Task.CompletedTask;
 
-    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted)
+    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
     {
+        _onLimitHit = onLimitHit;
         Id = "ws-" + Guid.CreateVersion7().ToString("N");
         _socket = socket;
         _queue = queue;
@@ -174,7 +179,12 @@ internal sealed partial class WebSocketConnection : IDisposable
                 if (count > maxFrame)
                 {
                     await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
-                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.FrameTooLarge, $"frame is larger than the limit of {maxFrame} bytes", null));
+                    _onLimitHit?.Invoke(nameof(ServerOptions.MaxFrameBytes));
+                    _outbound.TryEnqueueReply(ServerFrames.Error(
+                        null,
+                        QueueErrorCodes.MessageTooLarge,
+                        $"{QueueErrorCodes.MessageTooLarge}: frame is larger than the limit of {maxFrame} bytes ({SettingNames.RaiseHint(nameof(ServerOptions.MaxFrameBytes))})",
+                        null));
                     BeginServerClose(WebSocketCloseStatus.MessageTooBig, "frame too large");
                     discarding = true;
                     count = 0;
@@ -190,7 +200,12 @@ internal sealed partial class WebSocketConnection : IDisposable
                 await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
                 if (!_rateLimiter.TryAcquire())
                 {
-                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.RateLimited, $"more than {_options.MaxFramesPerSecond} frames per second", null));
+                    _onLimitHit?.Invoke(nameof(ServerOptions.MaxFramesPerSecond));
+                    _outbound.TryEnqueueReply(ServerFrames.Error(
+                        null,
+                        QueueErrorCodes.RateLimited,
+                        $"{QueueErrorCodes.RateLimited}: more than {_options.MaxFramesPerSecond} frames per second ({SettingNames.RaiseHint(nameof(ServerOptions.MaxFramesPerSecond))})",
+                        null));
                     BeginServerClose(WebSocketCloseStatus.PolicyViolation, "rate limit exceeded");
                     discarding = true;
                 }

@@ -12,12 +12,21 @@ namespace BrummerQueue.Server.WebSockets;
 /// </summary>
 internal sealed class WebSocketConnectionTracker : IDisposable
 {
+    /// <summary>
+    /// Sockets that may be open at once only to be refused (a close frame with the reason, for browsers, which
+    /// see no HTTP status of a failed handshake); beyond it refusals are plain HTTP answers before the upgrade.
+    /// </summary>
+    public const int MaxRefusing = 64;
+
     private readonly int _maxConnections;
     private readonly ConcurrentDictionary<string, WebSocketConnection> _connections = new();
     private readonly CancellationTokenRegistration _stopping;
 
     // Lock-free: slots reserved (connections open or being upgraded). Never above _maxConnections.
     private int _reserved;
+
+    // Lock-free: sockets accepted only to be refused. Never above MaxRefusing.
+    private int _refusing;
 
     public WebSocketConnectionTracker(IOptions<ServerOptions> options, IHostApplicationLifetime lifetime)
     {
@@ -48,6 +57,21 @@ internal sealed class WebSocketConnectionTracker : IDisposable
 
     /// <summary>Returns a slot taken by <see cref="TryReserve"/>.</summary>
     public void Release() => Interlocked.Decrement(ref _reserved);
+
+    /// <summary>Reserves one of <see cref="MaxRefusing"/> slots for a socket accepted only to be refused; false when all are taken.</summary>
+    public bool TryReserveRefusal()
+    {
+        if (Interlocked.Increment(ref _refusing) <= MaxRefusing)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _refusing);
+        return false;
+    }
+
+    /// <summary>Returns a slot taken by <see cref="TryReserveRefusal"/>.</summary>
+    public void ReleaseRefusal() => Interlocked.Decrement(ref _refusing);
 
     public void Add(WebSocketConnection connection) => _connections[connection.Id] = connection;
 

@@ -228,12 +228,43 @@ public abstract partial class MessageQueueContractTests
         var queue = NewQueue(new QueueOptions { MaxChannels = 2 });
         Send(queue, "a");
         Send(queue, "b");
-        AssertRefused(QueueErrorCodes.LimitExceeded, "channel", "channel limit of 2", () => Send(queue, "c"));
+        var error = AssertRefused(QueueErrorCodes.QueueFull, "channel", "holds 2 channels", () => Send(queue, "c"));
+        Assert.Equal(nameof(QueueOptions.MaxChannels), error.Limit);
+        Assert.Contains("--max-channels or BRUMMERQ_MAX_CHANNELS", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, Send(queue, "a").Seq);
 
         Take(queue, "b");
         queue.Sweep();
         Assert.Equal(1, Send(queue, "c").Seq);
+    }
+
+    [Fact]
+    public void LimitHit_EachLimitRefusal_RaisedOnceWithTheSettingBeforeTheThrow()
+    {
+        var queue = NewQueue(new QueueOptions { MaxChannels = 1, MaxMessageBytes = 300, MaxTotalBytes = 20, MaxSubscriptionsPerOwner = 1 });
+        var hits = new List<QueueException>();
+        queue.LimitHit += hits.Add;
+        Send(queue, "a", "\"12345678\"");
+        queue.Subscribe("a", new SubscribeOptions { Owner = "o" });
+
+        var thrown = new[]
+        {
+            Assert.Throws<QueueException>(() => Send(queue, "b")),
+            Assert.Throws<QueueException>(() => Send(queue, "a", "\"" + new string('x', 400) + "\"")),
+            Assert.Throws<QueueException>(() => Send(queue, "a", "\"" + new string('x', 20) + "\"")),
+            Assert.Throws<QueueException>(() => queue.Subscribe("a", new SubscribeOptions { Owner = "o" })),
+        };
+        Assert.Throws<QueueException>(() => Send(queue, "a", type: new string('t', 200)));
+
+        Assert.Equal(thrown, hits);
+        Assert.Equal(
+            [nameof(QueueOptions.MaxChannels), nameof(QueueOptions.MaxMessageBytes), nameof(QueueOptions.MaxTotalBytes), nameof(QueueOptions.MaxSubscriptionsPerOwner)],
+            hits.Select(h => h.Limit));
+        Assert.Equal(
+            [QueueErrorCodes.QueueFull, QueueErrorCodes.MessageTooLarge, QueueErrorCodes.QueueFull, QueueErrorCodes.TooManySubscriptions],
+            hits.Select(h => h.Code));
+        Assert.All(hits, h => Assert.StartsWith(h.Code + ": ", h.Message, StringComparison.Ordinal));
+        Assert.All(hits, h => Assert.EndsWith($"(limit {h.Limit}: raise it with {SettingNames.Flag(h.Limit!)} or {SettingNames.EnvironmentVariable(h.Limit!)})", h.Message, StringComparison.Ordinal));
     }
 
     [Fact]

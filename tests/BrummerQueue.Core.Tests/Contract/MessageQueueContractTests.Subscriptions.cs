@@ -274,7 +274,7 @@ public abstract partial class MessageQueueContractTests
         var queue = NewQueue(new QueueOptions { MaxSubscriptionsPerOwner = 2 });
         var first = queue.Subscribe("c", new SubscribeOptions { Owner = "o" });
         queue.Subscribe("c", new SubscribeOptions { Owner = "o" });
-        AssertRefused(QueueErrorCodes.LimitExceeded, "subscription", "limit of 2", () => queue.Subscribe("c", new SubscribeOptions { Owner = "o" }));
+        AssertRefused(QueueErrorCodes.TooManySubscriptions, "subscription", "limit of 2", () => queue.Subscribe("c", new SubscribeOptions { Owner = "o" }));
         queue.Subscribe("c", new SubscribeOptions { Owner = "other" });
         queue.Unsubscribe(first.Id);
         queue.Subscribe("c", new SubscribeOptions { Owner = "o" });

@@ -18,13 +18,17 @@ internal static class BrummerqProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts <c>brummerq mcp --port</c> <paramref name="port"/> and connects the SDK's stdio client to it.</summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null)
+    /// <summary>
+    /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
+    /// and connects the SDK's stdio client to it.
+    /// </summary>
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Command = "dotnet",
             Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            EnvironmentVariables = environment,
             Name = "brummerq",
             ShutdownTimeout = TimeSpan.FromSeconds(10),
             StandardErrorLines = line =>
@@ -48,7 +52,10 @@ internal static class BrummerqProcess
     public static Process Start(params string[] arguments) => StartIn(null, arguments);
 
     /// <summary>Starts <c>dotnet brummerq.dll</c> in <paramref name="workingDirectory"/> (where it looks for appsettings.json).</summary>
-    public static Process StartIn(string? workingDirectory, params string[] arguments)
+    public static Process StartIn(string? workingDirectory, params string[] arguments) => StartWith(workingDirectory, null, arguments);
+
+    /// <summary>Starts <c>dotnet brummerq.dll</c> in <paramref name="workingDirectory"/> with <paramref name="environment"/> variables added.</summary>
+    public static Process StartWith(string? workingDirectory, Dictionary<string, string>? environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -58,6 +65,11 @@ internal static class BrummerqProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(DllPath);
         foreach (var argument in arguments)
         {

@@ -110,35 +110,6 @@ public sealed class RequestGuardTests
     }
 
     [Fact]
-    public async Task WebSocket_TokenSet_NeedsQueryOrBearer()
-    {
-        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
-
-        Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.TryConnectAsync(host));
-        Assert.Equal(HttpStatusCode.Unauthorized, await TestSocket.TryConnectAsync(host, "?token=wrong"));
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, "?token=s3cret"));
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, await TestSocket.TryConnectAsync(host, configure: o => o.SetRequestHeader("Authorization", "Bearer s3cret")));
-    }
-
-    [Theory]
-    [InlineData("", "token required")]
-    [InlineData("?token=wrong", "token refused")]
-    public async Task WebSocket_BrowserWithoutTheToken_AcceptedThenClosedWith4401AndReason(string query, string reasonStart)
-    {
-        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
-        await using var socket = await TestSocket.OpenAsync(host, query, o => o.SetRequestHeader("Origin", "http://localhost:3000"));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TestSocket.Timeout);
-
-        var first = await socket.Socket.ReceiveAsync(new byte[1024], timeout.Token);
-
-        Assert.Equal(WebSocketMessageType.Close, first.MessageType);
-        Assert.Equal(4401, (int)first.CloseStatus!);
-        Assert.StartsWith(reasonStart, first.CloseStatusDescription, StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong", first.CloseStatusDescription, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Mcp_TokenSet_NeedsBearerHeader()
     {
         await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "s3cret" });
@@ -157,7 +128,7 @@ public sealed class RequestGuardTests
     }
 
     [Fact]
-    public async Task Api_TokenSet_NeedsTokenButHealthAndMetricsDoNot()
+    public async Task Api_TokenSet_NeedsTokenButHealthDoesNot()
     {
         await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Token"] = "s3cret" });
         using var client = host.CreateHttpClient();
@@ -170,7 +141,7 @@ public sealed class RequestGuardTests
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal(HttpStatusCode.OK, query.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
     }
 
     [Fact]

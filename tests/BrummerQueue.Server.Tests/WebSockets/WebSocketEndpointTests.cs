@@ -264,7 +264,7 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
-    public async Task QueueReceive_TooManyWaiting_AnswersLimitExceeded()
+    public async Task QueueReceive_TooManyWaiting_AnswersRateLimited()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
         var (socket, _) = await TestSocket.ConnectAsync(host);
@@ -276,7 +276,7 @@ public sealed class WebSocketEndpointTests
 
         var error = await socket.RequestAsync("queue_receive", "one-too-many", new { channel = "never", blocking = true });
 
-        Assert.Equal("limit_exceeded", error.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("rate_limited", error.GetProperty("data").GetProperty("code").GetString());
     }
 
     [Fact]
@@ -418,7 +418,7 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
-    public async Task Subscribe_OverOwnerLimit_AnswersLimitExceeded()
+    public async Task Subscribe_OverOwnerLimit_AnswersTooManySubscriptions()
     {
         await using var host = await TestServerHost.StartInProcessAsync(new() { ["Brummerq:Queue:MaxSubscriptionsPerOwner"] = "1" });
         var (socket, _) = await TestSocket.ConnectAsync(host);
@@ -427,7 +427,7 @@ public sealed class WebSocketEndpointTests
         await socket.RequestAsync("queue_subscribe", "s1", new { channel = "a" });
         var error = await socket.RequestAsync("queue_subscribe", "s2", new { channel = "b" });
 
-        Assert.Equal("limit_exceeded", error.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("too_many_subscriptions", error.GetProperty("data").GetProperty("code").GetString());
     }
 
     [Fact]
