@@ -4,6 +4,7 @@ using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,9 @@ namespace BrummerQueue.Server.Hosting;
 /// </summary>
 internal static class BrummerHost
 {
+    // Kestrel's own default grace before a data rate is enforced.
+    private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Creates the builder with brummerq's services; <paramref name="configure"/> may override settings and services.</summary>
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -37,12 +41,16 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<HostStopping>();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.ShutdownTimeoutSeconds));
         builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+            ApplyLimits(kestrel.Limits, options);
             if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase))
             {
                 kestrel.ListenLocalhost(options.Port);
@@ -53,6 +61,22 @@ internal static class BrummerHost
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Limits against slow and hostile HTTP clients. Kestrel applies neither data rate to upgraded
+    /// connections (WebSockets), and counts the response rate only while a write is waiting for the
+    /// client, so a long poll or an SSE stream with nothing to send is never cut off; an SSE stream
+    /// whose client stops reading is.
+    /// </summary>
+    private static void ApplyLimits(KestrelServerLimits limits, ServerOptions options)
+    {
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.RequestHeadersTimeoutSeconds);
+        var rate = options.MinDataRateBytesPerSecond > 0
+            ? new MinDataRate(options.MinDataRateBytesPerSecond, s_dataRateGrace)
+            : null;
+        limits.MinRequestBodyDataRate = rate;
+        limits.MinResponseDataRate = rate;
     }
 
     /// <summary>Maps every endpoint.</summary>

@@ -22,6 +22,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     private const int InitialBufferBytes = 4096;
     private const int KeepBufferBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_receiveDrainTimeout = TimeSpan.FromSeconds(1);
 
     private readonly WebSocket _socket;
     private readonly IMessageQueue _queue;
@@ -43,6 +44,14 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private readonly ITimer? _idleTimer;
 
+    private readonly HostStopping _stopping;
+
+    // Blocking receives in flight by a key from _receiveKeys: added by the reader, removed by each receive as it ends.
+    private readonly ConcurrentDictionary<long, Task> _receives = new();
+
+    // Lock-free counter (reader only increments) giving each blocking receive its key.
+    private long _receiveKeys;
+
     // Lock-free counter of blocking receives in flight (reader increments, receive tasks decrement).
     private int _pendingReceives;
 
@@ -57,8 +66,9 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private Task _writer = Task.CompletedTask;
 
-    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted)
+    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, HostStopping stopping, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted)
     {
+        _stopping = stopping;
         Id = "ws-" + Guid.CreateVersion7().ToString("N");
         _socket = socket;
         _queue = queue;
@@ -122,6 +132,25 @@ internal sealed partial class WebSocketConnection : IDisposable
         {
             // The connection already ended.
         }
+    }
+
+    /// <summary>
+    /// Ends the connection because the host is stopping: the waiting receives, which end empty once
+    /// <see cref="HostStopping"/> fires, answer first; then the close 1001 follows them. Callable from any thread.
+    /// </summary>
+    public async Task ShutdownAsync()
+    {
+        try
+        {
+            // Receives never throw (they answer errors as frames); the bound only guards against one that hangs.
+            await Task.WhenAll(_receives.Values).WaitAsync(s_receiveDrainTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            // Close anyway; the receive ends with the connection and takes nothing.
+        }
+
+        BeginServerClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
     }
 
     public void Dispose()
