@@ -19,6 +19,12 @@ internal sealed partial class WebSocketConnection : IDisposable
     /// <summary>Blocking receives one connection may have waiting at once.</summary>
     public const int MaxPendingReceives = 32;
 
+    /// <summary>
+    /// Bytes of unsent replies at which the reader stops handling frames until the client reads: without it,
+    /// pipelined receives of large messages could queue gigabytes of replies for a client that never reads.
+    /// </summary>
+    public const long ReplyByteBudget = 8L << 20;
+
     private const int InitialBufferBytes = 4096;
     private const int KeepBufferBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
@@ -76,7 +82,7 @@ internal sealed partial class WebSocketConnection : IDisposable
         _identity = identity;
         _time = time;
         _logger = logger;
-        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped);
+        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped, ReplyByteBudget);
         _rateLimiter = new FrameRateLimiter(options.MaxFramesPerSecond, time);
         _readCancel = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         _lastFrameTimestamp = time.GetTimestamp();
@@ -216,6 +222,7 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
 
                 Volatile.Write(ref _lastFrameTimestamp, _time.GetTimestamp());
+                await _outbound.WaitForReplyBytesAsync(_readCancel.Token);
                 await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
                 if (!_rateLimiter.TryAcquire())
                 {
