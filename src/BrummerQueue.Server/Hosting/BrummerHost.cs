@@ -66,8 +66,9 @@ internal static class BrummerHost
     /// <summary>
     /// Limits against slow and hostile HTTP clients. Kestrel applies neither data rate to upgraded
     /// connections (WebSockets), and counts the response rate only while a write is waiting for the
-    /// client, so a long poll or an SSE stream with nothing to send is never cut off; an SSE stream
-    /// whose client stops reading is.
+    /// client, crediting every byte written before: a long poll or an SSE stream with nothing to send
+    /// is never cut off, and a long-lived stream that stalls is not cut off soon either, so what is
+    /// queued for such a stream is bounded where it is queued (McpSessionRegistry, OutboundQueue).
     /// </summary>
     private static void ApplyLimits(KestrelServerLimits limits, ServerOptions options)
     {

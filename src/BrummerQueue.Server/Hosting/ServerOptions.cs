@@ -52,9 +52,9 @@ public sealed record ServerOptions
     public int RequestHeadersTimeoutSeconds { get; init; } = 10;
 
     /// <summary>
-    /// Least bytes per second an HTTP request body is sent, and a response is read, after a 5-second grace;
-    /// slower connections are closed. WebSockets, and long polls and SSE streams while they have nothing to
-    /// write, are not measured. 0 turns the check off. Default 240.
+    /// Least bytes per second at which an HTTP client must send a request body and read a response, after a
+    /// 5-second grace; slower connections are closed. WebSockets are not measured, nor long polls and SSE
+    /// streams while they have nothing to send. 0 turns the check off. Default 240.
     /// </summary>
     public int MinDataRateBytesPerSecond { get; init; } = 240;
 
