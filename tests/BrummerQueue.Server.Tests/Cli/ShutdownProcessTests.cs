@@ -10,15 +10,17 @@ using ModelContextProtocol.Client;
 namespace BrummerQueue.Server.Tests.Cli;
 
 /// <summary>
-/// The real <c>brummerq</c> process on SIGTERM (sent with <c>/bin/kill</c>, as a service manager does):
+/// The real <c>brummerq</c> process on SIGTERM or SIGINT (Ctrl-C), sent with <c>/bin/kill</c> as a service manager does:
 /// waiting receives answer empty, sockets close with 1001, and the process exits 0 within 5 seconds.
 /// </summary>
 public sealed class ShutdownProcessTests
 {
     private static readonly TimeSpan s_exitLimit = TimeSpan.FromSeconds(5);
 
-    [Fact]
-    public async Task Serve_Sigterm_WaitingReceivesAnswerEmptySocketCloses1001Exit0Within5s()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Serve_SigtermOrCtrlC_WaitingReceivesAnswerEmptySocketCloses1001Exit0Within5s(string signal)
     {
         var ct = TestContext.Current.CancellationToken;
         var port = BrummerqProcess.FreePort();
@@ -43,7 +45,7 @@ public sealed class ShutdownProcessTests
         Assert.Equal("pong", (await frames.NextAsync()).GetProperty("type").GetString());
 
         var clock = Stopwatch.StartNew();
-        Kill("TERM", process.Id);
+        Kill(signal, process.Id);
         var wsReply = await frames.NextAsync();
         var close = await frames.CloseAsync();
         var mcpResult = await mcpReceive.WaitAsync(s_exitLimit, ct);
