@@ -10,6 +10,10 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal sealed class McpSessionState
 {
+    private const int Idle = 0;
+    private const int Sending = 1;
+    private const int SendingAgain = 2;
+
     private readonly ConcurrentDictionary<string, byte> _subscriptions = new(StringComparer.Ordinal);
 
     // Resource URI → channel whose new messages update it.
@@ -17,11 +21,9 @@ internal sealed class McpSessionState
 
     // Resource URI → its update state: Idle, Sending or SendingAgain, changed only by Interlocked.CompareExchange.
     // Bounds what this session's push holds: one notification per resource being sent, at most one more owed.
+    // Benign race: a resource removed and subscribed again while its send runs gets a fresh state, which the old
+    // sender may set back to Idle when it ends; at worst one coalesced update of that moment is not sent.
     private readonly ConcurrentDictionary<string, StrongBox<int>> _updates = new(StringComparer.Ordinal);
-
-    private const int Idle = 0;
-    private const int Sending = 1;
-    private const int SendingAgain = 2;
 
     public McpSessionState(string key, McpServer? server)
     {
