@@ -72,6 +72,9 @@ public sealed class TestServerHost : IAsyncDisposable
     public HttpClient CreateHttpClient() =>
         TestServer?.CreateClient() ?? new HttpClient { BaseAddress = BaseAddress };
 
+    /// <summary>Stops the host as SIGTERM does (ApplicationStopping, then the server); the services stay readable until disposal.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

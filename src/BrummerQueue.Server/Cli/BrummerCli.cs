@@ -8,6 +8,13 @@ internal static class BrummerCli
     /// <summary>Exit code of a command line that does not parse (docs/protocol.md section 5), as for a payload that is not JSON.</summary>
     public const int UsageError = 2;
 
+    /// <summary>
+    /// How long a command may take to end after SIGTERM or Ctrl-C before the process exits anyway (code 143 or 130).
+    /// Longer than the host's shutdown (<c>ShutdownTimeoutSeconds</c>, 3 s by default), which bounds a graceful stop
+    /// and then exits 0; the System.CommandLine default of 2 s would cut it short.
+    /// </summary>
+    public static readonly TimeSpan ProcessTerminationTimeout = TimeSpan.FromSeconds(10);
+
     public static RootCommand Create()
     {
         var root = new RootCommand("brummerq: a message queue for AI assistants and browser apps.");
@@ -40,7 +47,7 @@ internal static class BrummerCli
             return UsageError;
         }
 
-        var invocation = new InvocationConfiguration { Output = output ?? Console.Out, Error = error };
+        var invocation = new InvocationConfiguration { Output = output ?? Console.Out, Error = error, ProcessTerminationTimeout = ProcessTerminationTimeout };
         return await parse.InvokeAsync(invocation, cancellationToken);
     }
 }

@@ -17,6 +17,8 @@ namespace BrummerQueue.Server.Cli;
 /// </summary>
 internal static class McpCommand
 {
+    private static readonly TimeSpan s_answerTimeout = TimeSpan.FromSeconds(1);
+
     public static Command Create()
     {
         var command = new Command("mcp", "MCP over stdio (for assistants that launch their servers), sharing the queue with the HTTP endpoints on --port; attaches to a brummerq already serving that port.");
@@ -97,10 +99,15 @@ internal static class McpCommand
             {
                 var options = app.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
-                await using var transport = StdioDrain.CreateTransport(options, appLogging);
+                await using var transport = StdioDrain.CreateTransport(options, appLogging, out var drain);
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
-                using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
-                await stdio.RunAsync(stopping.Token);
+
+                // SIGTERM or Ctrl-C stops the host; its stopping signal ends waiting receives with an empty result
+                // (HostStopping), and the stdio session ends once those answers are written.
+                using var stdioStop = new CancellationTokenSource();
+                using var onCancel = cancellationToken.Register(app.Lifetime.StopApplication);
+                using var onStopping = app.Lifetime.ApplicationStopping.Register(() => _ = StopAfterAnswersAsync(drain, stdioStop));
+                await stdio.RunAsync(stdioStop.Token);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || app.Lifetime.ApplicationStopping.IsCancellationRequested)
             {
@@ -113,6 +120,20 @@ internal static class McpCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Ends the stdio session once the requests in flight are answered (at most <see cref="s_answerTimeout"/>).</summary>
+    private static async Task StopAfterAnswersAsync(StdioDrain drain, CancellationTokenSource stdioStop)
+    {
+        await drain.WhenAnsweredAsync(s_answerTimeout);
+        try
+        {
+            await stdioStop.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session already ended (end of input).
+        }
     }
 
     private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,9 @@ namespace BrummerQueue.Server.Hosting;
 /// </summary>
 internal static class BrummerHost
 {
+    // Kestrel's own default grace before a data rate is enforced.
+    private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Creates the builder with brummerq's services; <paramref name="configure"/> may override settings and services.</summary>
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -38,12 +42,16 @@ internal static class BrummerHost
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<LoggerFilterOptions>().PostConfigure<IOptions<ServerOptions>>(KeepTokenOutOfLogs);
+        builder.Services.AddSingleton<HostStopping>();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.ShutdownTimeoutSeconds));
         builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+            ApplyLimits(kestrel.Limits, options);
             if (string.Equals(options.Host, "localhost", StringComparison.OrdinalIgnoreCase))
             {
                 kestrel.ListenLocalhost(options.Port);
@@ -77,6 +85,23 @@ internal static class BrummerHost
             // A malformed request line is logged with its text at Debug.
             filters.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information, null));
         }
+    }
+
+    /// <summary>
+    /// Limits against slow and hostile HTTP clients. Kestrel applies neither data rate to upgraded
+    /// connections (WebSockets), and counts the response rate only while a write is waiting for the
+    /// client, crediting every byte written before: a long poll or an SSE stream with nothing to send
+    /// is never cut off, and a long-lived stream that stalls is not cut off soon either, so what is
+    /// queued for such a stream is bounded where it is queued (McpSessionRegistry, OutboundQueue).
+    /// </summary>
+    private static void ApplyLimits(KestrelServerLimits limits, ServerOptions options)
+    {
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.RequestHeadersTimeoutSeconds);
+        var rate = options.MinDataRateBytesPerSecond > 0
+            ? new MinDataRate(options.MinDataRateBytesPerSecond, s_dataRateGrace)
+            : null;
+        limits.MinRequestBodyDataRate = rate;
+        limits.MinResponseDataRate = rate;
     }
 
     /// <summary>Maps every endpoint.</summary>

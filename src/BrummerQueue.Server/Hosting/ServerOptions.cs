@@ -53,4 +53,23 @@ public sealed record ServerOptions
 
     /// <summary>Seconds without any frame from a WebSocket client before it is closed; 0 never closes. Default 300.</summary>
     public int IdleTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// Seconds an HTTP client may take to send a request's headers before the connection is closed
+    /// (a client trickling its headers, "slowloris"). Default 10.
+    /// </summary>
+    public int RequestHeadersTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>
+    /// Least bytes per second at which an HTTP client must send a request body and read a response, after a
+    /// 5-second grace; slower connections are closed. WebSockets are not measured, nor long polls and SSE
+    /// streams while they have nothing to send. 0 turns the check off. Default 240.
+    /// </summary>
+    public int MinDataRateBytesPerSecond { get; init; } = 240;
+
+    /// <summary>
+    /// Seconds the server waits at shutdown for requests and sockets to finish before it drops them.
+    /// Waiting receives end at once with an empty result and WebSockets get close 1001. Default 3.
+    /// </summary>
+    public int ShutdownTimeoutSeconds { get; init; } = 3;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Metrics;
 using BrummerQueue.Server.Protocol;
 
@@ -115,7 +116,7 @@ internal static class HttpApiEndpoints
         }
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue, HostStopping stopping)
     {
         if (!TryGetChannel(path, out var channel))
         {
@@ -134,18 +135,8 @@ internal static class HttpApiEndpoints
                 Blocking = timeout > 0,
                 TimeoutSeconds = timeout,
             };
-            // A long poll ends early, empty, when the host stops, so that shutdown does not wait for it;
-            // the engine takes no message for a cancelled receive.
-            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-            ReceiveResult result;
-            try
-            {
-                result = await queue.ReceiveAsync(request, cancel.Token);
-            }
-            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
-            {
-                result = new ReceiveResult([], null);
-            }
+            // A long poll ends early, empty, when the host stops, so that shutdown does not wait for it.
+            var result = await stopping.ReceiveAsync(queue, request, context.RequestAborted);
 
             return new JsonBodyResult(StatusCodes.Status200OK, w =>
             {

@@ -47,7 +47,12 @@ internal sealed class LineTapStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await _inner.ReadAsync(buffer, cancellationToken);
+        // A read of the console's stdin ignores cancellation and would hold the transport's shutdown
+        // (SIGTERM) until the client writes or closes; give it up when cancelled. Its bytes, if any come,
+        // are lost with the session that is ending.
+        var read = cancellationToken.CanBeCanceled
+            ? await _inner.ReadAsync(buffer, cancellationToken).AsTask().WaitAsync(cancellationToken)
+            : await _inner.ReadAsync(buffer, cancellationToken);
         if (read > 0)
         {
             Tap(buffer.Span[..read]);

@@ -24,6 +24,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
     // Resource subscriptions across all sessions; lets MessageStored return at once when nobody listens.
     private int _resourceSubscriptions;
 
+    // Notification sends running (at most one per session and resource, see McpSessionState.TryBeginUpdate). Interlocked.
+    private int _notificationsInFlight;
+
     public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger)
     {
         _queue = queue;
@@ -33,6 +36,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
     /// <summary>Sessions currently known.</summary>
     public int Count => _sessions.Count;
+
+    /// <summary>Resource update notifications being sent now, across all sessions.</summary>
+    public int NotificationsInFlight => Volatile.Read(ref _notificationsInFlight);
 
     /// <summary>
     /// The state of the session a request belongs to: its HTTP session id, or the stdio session.
@@ -126,7 +132,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
             foreach (var (uri, channel) in session.Resources)
             {
-                if (string.Equals(channel, message.Channel, StringComparison.Ordinal))
+                if (string.Equals(channel, message.Channel, StringComparison.Ordinal) && session.TryBeginUpdate(uri))
                 {
                     _ = NotifyAsync(server, session, uri);
                 }
@@ -134,26 +140,39 @@ internal sealed partial class McpSessionRegistry : IDisposable
         }
     }
 
+    /// <summary>Sends the update of <paramref name="uri"/>, and once more for each time it changed meanwhile (coalesced).</summary>
     private async Task NotifyAsync(McpServer server, McpSessionState session, string uri)
     {
+        Interlocked.Increment(ref _notificationsInFlight);
         try
         {
-            if (uri.StartsWith(QueueResources.SubscriptionPrefix, StringComparison.Ordinal) &&
-                !_queue.TryGetSubscription(QueueResources.ParseSubscriptionId(uri), out _))
+            do
             {
-                RemoveResource(session, uri);
-                return;
-            }
+                if (uri.StartsWith(QueueResources.SubscriptionPrefix, StringComparison.Ordinal) &&
+                    !_queue.TryGetSubscription(QueueResources.ParseSubscriptionId(uri), out _))
+                {
+                    RemoveResource(session, uri);
+                    return;
+                }
 
-            await server.SendNotificationAsync(
-                NotificationMethods.ResourceUpdatedNotification,
-                new ResourceUpdatedNotificationParams { Uri = uri },
-                McpJsonUtilities.DefaultOptions);
+                try
+                {
+                    await server.SendNotificationAsync(
+                        NotificationMethods.ResourceUpdatedNotification,
+                        new ResourceUpdatedNotificationParams { Uri = uri },
+                        McpJsonUtilities.DefaultOptions);
+                }
+                catch (Exception e)
+                {
+                    // A closed session cannot be notified; it is removed when its end is reported.
+                    LogNotificationFailed(session.Key, uri, e);
+                }
+            }
+            while (session.EndUpdate(uri));
         }
-        catch (Exception e)
+        finally
         {
-            // A closed session cannot be notified; it is removed when its end is reported.
-            LogNotificationFailed(session.Key, uri, e);
+            Interlocked.Decrement(ref _notificationsInFlight);
         }
     }
 

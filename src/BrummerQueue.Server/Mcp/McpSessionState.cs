@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using ModelContextProtocol.Server;
 
 namespace BrummerQueue.Server.Mcp;
@@ -9,10 +10,20 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal sealed class McpSessionState
 {
+    private const int Idle = 0;
+    private const int Sending = 1;
+    private const int SendingAgain = 2;
+
     private readonly ConcurrentDictionary<string, byte> _subscriptions = new(StringComparer.Ordinal);
 
     // Resource URI → channel whose new messages update it.
     private readonly ConcurrentDictionary<string, string> _resources = new(StringComparer.Ordinal);
+
+    // Resource URI → its update state: Idle, Sending or SendingAgain, changed only by Interlocked.CompareExchange.
+    // Bounds what this session's push holds: one notification per resource being sent, at most one more owed.
+    // Benign race: a resource removed and subscribed again while its send runs gets a fresh state, which the old
+    // sender may set back to Idle when it ends; at worst one coalesced update of that moment is not sent.
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _updates = new(StringComparer.Ordinal);
 
     public McpSessionState(string key, McpServer? server)
     {
@@ -59,5 +70,51 @@ internal sealed class McpSessionState
 
     public bool AddResource(string uri, string channel) => _resources.TryAdd(uri, channel);
 
-    public bool RemoveResource(string uri) => _resources.TryRemove(uri, out _);
+    public bool RemoveResource(string uri)
+    {
+        _updates.TryRemove(uri, out _);
+        return _resources.TryRemove(uri, out _);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="uri"/> changed. True when the caller must start sending its
+    /// <c>notifications/resources/updated</c>; false when a send is already running, which then sends
+    /// once more when it ends (<see cref="EndUpdate"/>). Updates say only "read it again", so coalescing
+    /// loses nothing, and a client that does not read its stream holds at most two per resource.
+    /// </summary>
+    public bool TryBeginUpdate(string uri)
+    {
+        var state = _updates.GetOrAdd(uri, static _ => new StrongBox<int>(Idle));
+        while (true)
+        {
+            var current = Volatile.Read(ref state.Value);
+            if (current == SendingAgain)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref state.Value, current == Idle ? Sending : SendingAgain, current) == current)
+            {
+                return current == Idle;
+            }
+        }
+    }
+
+    /// <summary>Called by the sender after each notification of <paramref name="uri"/>: true when it must send once more.</summary>
+    public bool EndUpdate(string uri)
+    {
+        if (!_updates.TryGetValue(uri, out var state))
+        {
+            return false;
+        }
+
+        while (true)
+        {
+            var current = Volatile.Read(ref state.Value);
+            if (Interlocked.CompareExchange(ref state.Value, current == SendingAgain ? Sending : Idle, current) == current)
+            {
+                return current == SendingAgain;
+            }
+        }
+    }
 }

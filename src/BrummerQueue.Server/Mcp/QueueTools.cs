@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
@@ -13,11 +14,13 @@ namespace BrummerQueue.Server.Mcp;
 internal sealed partial class QueueTools
 {
     private readonly IMessageQueue _queue;
+    private readonly HostStopping _stopping;
     private readonly ILogger<QueueTools> _logger;
 
-    public QueueTools(IMessageQueue queue, ILogger<QueueTools> logger)
+    public QueueTools(IMessageQueue queue, HostStopping stopping, ILogger<QueueTools> logger)
     {
         _queue = queue;
+        _stopping = stopping;
         _logger = logger;
         Definitions = QueueToolDefinitions.Create(queue.Options);
     }
@@ -98,7 +101,7 @@ internal sealed partial class QueueTools
             EnsureOwned(subscriptionId, session);
         }
 
-        var result = await _queue.ReceiveAsync(request, cancellationToken);
+        var result = await _stopping.ReceiveAsync(_queue, request, cancellationToken);
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();

@@ -30,12 +30,36 @@ internal sealed class StdioDrain
     }
 
     /// <summary>A transport on this process's stdin and stdout that drains at end of input.</summary>
-    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory)
+    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory) =>
+        CreateTransport(options, loggerFactory, out _);
+
+    /// <summary>The same transport, and its drain, which tells when every request read so far is answered (for shutdown).</summary>
+    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, out StdioDrain drain)
     {
-        var drain = new StdioDrain();
-        var input = new LineTapStream(Console.OpenStandardInput(), drain.OnRequestLine, drain.WhenAnsweredAsync);
-        var output = new LineTapStream(Console.OpenStandardOutput(), drain.OnAnswerLine);
+        var created = new StdioDrain();
+        var input = new LineTapStream(Console.OpenStandardInput(), created.OnRequestLine, created.WhenAnsweredAsync);
+        var output = new LineTapStream(Console.OpenStandardOutput(), created.OnAnswerLine);
+        drain = created;
         return new StreamServerTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+    }
+
+    /// <summary>Completes when every request read so far has been answered, or after <paramref name="limit"/>.</summary>
+    public async Task WhenAnsweredAsync(TimeSpan limit)
+    {
+        Task idle;
+        lock (_lock)
+        {
+            idle = _idle.Task;
+        }
+
+        try
+        {
+            await idle.WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+            // Stop anyway; the unanswered requests are cancelled with the session.
+        }
     }
 
     private void OnRequestLine(ReadOnlyMemory<byte> line)

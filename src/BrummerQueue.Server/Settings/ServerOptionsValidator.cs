@@ -7,7 +7,7 @@ namespace BrummerQueue.Server.Settings;
 /// <summary>
 /// Start-time rules for <see cref="ServerOptions"/>: the port is 0–65535, the host is an IP address
 /// or <c>localhost</c>, each allowed origin is <c>scheme://host[:port]</c> (or <c>*</c>, or <c>null</c>), each
-/// allowed host name is a host name (or <c>*</c>), a non-loopback host has a token unless InsecureNoToken is set, KeepAliveSeconds and IdleTimeoutSeconds are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
+/// allowed host name is a host name (or <c>*</c>), a non-loopback host has a token unless InsecureNoToken is set, KeepAliveSeconds, IdleTimeoutSeconds and MinDataRateBytesPerSecond are at least 0 (0 turns them off), and every other whole-number setting is at least 1 (a limit or an interval
 /// of zero would disable the server rather than configure it). Messages name the setting.
 /// </summary>
 internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
@@ -49,7 +49,7 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                     failures.AddRange(options.AllowedHostNames.Where(h => !IsHostName(h)).Select(h =>
                         $"Invalid setting {setting.Display}: '{h}' is not a host name; write a name without scheme or port (e.g. queue.example.com), or * for any."));
                     break;
-                case nameof(ServerOptions.KeepAliveSeconds) or nameof(ServerOptions.IdleTimeoutSeconds):
+                case nameof(ServerOptions.KeepAliveSeconds) or nameof(ServerOptions.IdleTimeoutSeconds) or nameof(ServerOptions.MinDataRateBytesPerSecond):
                     if (Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) < 0)
                     {
                         failures.Add($"Invalid setting {setting.Display}: must be at least 0 (0 turns it off), not {value}.");

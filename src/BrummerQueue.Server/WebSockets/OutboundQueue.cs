@@ -6,8 +6,10 @@ namespace BrummerQueue.Server.WebSockets;
 /// <summary>
 /// The frames waiting for one socket's single writer. Replies (and the close request) are never
 /// dropped and go out first, in the order queued; the reader bounds them by waiting for
-/// <see cref="WaitForReplySpaceAsync"/> before it handles the next frame, so a client that stops
-/// reading is stopped from sending. Pushes are bounded by <c>capacity</c>: when full, the oldest
+/// <see cref="WaitForReplySpaceAsync"/> (a count) and <see cref="WaitForReplyBytesAsync"/> (bytes)
+/// before it handles the next frame, so a client that stops reading is stopped from sending, and
+/// what it left unread is at most the byte budget plus one reply (and the replies of its waiting
+/// receives, each holding its slot already). Pushes are bounded by <c>capacity</c>: when full, the oldest
 /// push is dropped and counted on its subscription (under the lock), and the count rides on that
 /// subscription's next dequeued push, so a slow socket never blocks a sender.
 /// Thread-safe: many producers (reader, subscription pumps, blocking receives), one consumer.
@@ -38,16 +40,63 @@ internal sealed class OutboundQueue : IDisposable
 
     private readonly Action<long>? _onDropped;
 
-    public OutboundQueue(int pushCapacity, int replyCapacity, Action<long>? onDropped = null)
+    private readonly long _replyByteBudget;
+
+    // Guarded by _lock. Bytes of the replies queued and not yet taken by the writer.
+    private long _replyBytes;
+
+    // Guarded by _lock. True while the reader waits in WaitForReplyBytesAsync; whoever clears it releases _replyBytesFreed once.
+    private bool _readerWaitingForBytes;
+
+    // Released (to at most 1) when the queued reply bytes fall under the budget, or the queue completes, while the reader waits.
+    private readonly SemaphoreSlim _replyBytesFreed = new(0, 1);
+
+    public OutboundQueue(int pushCapacity, int replyCapacity, Action<long>? onDropped = null, long replyByteBudget = long.MaxValue)
     {
         _pushCapacity = pushCapacity;
         _pushes = new Queue<OutboundItem>(Math.Min(pushCapacity, 64));
         _replySpace = new SemaphoreSlim(replyCapacity, replyCapacity);
         _onDropped = onDropped;
+        _replyByteBudget = replyByteBudget;
+    }
+
+    /// <summary>Bytes of the replies waiting for the writer.</summary>
+    public long ReplyBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _replyBytes;
+            }
+        }
     }
 
     /// <summary>Waits for room for one reply; the slot is returned when the writer takes the reply.</summary>
     public Task WaitForReplySpaceAsync(CancellationToken cancellationToken) => _replySpace.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Waits until the queued replies hold fewer bytes than the budget (or the queue completed). Only the
+    /// reader calls it, before it handles the next frame: one waiter at a time.
+    /// </summary>
+    public async Task WaitForReplyBytesAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_replyBytes < _replyByteBudget || _completed)
+                {
+                    _readerWaitingForBytes = false;
+                    return;
+                }
+
+                _readerWaitingForBytes = true;
+            }
+
+            await _replyBytesFreed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Queues a reply; call after <see cref="WaitForReplySpaceAsync"/>. False once completed.</summary>
     public bool TryEnqueueReply(byte[] frame) => TryEnqueue(new OutboundItem { Reply = frame }, isReply: true);
@@ -68,17 +117,25 @@ internal sealed class OutboundQueue : IDisposable
     public void Complete()
     {
         bool wake;
+        bool wakeReader;
         lock (_lock)
         {
             _completed = true;
             wake = _writerWaiting;
             _writerWaiting = false;
+            wakeReader = _readerWaitingForBytes;
+            _readerWaitingForBytes = false;
         }
 
         // Released outside the lock.
         if (wake)
         {
             _itemAvailable.Release();
+        }
+
+        if (wakeReader)
+        {
+            _replyBytesFreed.Release();
         }
     }
 
@@ -87,31 +144,50 @@ internal sealed class OutboundQueue : IDisposable
     {
         while (true)
         {
+            OutboundItem reply;
+            bool dequeued;
+            var wakeReader = false;
             lock (_lock)
             {
-                if (_replies.TryDequeue(out var reply))
+                dequeued = _replies.TryDequeue(out reply);
+                if (dequeued)
                 {
                     if (reply.Reply is not null)
                     {
                         _replySpace.Release();
+                        _replyBytes -= reply.Reply.Length;
+                        if (_readerWaitingForBytes && _replyBytes < _replyByteBudget)
+                        {
+                            _readerWaitingForBytes = false;
+                            wakeReader = true;
+                        }
                     }
-
-                    return reply;
                 }
-
-                if (_pushes.TryDequeue(out var push))
+                else if (_pushes.TryDequeue(out var push))
                 {
                     // Drops are counted under this lock, so what is taken here is exactly the pushes
                     // of this subscription that were older than this one and were dropped.
                     return push with { Dropped = push.Dropped + push.Subscription!.TakeDropped() };
                 }
-
-                if (_completed)
+                else if (_completed)
                 {
                     return null;
                 }
+                else
+                {
+                    _writerWaiting = true;
+                }
+            }
 
-                _writerWaiting = true;
+            // The lock is released: wake the reader outside it.
+            if (wakeReader)
+            {
+                _replyBytesFreed.Release();
+            }
+
+            if (dequeued)
+            {
+                return reply;
             }
 
             await _itemAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -124,6 +200,7 @@ internal sealed class OutboundQueue : IDisposable
         Complete();
         _replySpace.Dispose();
         _itemAvailable.Dispose();
+        _replyBytesFreed.Dispose();
     }
 
     private bool TryEnqueue(OutboundItem item, bool isReply)
@@ -140,6 +217,7 @@ internal sealed class OutboundQueue : IDisposable
             if (isReply)
             {
                 _replies.Enqueue(item);
+                _replyBytes += item.Reply?.Length ?? 0;
                 _completed |= item.CloseStatus is not null;
             }
             else

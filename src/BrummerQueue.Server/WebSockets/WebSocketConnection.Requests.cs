@@ -184,15 +184,22 @@ internal sealed partial class WebSocketConnection
             throw new QueueException(QueueErrorCodes.RateLimited, "blocking", $"{QueueErrorCodes.RateLimited}: at most {MaxPendingReceives} blocking receives may wait at once on one connection (a fixed limit); wait for one to end or open another connection");
         }
 
-        _ = ReceiveBlockingAsync(id, request);
+        var key = Interlocked.Increment(ref _receiveKeys);
+        var receive = ReceiveBlockingAsync(id, request, key);
+        _receives[key] = receive;
+        if (receive.IsCompleted)
+        {
+            _receives.TryRemove(key, out _);
+        }
     }
 
     /// <summary>A blocking receive, off the reader; replies in the slot the reader took for its frame.</summary>
-    private async Task ReceiveBlockingAsync(string? id, ReceiveRequest request)
+    private async Task ReceiveBlockingAsync(string? id, ReceiveRequest request, long key)
     {
         try
         {
-            var result = await _queue.ReceiveAsync(request, _ended.Token);
+            // At shutdown it answers an empty list (taking nothing) before the server's close 1001 (ShutdownAsync).
+            var result = await _stopping.ReceiveAsync(_queue, request, _ended.Token);
             Reply(ServerFrames.Messages(id, result.Messages));
         }
         catch (QueueException ex)
@@ -206,6 +213,7 @@ internal sealed partial class WebSocketConnection
         finally
         {
             Interlocked.Decrement(ref _pendingReceives);
+            _receives.TryRemove(key, out _);
         }
     }
 

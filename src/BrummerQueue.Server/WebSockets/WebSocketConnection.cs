@@ -22,9 +22,16 @@ internal sealed partial class WebSocketConnection : IDisposable
     /// <summary>The name under which <see cref="MaxPendingReceives"/> is counted as a limit hit (a fixed limit, not a setting).</summary>
     public const string PendingReceivesLimit = "MaxPendingReceives";
 
+    /// <summary>
+    /// Bytes of unsent replies at which the reader stops handling frames until the client reads: without it,
+    /// pipelined receives of large messages could queue gigabytes of replies for a client that never reads.
+    /// </summary>
+    public const long ReplyByteBudget = 8L << 20;
+
     private const int InitialBufferBytes = 4096;
     private const int KeepBufferBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_receiveDrainTimeout = TimeSpan.FromSeconds(1);
 
     private readonly WebSocket _socket;
     private readonly IMessageQueue _queue;
@@ -47,6 +54,14 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private readonly ITimer? _idleTimer;
 
+    private readonly HostStopping _stopping;
+
+    // Blocking receives in flight by a key from _receiveKeys: added by the reader, removed by each receive as it ends.
+    private readonly ConcurrentDictionary<long, Task> _receives = new();
+
+    // Lock-free counter (reader only increments) giving each blocking receive its key.
+    private long _receiveKeys;
+
     // Lock-free counter of blocking receives in flight (reader increments, receive tasks decrement).
     private int _pendingReceives;
 
@@ -61,8 +76,9 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private Task _writer = Task.CompletedTask;
 
-    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
+    public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, HostStopping stopping, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
     {
+        _stopping = stopping;
         _onLimitHit = onLimitHit;
         Id = "ws-" + Guid.CreateVersion7().ToString("N");
         _socket = socket;
@@ -71,7 +87,7 @@ internal sealed partial class WebSocketConnection : IDisposable
         _identity = identity;
         _time = time;
         _logger = logger;
-        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped);
+        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped, ReplyByteBudget);
         _rateLimiter = new FrameRateLimiter(options.MaxFramesPerSecond, time);
         _readCancel = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         _lastFrameTimestamp = time.GetTimestamp();
@@ -127,6 +143,25 @@ internal sealed partial class WebSocketConnection : IDisposable
         {
             // The connection already ended.
         }
+    }
+
+    /// <summary>
+    /// Ends the connection because the host is stopping: the waiting receives, which end empty once
+    /// <see cref="HostStopping"/> fires, answer first; then the close 1001 follows them. Callable from any thread.
+    /// </summary>
+    public async Task ShutdownAsync()
+    {
+        try
+        {
+            // Receives never throw (they answer errors as frames); the bound only guards against one that hangs.
+            await Task.WhenAll(_receives.Values).WaitAsync(s_receiveDrainTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            // Close anyway; the receive ends with the connection and takes nothing.
+        }
+
+        BeginServerClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
     }
 
     public void Dispose()
@@ -197,6 +232,7 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
 
                 Volatile.Write(ref _lastFrameTimestamp, _time.GetTimestamp());
+                await _outbound.WaitForReplyBytesAsync(_readCancel.Token);
                 await _outbound.WaitForReplySpaceAsync(_readCancel.Token);
                 if (!_rateLimiter.TryAcquire())
                 {

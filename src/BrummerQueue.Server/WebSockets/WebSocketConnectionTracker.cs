@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.WebSockets;
 using BrummerQueue.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -7,8 +6,8 @@ namespace BrummerQueue.Server.WebSockets;
 
 /// <summary>
 /// Counts WebSocket connections against <see cref="ServerOptions.MaxConnections"/> and closes them
-/// all (1001, "server shutting down") when the host stops, so that shutdown does not wait for
-/// clients and clients know to reconnect. Thread-safe.
+/// all (1001, "server shutting down", after their waiting receives answered empty) when the host
+/// stops, so that shutdown does not wait for clients and clients know to reconnect. Thread-safe.
 /// </summary>
 internal sealed class WebSocketConnectionTracker : IDisposable
 {
@@ -20,6 +19,7 @@ internal sealed class WebSocketConnectionTracker : IDisposable
 
     private readonly int _maxConnections;
     private readonly ConcurrentDictionary<string, WebSocketConnection> _connections = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly CancellationTokenRegistration _stopping;
 
     // Lock-free: slots reserved (connections open or being upgraded). Never above _maxConnections.
@@ -31,7 +31,8 @@ internal sealed class WebSocketConnectionTracker : IDisposable
     public WebSocketConnectionTracker(IOptions<ServerOptions> options, IHostApplicationLifetime lifetime)
     {
         _maxConnections = options.Value.MaxConnections;
-        _stopping = lifetime.ApplicationStopping.Register(CloseAll);
+        _stoppingToken = lifetime.ApplicationStopping;
+        _stopping = _stoppingToken.Register(CloseAll);
     }
 
     /// <summary>Open connections.</summary>
@@ -73,7 +74,15 @@ internal sealed class WebSocketConnectionTracker : IDisposable
     /// <summary>Returns a slot taken by <see cref="TryReserveRefusal"/>.</summary>
     public void ReleaseRefusal() => Interlocked.Decrement(ref _refusing);
 
-    public void Add(WebSocketConnection connection) => _connections[connection.Id] = connection;
+    /// <summary>Tracks an open connection; one that opens while the host is already stopping is closed at once.</summary>
+    public void Add(WebSocketConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        if (_stoppingToken.IsCancellationRequested)
+        {
+            _ = connection.ShutdownAsync();
+        }
+    }
 
     public void Remove(WebSocketConnection connection) => _connections.TryRemove(connection.Id, out _);
 
@@ -83,7 +92,7 @@ internal sealed class WebSocketConnectionTracker : IDisposable
     {
         foreach (var connection in _connections.Values)
         {
-            connection.BeginServerClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+            _ = connection.ShutdownAsync();
         }
     }
 }

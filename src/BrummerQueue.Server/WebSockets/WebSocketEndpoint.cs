@@ -82,6 +82,7 @@ internal static class WebSocketEndpoint
                 options,
                 services.GetRequiredService<ServerIdentity>(),
                 services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<HostStopping>(),
                 logger,
                 metrics.PushesDropped,
                 context.RequestAborted,

@@ -133,6 +133,22 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Validate_SlowClientSettings_ZeroRateTurnsItOffZeroTimeoutsAreRefused()
+    {
+        var validator = new ServerOptionsValidator();
+
+        var off = validator.Validate(null, new ServerOptions { MinDataRateBytesPerSecond = 0 });
+        var negativeRate = validator.Validate(null, new ServerOptions { MinDataRateBytesPerSecond = -1 });
+        var zeroHeaders = validator.Validate(null, new ServerOptions { RequestHeadersTimeoutSeconds = 0 });
+        var zeroShutdown = validator.Validate(null, new ServerOptions { ShutdownTimeoutSeconds = 0 });
+
+        Assert.True(off.Succeeded);
+        Assert.Contains("MinDataRateBytesPerSecond (--min-data-rate-bytes-per-second, BRUMMERQ_MIN_DATA_RATE_BYTES_PER_SECOND, Brummerq:MinDataRateBytesPerSecond): must be at least 0", negativeRate.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("RequestHeadersTimeoutSeconds (--request-headers-timeout-seconds", zeroHeaders.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("ShutdownTimeoutSeconds (--shutdown-timeout-seconds", zeroShutdown.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_AllowedOriginsAndHostNames_RefusesMalformedNamingSetting()
     {
         var validator = new ServerOptionsValidator();

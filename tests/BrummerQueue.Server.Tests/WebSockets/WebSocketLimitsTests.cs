@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Tests.Mcp;
+using BrummerQueue.Server.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BrummerQueue.Server.Tests.WebSockets;
 
@@ -122,5 +125,51 @@ public sealed class WebSocketLimitsTests
         Assert.True(droppedTotal > 0, "the slow socket should have lost pushes");
         Assert.Equal(Count, received + droppedTotal);
         Assert.Equal(Count, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task KeepAlive_PeerNeverAnswersPings_AbortedWithinIntervalPlusTimeout()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:KeepAliveSeconds"] = "1", ["Brummerq:IdleTimeoutSeconds"] = "0" });
+        var (polite, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = polite;
+
+        // A pending receive answers the server's pings (as a browser does); the raw client never does.
+        var politeNext = polite.ReceiveAsync();
+        using var silent = await RawWebSocketClient.ConnectAsync(host.BaseAddress);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await silent.ReadUntilServerEndsAsync(TimeSpan.FromSeconds(8));
+        var cutAfter = clock.Elapsed;
+        await polite.SendAsync(new { type = "ping", id = "still-here" });
+        var pong = await politeNext;
+
+        Assert.True(cutAfter < TimeSpan.FromSeconds(4), $"cut after {cutAfter}; the limit is 1 s of interval plus 1 s for the pong");
+        Assert.Equal("still-here", pong.GetProperty("id").GetString());
+        Assert.Equal(1, host.Services.GetRequiredService<WebSocketConnectionTracker>().Count);
+    }
+
+    [Fact]
+    public async Task NeverReads_SubscribedDuringFlood_ServerEndsItAndItsSubscription()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new()
+        {
+            ["Brummerq:KeepAliveSeconds"] = "1",
+            ["Brummerq:IdleTimeoutSeconds"] = "0",
+            ["Brummerq:SocketSendQueue"] = "16",
+        });
+        using var stuck = await RawWebSocketClient.ConnectAsync(host.BaseAddress, receiveBufferBytes: 4096);
+        await stuck.SendTextAsync("""{"type":"queue_subscribe","id":"s","data":{"channel":"flood"}}""");
+        await McpToolsTests.WaitUntilAsync(() => host.Queue.GetStats().TotalSubscriptions == 1);
+
+        // Far more than the socket buffers hold; the client reads none of it.
+        var payload = JsonPayload.Parse(JsonSerializer.Serialize(new string('x', 64 * 1024)));
+        for (var i = 0; i < 400; i++)
+        {
+            host.Queue.Send("flood", new MessageDraft(Payload: payload, TtlSeconds: 0));
+        }
+
+        await McpToolsTests.WaitUntilAsync(() => host.Queue.GetStats().TotalSubscriptions == 0);
+
+        Assert.Equal(0, host.Services.GetRequiredService<WebSocketConnectionTracker>().Count);
     }
 }
