@@ -170,8 +170,18 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            Receive(channel, request.Limit, request.Peek, messages);
-            return new ReceiveResult(messages, null);
+            if (!TryGetExisting(channel, out var existing))
+            {
+                return new ReceiveResult(messages, null);
+            }
+
+            lock (existing.Lock)
+            {
+                // A removed channel was empty, so reading it yields nothing either way.
+                existing.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
+            }
+
+            return Taken(messages, request.Peek, existing);
         }
 
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
@@ -189,7 +199,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
             if (messages.Count > 0)
             {
-                return new ReceiveResult(messages, null);
+                return Taken(messages, request.Peek, state);
             }
 
             if (arrival is null)
@@ -225,12 +235,16 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                     state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
                 }
 
-                return new ReceiveResult(messages, null);
+                return Taken(messages, request.Peek, state);
             }
         }
     }
 
     public void Dispose() => _sweeper.Dispose();
+
+    /// <summary>A channel receive's result; it names the channel incarnation as its source when it consumed something, for <see cref="PutBack"/>.</summary>
+    private static ReceiveResult Taken(List<QueueMessage> messages, bool peek, ChannelState state) =>
+        new(messages, null) { Source = peek || messages.Count == 0 ? null : state };
 
     /// <summary>
     /// Looks up a channel that exists. A name found in the map is valid; one that is not found is
