@@ -37,6 +37,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
             sp.GetRequiredService<IOptions<QueueOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<DeliveryFaults>();
         builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);

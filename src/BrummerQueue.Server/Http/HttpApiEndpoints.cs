@@ -146,13 +146,8 @@ internal static class HttpApiEndpoints
                 result = new ReceiveResult([], null);
             }
 
-            return new JsonBodyResult(StatusCodes.Status200OK, w =>
-            {
-                w.WriteStartObject();
-                MessageJson.WriteMessageArray(w, "messages"u8, result.Messages);
-                w.WriteNumber("count"u8, result.Messages.Count);
-                w.WriteEndObject();
-            });
+            // Writes the answer, or puts what was taken back when it cannot (SPEC.md §1 "Reads never lose").
+            return new ReceivedMessagesResult(queue, result);
         }
         catch (QueueException ex)
         {

@@ -58,6 +58,7 @@ internal static class BrummerMcpServer
     public static void ConfigureLocal(McpServerOptions options)
     {
         ConfigureIdentity(options);
+        ReceiveDelivery.AddFilters(options);
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
         options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
@@ -70,7 +71,7 @@ internal static class BrummerMcpServer
             // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
             var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
             using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
-            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, linked?.Token ?? cancellationToken);
+            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, request.Items, linked?.Token ?? cancellationToken);
         };
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
         options.Handlers.ListResourcesHandler = static (request, _) =>

@@ -25,15 +25,19 @@ internal sealed partial class QueueTools
     /// <summary>The tool definitions with this queue's bounds.</summary>
     public IReadOnlyList<Tool> Definitions { get; }
 
-    /// <summary>Runs tool <paramref name="name"/> for <paramref name="session"/> (null for a sessionless request).</summary>
-    public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, McpSessionState? session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs tool <paramref name="name"/> for <paramref name="session"/> (null for a sessionless request).
+    /// <paramref name="requestItems"/>, the request's <c>Items</c>, is where a consuming receive parks what it
+    /// took until the response is sent (<see cref="ReceiveDelivery"/>); null counts it handed over on return.
+    /// </summary>
+    public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, McpSessionState? session, IDictionary<string, object?>? requestItems, CancellationToken cancellationToken)
     {
         try
         {
             return name switch
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
-                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, cancellationToken),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
@@ -73,7 +77,7 @@ internal sealed partial class QueueTools
         });
     }
 
-    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, IDictionary<string, object?>? requestItems, CancellationToken cancellationToken)
     {
         var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /");
         var subscriptionId = args.String("subscription_id", "an id returned by queue_subscribe");
@@ -99,24 +103,44 @@ internal sealed partial class QueueTools
         }
 
         var result = await _queue.ReceiveAsync(request, cancellationToken);
-        return ToolResults.Json(w =>
+        CallToolResult reply;
+        try
         {
+            reply = ToolResults.Json(w =>
+            {
             w.WriteStartObject();
-            w.WriteStartArray("messages");
-            foreach (var message in result.Messages)
-            {
-                MessageJson.WriteMessage(w, message);
-            }
+                w.WriteStartArray("messages");
+                foreach (var message in result.Messages)
+                {
+                    MessageJson.WriteMessage(w, message);
+                }
 
-            w.WriteEndArray();
-            w.WriteNumber("count", result.Messages.Count);
-            if (result.Dropped is { } dropped)
-            {
-                w.WriteNumber("dropped", dropped);
-            }
+                w.WriteEndArray();
+                w.WriteNumber("count", result.Messages.Count);
+                if (result.Dropped is { } dropped)
+                {
+                    w.WriteNumber("dropped", dropped);
+                }
 
-            w.WriteEndObject();
-        });
+                w.WriteEndObject();
+            });
+        }
+        catch
+        {
+            // The reply cannot be written, so nothing was handed over: what was taken goes back (SPEC.md §1).
+            _queue.PutBack(result);
+            throw;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled after the take (the client cancelled or went away): nobody receives this reply.
+            _queue.PutBack(result);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        ReceiveDelivery.Hold(requestItems, _queue, result);
+        return reply;
     }
 
     private CallToolResult Subscribe(ToolArguments args, McpSessionState? session)

@@ -171,9 +171,8 @@ internal sealed partial class WebSocketConnection
 
         if (!request.Blocking || request.TimeoutSeconds == 0)
         {
-            var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
-            _queue.Receive(channel, request.Limit, request.Peek, messages);
-            Reply(ServerFrames.Messages(id, messages));
+            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place).
+            _ = ReceiveAndReplyAsync(id, request, counted: false);
             return;
         }
 
@@ -183,16 +182,19 @@ internal sealed partial class WebSocketConnection
             throw new QueueException(QueueErrorCodes.LimitExceeded, "blocking", $"at most {MaxPendingReceives} blocking receives may wait at once on one connection");
         }
 
-        _ = ReceiveBlockingAsync(id, request);
+        _ = ReceiveAndReplyAsync(id, request, counted: true);
     }
 
-    /// <summary>A blocking receive, off the reader; replies in the slot the reader took for its frame.</summary>
-    private async Task ReceiveBlockingAsync(string? id, ReceiveRequest request)
+    /// <summary>
+    /// A receive, off the reader when it waits; replies in the slot the reader took for its frame.
+    /// <paramref name="counted"/>: a blocking receive counted in <c>_pendingReceives</c>.
+    /// </summary>
+    private async Task ReceiveAndReplyAsync(string? id, ReceiveRequest request, bool counted)
     {
         try
         {
             var result = await _queue.ReceiveAsync(request, _ended.Token);
-            Reply(ServerFrames.Messages(id, result.Messages));
+            ReplyTaken(id, result);
         }
         catch (QueueException ex)
         {
@@ -202,9 +204,18 @@ internal sealed partial class WebSocketConnection
         {
             // The connection ended; the engine took no message for this receive.
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A boundary: the reply could not be made (what was taken went back); answer and keep serving.
+            WebSocketLog.FrameFailed(_logger, ex, Id, "queue_receive");
+            Reply(ServerFrames.Error(id, ErrorCodes.InternalError, "the server failed to write the received messages; they were put back and can be received again", null));
+        }
         finally
         {
-            Interlocked.Decrement(ref _pendingReceives);
+            if (counted)
+            {
+                Interlocked.Decrement(ref _pendingReceives);
+            }
         }
     }
 
@@ -266,4 +277,28 @@ internal sealed partial class WebSocketConnection
     }
 
     private void Reply(byte[] frame) => _outbound.TryEnqueueReply(frame);
+
+    /// <summary>
+    /// Replies with received messages. What a consuming receive took goes back (SPEC.md §1 "Reads never lose")
+    /// when the reply cannot be serialized or queued (the connection is ending); the writer puts it back when
+    /// the send fails or never happens.
+    /// </summary>
+    private void ReplyTaken(string? id, ReceiveResult result)
+    {
+        byte[] frame;
+        try
+        {
+            frame = ServerFrames.Messages(id, result.Messages);
+        }
+        catch
+        {
+            _queue.PutBack(result);
+            throw;
+        }
+
+        if (!_outbound.TryEnqueueReply(frame, result.Source is null ? null : result))
+        {
+            _queue.PutBack(result);
+        }
+    }
 }

@@ -57,7 +57,10 @@ internal static class WebSocketEndpoint
                 services.GetRequiredService<TimeProvider>(),
                 logger,
                 metrics.PushesDropped,
-                context.RequestAborted);
+                context.RequestAborted)
+            {
+                Faults = services.GetService<DeliveryFaults>(),
+            };
             tracker.Add(connection);
             try
             {
