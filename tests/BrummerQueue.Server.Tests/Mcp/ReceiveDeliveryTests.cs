@@ -1,0 +1,102 @@
+using System.IO.Pipes;
+using System.Text;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>
+/// SPEC.md §1 "Reads never lose" over MCP: a <c>queue_receive</c> whose JSON-RPC response cannot be sent puts
+/// back what it took (the SDK sends the response after the tool returned; see <c>ReceiveDelivery</c>).
+/// </summary>
+public sealed class ReceiveDeliveryTests
+{
+    [Fact]
+    public async Task QueueReceive_ResponseSendFails_ChannelAndSubscriptionMessagesStayReceivableAndConsumedCountsOnlyDelivered()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var armed = 0;
+        host.Services.GetRequiredService<DeliveryFaults>().FailReply = face => face == DeliveryFaults.Mcp && Interlocked.Exchange(ref armed, 0) == 1;
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var subscription = (await client.CallOkAsync("queue_subscribe", """{"channel":"mcp.lost","buffer_size":2}""")).GetProperty("subscription_id").GetString();
+        for (var i = 1; i <= 3; i++)
+        {
+            host.Queue.Send("mcp.lost", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        // Channel: the tool takes the three messages, then the transport fails to send the response.
+        Volatile.Write(ref armed, 1);
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallAsync("queue_receive", """{"channel":"mcp.lost"}"""));
+        Assert.Equal(0, host.Queue.GetStats().MessagesConsumed);
+        var channel = await client.CallOkAsync("queue_receive", """{"channel":"mcp.lost","blocking":true,"timeout":10}""");
+        Assert.Equal([1, 2, 3], channel.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("payload").GetInt32()));
+
+        // Subscription (buffer 2, so one message was dropped): the messages and the dropped count come back.
+        Volatile.Write(ref armed, 1);
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallAsync("queue_receive", $$"""{"subscription_id":"{{subscription}}"}"""));
+        var read = await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{subscription}}"}""");
+        Assert.Equal([2, 3], read.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("payload").GetInt32()));
+        Assert.Equal(1, read.GetProperty("dropped").GetInt64());
+
+        var stats = await client.CallOkAsync("queue_stats");
+        Assert.Equal(3, stats.GetProperty("messages_consumed").GetInt64());
+        Assert.Equal(3, stats.GetProperty("channels").GetProperty("mcp.lost").GetProperty("consumed").GetInt64());
+    }
+
+    [Fact]
+    public async Task QueueReceive_StdoutClosedBeforeTheResponse_MessagesStayReceivable()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Not a fault: only tells the test that the tool has taken the messages and the response is being written.
+        host.Services.GetRequiredService<DeliveryFaults>().FailReply = face =>
+        {
+            writing.TrySetResult();
+            return false;
+        };
+        for (var i = 1; i <= 2; i++)
+        {
+            host.Queue.Send("stdio.lost", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        // brummerq mcp's stdio server, on OS pipes in place of stdin and stdout.
+        using var stdin = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, stdin.ClientSafePipeHandle);
+        var stdout = new AnonymousPipeServerStream(PipeDirection.In);
+        using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, stdout.ClientSafePipeHandle);
+        var options = host.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
+        await using var transport = new StreamServerTransport(serverIn, serverOut, "brummerq", NullLoggerFactory.Instance);
+        await using var server = McpServer.Create(transport, options, NullLoggerFactory.Instance, host.Services);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = server.RunAsync(stop.Token);
+
+        await WriteLineAsync(stdin, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""");
+        using (var reader = new StreamReader(stdout, Encoding.UTF8))
+        {
+            Assert.Contains("\"id\":1", await reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
+        // The assistant went away: its end of stdout is closed, so the response to this call cannot be written.
+        await WriteLineAsync(stdin, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        await WriteLineAsync(stdin, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"stdio.lost"}}}""");
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        var again = await host.Queue.ReceiveAsync(new ReceiveRequest { Channel = "stdio.lost", Blocking = true, TimeoutSeconds = 10 }, TestContext.Current.CancellationToken);
+        Assert.Equal([1L, 2L], again.Messages.Select(m => m.Seq));
+        Assert.Equal(2, host.Queue.GetStats().MessagesConsumed);
+        await stop.CancelAsync();
+        await running.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private static async Task WriteLineAsync(Stream stream, string line)
+    {
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), TestContext.Current.CancellationToken);
+        await stream.FlushAsync(TestContext.Current.CancellationToken);
+    }
+}
