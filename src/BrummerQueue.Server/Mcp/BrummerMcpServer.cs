@@ -65,6 +65,7 @@ internal static class BrummerMcpServer
         {
             var services = request.Services!;
             var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
+            ReceiveDelivery.NoteReceiptRequest(request);
 
             // In a stateful HTTP session the SDK's token ends with the session or a notifications/cancelled.
             // A client that gives up on the POST (closes it) can no longer receive the result, so that ends

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
@@ -42,6 +43,7 @@ internal sealed partial class QueueTools
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
+                ReceiveDelivery.PutBackTool => PutBack(new ToolArguments(arguments, "receipt"), session),
                 _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
             };
         }
@@ -139,8 +141,37 @@ internal sealed partial class QueueTools
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        ReceiveDelivery.Hold(requestItems, _queue, result);
+        var held = new HeldReceive(_queue, result);
+        if (session is not null && result.Source is not null && ReceiveDelivery.ReceiptRequested(requestItems))
+        {
+            // Attach mode: the forwarding process gets a receipt to put these back if its own client never gets them.
+            reply.Meta = new JsonObject { [ReceiveDelivery.ReceiptMeta] = session.KeepReceipt(held) };
+        }
+
+        if (result.Source is not null)
+        {
+            ReceiveDelivery.Hold(requestItems, held);
+        }
+
         return reply;
+    }
+
+    /// <summary>Attach mode's hidden tool: puts back what a receipt of this session names (<see cref="ReceiveDelivery.PutBackTool"/>).</summary>
+    private static CallToolResult PutBack(ToolArguments args, McpSessionState? session)
+    {
+        var receipt = args.String("receipt", "a receipt from queue_receive's _meta")
+            ?? throw QueueException.Invalid("receipt", "receipt is required: the id in queue_receive's _meta");
+        var held = session?.TakeReceipt(receipt)
+            ?? throw new QueueException(QueueErrorCodes.NotFound, "receipt", $"receipt '{receipt}' is unknown to this session, was used already, or is no longer kept");
+        var result = held.PutBack() ?? PutBackResult.None;
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("restored", result.Restored);
+            w.WriteNumber("expired", result.Expired);
+            w.WriteNumber("dropped", result.Dropped);
+            w.WriteEndObject();
+        });
     }
 
     private CallToolResult Subscribe(ToolArguments args, McpSessionState? session)

@@ -1,4 +1,3 @@
-using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -20,7 +19,21 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class ReceiveDelivery
 {
+    /// <summary>
+    /// The <c>_meta</c> key of attach mode's receipts. A forwarding <c>brummerq mcp</c> sets it (to true) on the
+    /// <c>queue_receive</c> it forwards; the hosting server answers with a receipt id under the same key, which the
+    /// forwarding process hands to <see cref="PutBackTool"/> when it cannot deliver the result to its own client.
+    /// </summary>
+    public const string ReceiptMeta = "brummerq/receipt";
+
+    /// <summary>
+    /// The tool, not listed by <c>tools/list</c>, that puts back what a receipt names: <c>{ receipt }</c>. Only the
+    /// session that got the receipt can use it, and only for its most recent receipts (<see cref="McpSessionState"/>).
+    /// </summary>
+    public const string PutBackTool = "queue_put_back";
+
     private const string TakenKey = "brummerq/taken";
+    private const string ReceiptRequestedKey = "brummerq/receipt-requested";
 
     /// <summary>Adds the two filters to a server's options (local queue, HTTP and stdio).</summary>
     public static void AddFilters(McpServerOptions options)
@@ -33,13 +46,34 @@ internal static class ReceiveDelivery
     /// Parks a consuming receive's result until its response is sent. Without <paramref name="items"/> (a caller
     /// outside the SDK's pipeline) the result counts as handed over when the tool returns.
     /// </summary>
-    public static void Hold(IDictionary<string, object?>? items, IMessageQueue queue, ReceiveResult taken)
-    {
-        if (items is not null && taken.Source is not null)
+    public static void Hold(IDictionary<string, object?>? items, HeldReceive held) =>
+        Hold(items, () =>
         {
-            items[TakenKey] = new HeldReceive(queue, taken);
+            held.PutBack();
+            return ValueTask.CompletedTask;
+        });
+
+    /// <summary>Parks how to return what a request took (attach mode: a call to the hosting server) until its response is sent.</summary>
+    public static void Hold(IDictionary<string, object?>? items, Func<ValueTask> putBack)
+    {
+        if (items is not null)
+        {
+            items[TakenKey] = putBack;
         }
     }
+
+    /// <summary>Marks a <c>tools/call</c> whose caller asked for a receipt (<see cref="ReceiptMeta"/> in its <c>_meta</c>).</summary>
+    public static void NoteReceiptRequest(RequestContext<CallToolRequestParams> request)
+    {
+        if (request.Params?.Meta?.ContainsKey(ReceiptMeta) == true)
+        {
+            request.Items[ReceiptRequestedKey] = true;
+        }
+    }
+
+    /// <summary>True when the request asked for a receipt (see <see cref="NoteReceiptRequest"/>).</summary>
+    public static bool ReceiptRequested(IDictionary<string, object?>? items) =>
+        items is not null && items.ContainsKey(ReceiptRequestedKey);
 
     private static McpMessageHandler PutBackUndelivered(McpMessageHandler next) => async (context, cancellationToken) =>
     {
@@ -49,9 +83,9 @@ internal static class ReceiveDelivery
         }
         finally
         {
-            if (context.JsonRpcMessage is JsonRpcRequest && Take(context.JsonRpcMessage.Context?.Items) is { } held)
+            if (context.JsonRpcMessage is JsonRpcRequest && Take(context.JsonRpcMessage.Context?.Items) is { } putBack)
             {
-                held.Queue.PutBack(held.Taken);
+                await putBack();
             }
         }
     };
@@ -81,15 +115,13 @@ internal static class ReceiveDelivery
         }
     };
 
-    private static HeldReceive? Take(IDictionary<string, object?>? items)
+    private static Func<ValueTask>? Take(IDictionary<string, object?>? items)
     {
         if (items is null || !items.Remove(TakenKey, out var value))
         {
             return null;
         }
 
-        return value as HeldReceive;
+        return value as Func<ValueTask>;
     }
-
-    private sealed record HeldReceive(IMessageQueue Queue, ReceiveResult Taken);
 }

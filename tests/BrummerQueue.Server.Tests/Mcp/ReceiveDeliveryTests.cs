@@ -2,6 +2,7 @@ using System.IO.Pipes;
 using System.Text;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -52,42 +53,64 @@ public sealed class ReceiveDeliveryTests
     public async Task QueueReceive_StdoutClosedBeforeTheResponse_MessagesStayReceivable()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
-        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = host.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
+        await AssertStdoutClosedLosesNothingAsync(host, options, host.Services, "stdio.lost");
+    }
 
-        // Not a fault: only tells the test that the tool has taken the messages and the response is being written.
+    [Fact]
+    public async Task QueueReceive_AttachModeStdoutClosedBeforeTheResponse_MessagesGoBackToTheHostingServer()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        await using var remote = new RemoteQueue(host.BaseAddress, token: null, NullLoggerFactory.Instance);
+        await remote.ConnectAsync(TestContext.Current.CancellationToken);
+        var options = new McpServerOptions();
+        remote.Configure(options);
+        await AssertStdoutClosedLosesNothingAsync(host, options, null, "attach.lost");
+    }
+
+    /// <summary>
+    /// Runs an MCP stdio server with <paramref name="options"/> on OS pipes in place of stdin and stdout, closes the
+    /// client's end of stdout (the assistant went away), calls queue_receive, and checks the messages it took are
+    /// back in <paramref name="host"/>'s queue, in order, and not counted as consumed.
+    /// </summary>
+    private static async Task AssertStdoutClosedLosesNothingAsync(TestServerHost host, McpServerOptions options, IServiceProvider? services, string channel)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var taken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Not a fault: tells the test that the (hosting) server took the messages and is writing its response.
         host.Services.GetRequiredService<DeliveryFaults>().FailReply = face =>
         {
-            writing.TrySetResult();
+            taken.TrySetResult();
             return false;
         };
         for (var i = 1; i <= 2; i++)
         {
-            host.Queue.Send("stdio.lost", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            host.Queue.Send(channel, new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
 
-        // brummerq mcp's stdio server, on OS pipes in place of stdin and stdout.
         using var stdin = new AnonymousPipeServerStream(PipeDirection.Out);
         using var serverIn = new AnonymousPipeClientStream(PipeDirection.In, stdin.ClientSafePipeHandle);
         var stdout = new AnonymousPipeServerStream(PipeDirection.In);
         using var serverOut = new AnonymousPipeClientStream(PipeDirection.Out, stdout.ClientSafePipeHandle);
-        var options = host.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
         await using var transport = new StreamServerTransport(serverIn, serverOut, "brummerq", NullLoggerFactory.Instance);
-        await using var server = McpServer.Create(transport, options, NullLoggerFactory.Instance, host.Services);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        await using var server = McpServer.Create(transport, options, NullLoggerFactory.Instance, services);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var running = server.RunAsync(stop.Token);
 
         await WriteLineAsync(stdin, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""");
         using (var reader = new StreamReader(stdout, Encoding.UTF8))
         {
-            Assert.Contains("\"id\":1", await reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            Assert.Contains("\"id\":1", await reader.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct), StringComparison.Ordinal);
         }
 
         // The assistant went away: its end of stdout is closed, so the response to this call cannot be written.
         await WriteLineAsync(stdin, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
-        await WriteLineAsync(stdin, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"stdio.lost"}}}""");
-        await writing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await WriteLineAsync(stdin, $$$$"""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"{{{{channel}}}}"}}}""");
+        await taken.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
 
-        var again = await host.Queue.ReceiveAsync(new ReceiveRequest { Channel = "stdio.lost", Blocking = true, TimeoutSeconds = 10 }, TestContext.Current.CancellationToken);
+        // Woken by the put-back (the channel was empty while the response was being written).
+        var again = await host.Queue.ReceiveAsync(new ReceiveRequest { Channel = channel, Blocking = true, TimeoutSeconds = 10 }, ct);
         Assert.Equal([1L, 2L], again.Messages.Select(m => m.Seq));
         Assert.Equal(2, host.Queue.GetStats().MessagesConsumed);
         await stop.CancelAsync();
