@@ -1,5 +1,7 @@
 using System.IO.Pipes;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Mcp;
@@ -7,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace BrummerQueue.Server.Tests.Mcp;
@@ -47,6 +51,35 @@ public sealed class ReceiveDeliveryTests
         var stats = await client.CallOkAsync("queue_stats");
         Assert.Equal(3, stats.GetProperty("messages_consumed").GetInt64());
         Assert.Equal(3, stats.GetProperty("channels").GetProperty("mcp.lost").GetProperty("consumed").GetInt64());
+    }
+
+    [Fact]
+    public async Task QueuePutBack_Receipt_OnlyItsSessionReturnsTheMessagesAndOnlyOnce()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var owner = await McpTestClient.ConnectAsync(host);
+        await using var stranger = await McpTestClient.ConnectAsync(host);
+        host.Queue.Send("receipt", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        var result = await owner.CallToolAsync(
+            new CallToolRequestParams
+            {
+                Name = "queue_receive",
+                Arguments = new Dictionary<string, JsonElement> { ["channel"] = JsonSerializer.SerializeToElement("receipt") },
+                Meta = new JsonObject { [ReceiveDelivery.ReceiptMeta] = true },
+            },
+            TestContext.Current.CancellationToken);
+        var receipt = result.Meta![ReceiveDelivery.ReceiptMeta]!.GetValue<string>();
+        var arguments = $$"""{"receipt":"{{receipt}}"}""";
+
+        var refused = await stranger.CallErrorAsync(ReceiveDelivery.PutBackTool, arguments);
+        var restored = await owner.CallOkAsync(ReceiveDelivery.PutBackTool, arguments);
+        var again = await owner.CallErrorAsync(ReceiveDelivery.PutBackTool, arguments);
+
+        Assert.Contains("unknown to this session", refused, StringComparison.Ordinal);
+        Assert.Equal(1, restored.GetProperty("restored").GetInt32());
+        Assert.Contains("used already", again, StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesConsumed);
+        Assert.Equal(1, host.Queue.GetStats().TotalMessages);
     }
 
     [Fact]
