@@ -108,24 +108,7 @@ internal sealed partial class QueueTools
         CallToolResult reply;
         try
         {
-            reply = ToolResults.Json(w =>
-            {
-            w.WriteStartObject();
-                w.WriteStartArray("messages");
-                foreach (var message in result.Messages)
-                {
-                    MessageJson.WriteMessage(w, message);
-                }
-
-                w.WriteEndArray();
-                w.WriteNumber("count", result.Messages.Count);
-                if (result.Dropped is { } dropped)
-                {
-                    w.WriteNumber("dropped", dropped);
-                }
-
-                w.WriteEndObject();
-            });
+            reply = ReceiveReply(result);
         }
         catch
         {
@@ -154,6 +137,28 @@ internal sealed partial class QueueTools
         }
 
         return reply;
+    }
+
+    private static CallToolResult ReceiveReply(ReceiveResult result)
+    {
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("messages");
+            foreach (var message in result.Messages)
+            {
+                MessageJson.WriteMessage(w, message);
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("count", result.Messages.Count);
+            if (result.Dropped is { } dropped)
+            {
+                w.WriteNumber("dropped", dropped);
+            }
+
+            w.WriteEndObject();
+        });
     }
 
     /// <summary>Attach mode's hidden tool: puts back what a receipt of this session names (<see cref="ReceiveDelivery.PutBackTool"/>).</summary>
