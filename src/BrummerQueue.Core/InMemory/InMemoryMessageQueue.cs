@@ -12,7 +12,8 @@ namespace BrummerQueue.Core.InMemory;
 /// <item><c>_channelCount</c>: Interlocked; reserved before a channel is added, so the limit holds under races.</item>
 /// <item><c>_subscriptions</c>: a concurrent dictionary by id; per-owner counts under <c>_ownersLock</c>.</item>
 /// <item><c>_retired</c>: the totals of removed channels, an immutable <see cref="RetiredTotals"/> replaced (under
-/// <c>_retireLock</c>, which serializes sweeps) each time a channel is removed. <see cref="GetStats"/> reads it,
+/// <c>_retireLock</c>, which serializes sweeps) each time a channel is removed, and when messages taken from a
+/// removed channel are put back into its successor (see <c>PutBackToSuccessor</c>). <see cref="GetStats"/> reads it,
 /// walks the channels without their locks, and retries if it was replaced meanwhile, so totals never count a
 /// removed channel twice or not at all. Lock order: <c>_retireLock</c>, then a channel lock.</item>
 /// <item><c>_sorted</c>: the channels sorted by name, cached for stats and rebuilt when <c>_channelSetVersion</c>
