@@ -33,7 +33,8 @@ public interface IMessageQueue : IDisposable
     /// <summary>
     /// Non-blocking receive from a channel's backlog into <paramref name="into"/>: up to
     /// <paramref name="limit"/> unexpired messages, oldest first, removed unless <paramref name="peek"/>.
-    /// Returns how many were added. The allocation-free fast path of <see cref="ReceiveAsync"/>.
+    /// Returns how many were added. The allocation-free fast path of <see cref="ReceiveAsync"/>, for callers
+    /// that cannot fail to hand over what they took (use <see cref="ReceiveAsync"/> to be able to <see cref="PutBack"/>).
     /// </summary>
     int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into);
 
@@ -50,6 +51,20 @@ public interface IMessageQueue : IDisposable
     /// waiting receive takes no message: it stays for the next receiver.
     /// </summary>
     ValueTask<ReceiveResult> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Returns what a consuming <see cref="ReceiveAsync"/> took but could not hand over (the reply failed to
+    /// serialize or to send, or the request was cancelled after the take), so that reads never lose
+    /// (SPEC.md §1). The messages go back to the head of the backlog (or subscription buffer) they came from,
+    /// in their order, before everything newer; a subscription's dropped count is restored for its next read.
+    /// For a channel, <see cref="ChannelStats.Consumed"/> is counted at the take and taken back here, so
+    /// consumed counts only what was handed over and the figures add up at every moment. Messages that expired
+    /// meanwhile are counted as expired, not resurrected; if the backlog (or buffer) filled meanwhile, its
+    /// capacity rule applies with the returned messages as its oldest (dropped first, counted as dropped). A
+    /// channel that cleanup removed meanwhile is recreated to take them back. Call at most once per result; a
+    /// result with no <see cref="ReceiveResult.Source"/> (a peek, nothing taken) is a no-op.
+    /// </summary>
+    PutBackResult PutBack(ReceiveResult taken);
 
     /// <summary>Creates a subscription to <paramref name="channel"/> (creating the channel).</summary>
     Subscription Subscribe(string channel, SubscribeOptions? options = null);

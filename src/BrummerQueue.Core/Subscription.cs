@@ -36,6 +36,14 @@ public abstract class Subscription
     public abstract long TakeDropped();
 
     /// <summary>
+    /// Returns messages read from this subscription that could not be handed over: they go back to the head of
+    /// the buffer in their order, before everything newer, and <paramref name="dropped"/> (the count that read
+    /// took) is added back for the next read to report. Expired ones count as dropped; if the buffer filled
+    /// meanwhile the returned messages are its oldest and are dropped first. A closed subscription takes nothing back.
+    /// </summary>
+    public abstract PutBackResult PutBack(IReadOnlyList<QueueMessage> messages, long dropped);
+
+    /// <summary>
     /// Completes with true when a message is available, false when the subscription is closed.
     /// Cancelling only stops the wait: no message is taken.
     /// </summary>

@@ -7,7 +7,8 @@ namespace BrummerQueue.Core.InMemory;
 /// </summary>
 internal sealed class ByteBudget(long limit)
 {
-    // Lock-free; every change is an Interlocked.Add, reads are Volatile. Legal range 0..limit after each completed operation.
+    // Lock-free; every change is an Interlocked.Add, reads are Volatile. Legal range 0..limit after each completed
+    // operation, except that messages put back (Force) may take it above the limit until they are removed.
     private long _used;
 
     public long Limit { get; } = limit;
@@ -23,6 +24,15 @@ internal sealed class ByteBudget(long limit)
 
         Interlocked.Add(ref _used, -bytes);
         return false;
+    }
+
+    /// <summary>Adds bytes without the limit check: for messages put back, which were stored and acknowledged before.</summary>
+    public void Force(long bytes)
+    {
+        if (bytes != 0)
+        {
+            Interlocked.Add(ref _used, bytes);
+        }
     }
 
     public void Release(long bytes)

@@ -247,6 +247,81 @@ internal sealed class ChannelState
         return taken;
     }
 
+    /// <summary>
+    /// Puts messages that a consuming receive took back at the head of the backlog, in their order (see
+    /// <see cref="IMessageQueue.PutBack"/>). Expired ones are counted as expired; if the backlog filled
+    /// meanwhile, the returned messages are its oldest and are dropped (counted) until it fits. Their bytes are
+    /// reserved without the budget check: they were stored and acknowledged before. When
+    /// <paramref name="transferred"/>, they come from a removed incarnation of this channel and count as sent
+    /// here (the caller takes them out of the retired totals), and <see cref="LastSeq"/> is raised past them so
+    /// no seq is used twice; otherwise the take's consumed count is undone. A waiting receiver is woken
+    /// through <paramref name="wake"/>.
+    /// </summary>
+    public PutBackResult RestoreUnsynchronized(IReadOnlyList<QueueMessage> messages, long nowMs, bool transferred, ref WakeList wake)
+    {
+        AssertLocked();
+        PruneExpiredUnsynchronized(nowMs);
+        var expired = 0;
+        long maxSeq = 0;
+        foreach (var message in messages)
+        {
+            expired += message.IsExpiredAt(nowMs) ? 1 : 0;
+            maxSeq = Math.Max(maxSeq, message.Seq);
+        }
+
+        // The backlog never holds more than _capacity, so the overflow never exceeds what is returned.
+        var existing = _backlog.Count;
+        var overflow = Math.Max(0, existing + messages.Count - expired - _capacity);
+        var skip = overflow;
+        long bytes = 0;
+        foreach (var message in messages)
+        {
+            if (message.IsExpiredAt(nowMs))
+            {
+                continue;
+            }
+
+            if (skip > 0)
+            {
+                skip--;
+                continue;
+            }
+
+            _backlog.Enqueue(message);
+            bytes += message.Payload.Length;
+        }
+
+        // The returned messages were appended after the existing ones: rotate the existing ones behind them.
+        for (var i = 0; i < existing; i++)
+        {
+            _backlog.Enqueue(_backlog.Dequeue());
+        }
+
+        _budget.Force(bytes);
+        if (transferred)
+        {
+            _sent += messages.Count;
+            LastSeq = Math.Max(LastSeq, maxSeq);
+        }
+        else
+        {
+            _consumed -= messages.Count;
+        }
+
+        _expired += expired;
+        _dropped += overflow;
+        IsListed = true;
+        RecomputeExpiryTrackingUnsynchronized();
+        var restored = messages.Count - expired - overflow;
+        if (restored > 0 && _arrival is not null)
+        {
+            wake.Add(_arrival);
+            _arrival = null;
+        }
+
+        return new PutBackResult(restored, expired, overflow);
+    }
+
     /// <summary>Copies the newest <paramref name="limit"/> messages into <paramref name="into"/>, oldest of them first.</summary>
     public int PeekNewestUnsynchronized(int limit, long nowMs, ICollection<QueueMessage> into)
     {
@@ -394,6 +469,19 @@ internal sealed class ChannelState
         }
 
         return min;
+    }
+
+    /// <summary>Rebuilds the expiry tracking from the whole backlog (after messages were put back at its head).</summary>
+    private void RecomputeExpiryTrackingUnsynchronized()
+    {
+        ResetExpiryTrackingUnsynchronized();
+        foreach (var message in _backlog)
+        {
+            var expiry = message.ExpiresAtMs;
+            _expiryOrdered &= expiry >= _lastExpiry;
+            _lastExpiry = expiry;
+            _earliestExpiry = Math.Min(_earliestExpiry, expiry);
+        }
     }
 
     private void ResetExpiryTrackingUnsynchronized()

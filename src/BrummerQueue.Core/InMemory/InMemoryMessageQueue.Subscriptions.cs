@@ -116,7 +116,7 @@ internal sealed partial class InMemoryMessageQueue
         var dropped = subscription.ReadBatch(limit, messages);
         if (messages.Count > 0 || timeout == TimeSpan.Zero)
         {
-            return new ReceiveResult(messages, dropped);
+            return Read(messages, dropped, subscription);
         }
 
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
@@ -132,8 +132,12 @@ internal sealed partial class InMemoryMessageQueue
             dropped += subscription.ReadBatch(limit, messages);
         }
 
-        return new ReceiveResult(messages, dropped);
+        return Read(messages, dropped, subscription);
     }
+
+    /// <summary>A subscription read's result; it names the subscription as its source when it took something (messages or the dropped count), for <see cref="PutBack"/>.</summary>
+    private static ReceiveResult Read(List<QueueMessage> messages, long dropped, InMemorySubscription subscription) =>
+        new(messages, dropped) { Source = messages.Count > 0 || dropped > 0 ? subscription : null };
 
     private void ReserveOwnerSlot(string owner)
     {

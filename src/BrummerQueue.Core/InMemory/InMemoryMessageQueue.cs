@@ -12,7 +12,8 @@ namespace BrummerQueue.Core.InMemory;
 /// <item><c>_channelCount</c>: Interlocked; reserved before a channel is added, so the limit holds under races.</item>
 /// <item><c>_subscriptions</c>: a concurrent dictionary by id; per-owner counts under <c>_ownersLock</c>.</item>
 /// <item><c>_retired</c>: the totals of removed channels, an immutable <see cref="RetiredTotals"/> replaced (under
-/// <c>_retireLock</c>, which serializes sweeps) each time a channel is removed. <see cref="GetStats"/> reads it,
+/// <c>_retireLock</c>, which serializes sweeps) each time a channel is removed, and when messages taken from a
+/// removed channel are put back into its successor (see <c>PutBackToSuccessor</c>). <see cref="GetStats"/> reads it,
 /// walks the channels without their locks, and retries if it was replaced meanwhile, so totals never count a
 /// removed channel twice or not at all. Lock order: <c>_retireLock</c>, then a channel lock.</item>
 /// <item><c>_sorted</c>: the channels sorted by name, cached for stats and rebuilt when <c>_channelSetVersion</c>
@@ -176,8 +177,18 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            Receive(channel, request.Limit, request.Peek, messages);
-            return new ReceiveResult(messages, null);
+            if (!TryGetExisting(channel, out var existing))
+            {
+                return new ReceiveResult(messages, null);
+            }
+
+            lock (existing.Lock)
+            {
+                // A removed channel was empty, so reading it yields nothing either way.
+                existing.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
+            }
+
+            return Taken(messages, request.Peek, existing);
         }
 
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
@@ -195,7 +206,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
             if (messages.Count > 0)
             {
-                return new ReceiveResult(messages, null);
+                return Taken(messages, request.Peek, state);
             }
 
             if (arrival is null)
@@ -231,12 +242,16 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                     state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
                 }
 
-                return new ReceiveResult(messages, null);
+                return Taken(messages, request.Peek, state);
             }
         }
     }
 
     public void Dispose() => _sweeper.Dispose();
+
+    /// <summary>A channel receive's result; it names the channel incarnation as its source when it consumed something, for <see cref="PutBack"/>.</summary>
+    private static ReceiveResult Taken(List<QueueMessage> messages, bool peek, ChannelState state) =>
+        new(messages, null) { Source = peek || messages.Count == 0 ? null : state };
 
     /// <summary>
     /// Looks up a channel that exists. A name found in the map is valid; one that is not found is

@@ -92,6 +92,67 @@ internal sealed class InMemorySubscription : Subscription
         }
     }
 
+    public override PutBackResult PutBack(IReadOnlyList<QueueMessage> messages, long dropped)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentOutOfRangeException.ThrowIfNegative(dropped);
+        var now = NowMs();
+        TaskCompletionSource? signal = null;
+        PutBackResult result;
+        lock (_channel.Lock)
+        {
+            if (_closed)
+            {
+                return new PutBackResult(0, 0, messages.Count);
+            }
+
+            var expired = 0;
+            foreach (var message in messages)
+            {
+                expired += message.IsExpiredAt(now) ? 1 : 0;
+            }
+
+            // The buffer never holds more than BufferSize, so the overflow never exceeds what is returned.
+            var existing = _buffer.Count;
+            var overflow = Math.Max(0, existing + messages.Count - expired - BufferSize);
+            var skip = overflow;
+            foreach (var message in messages)
+            {
+                if (message.IsExpiredAt(now))
+                {
+                    continue;
+                }
+
+                if (skip > 0)
+                {
+                    skip--;
+                    continue;
+                }
+
+                _buffer.Enqueue(message);
+            }
+
+            // The returned messages were appended after the existing ones: rotate the existing ones behind them.
+            for (var i = 0; i < existing; i++)
+            {
+                _buffer.Enqueue(_buffer.Dequeue());
+            }
+
+            // Expiry while buffered and overflow both count as dropped for a subscription, as on the way in.
+            _dropped += dropped + expired + overflow;
+            result = new PutBackResult(messages.Count - expired - overflow, expired, overflow);
+            if (result.Restored > 0)
+            {
+                signal = _signal;
+                _signal = null;
+            }
+        }
+
+        // The channel lock is released: wake the readers waiting for a message.
+        signal?.TrySetResult();
+        return result;
+    }
+
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
         WaitToReadAsync(Timeout.InfiniteTimeSpan, cancellationToken);
 

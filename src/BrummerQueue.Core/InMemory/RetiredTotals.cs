@@ -11,4 +11,10 @@ internal sealed record RetiredTotals(long Sent, long Consumed, long Expired, lon
 
     public RetiredTotals Add(ChannelState state) =>
         new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped);
+
+    /// <summary>Messages a removed channel counted as consumed were put back into its live successor, which now counts them as sent.</summary>
+    public RetiredTotals MovedToLive(int count) => new(Sent - count, Consumed - count, Expired, Dropped);
+
+    /// <summary>Messages a removed channel counted as consumed were put back but could not be stored again (the channel limit): dropped.</summary>
+    public RetiredTotals DroppedOnPutBack(int count) => new(Sent, Consumed - count, Expired, Dropped + count);
 }

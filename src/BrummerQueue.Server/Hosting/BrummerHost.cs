@@ -45,6 +45,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton<HostStopping>();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.ShutdownTimeoutSeconds));
+        builder.Services.AddSingleton<DeliveryFaults>();
         builder.Services.AddBrummerWeb();
         builder.Services.AddBrummerMcp();
         configure?.Invoke(builder);

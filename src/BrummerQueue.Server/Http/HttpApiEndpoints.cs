@@ -138,13 +138,8 @@ internal static class HttpApiEndpoints
             // A long poll ends early, empty, when the host stops, so that shutdown does not wait for it.
             var result = await stopping.ReceiveAsync(queue, request, context.RequestAborted);
 
-            return new JsonBodyResult(StatusCodes.Status200OK, w =>
-            {
-                w.WriteStartObject();
-                MessageJson.WriteMessageArray(w, "messages"u8, result.Messages);
-                w.WriteNumber("count"u8, result.Messages.Count);
-                w.WriteEndObject();
-            });
+            // Writes the answer, or puts what was taken back when it cannot (SPEC.md §1 "Reads never lose").
+            return new ReceivedMessagesResult(queue, result);
         }
         catch (QueueException ex)
         {

@@ -58,19 +58,21 @@ internal static class BrummerMcpServer
     public static void ConfigureLocal(McpServerOptions options)
     {
         ConfigureIdentity(options);
+        ReceiveDelivery.AddFilters(options);
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
         options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
         {
             var services = request.Services!;
             var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
+            ReceiveDelivery.NoteReceiptRequest(request);
 
             // In a stateful HTTP session the SDK's token ends with the session or a notifications/cancelled.
             // A client that gives up on the POST (closes it) can no longer receive the result, so that ends
             // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
             var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
             using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
-            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, linked?.Token ?? cancellationToken);
+            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, request.Items, linked?.Token ?? cancellationToken);
         };
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
         options.Handlers.ListResourcesHandler = static (request, _) =>

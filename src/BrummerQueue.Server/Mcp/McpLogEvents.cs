@@ -10,4 +10,5 @@ internal static class McpLogEvents
     public const int NotificationFailed = 320;
     public const int Attached = 330;
     public const int RemoteUnreachable = 331;
+    public const int RemotePutBackFailed = 332;
 }

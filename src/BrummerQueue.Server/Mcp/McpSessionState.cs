@@ -25,6 +25,14 @@ internal sealed class McpSessionState
     // sender may set back to Idle when it ends; at worst one coalesced update of that moment is not sent.
     private readonly ConcurrentDictionary<string, StrongBox<int>> _updates = new(StringComparer.Ordinal);
 
+    /// <summary>Receipts kept per session (attach mode): enough for the receives one forwarding process has in flight.</summary>
+    public const int MaxReceipts = 64;
+
+    // Guarded by _receiptsLock. Receipt id → what that receive took, oldest first in _receiptOrder.
+    private readonly Dictionary<string, HeldReceive> _receipts = new(StringComparer.Ordinal);
+    private readonly Queue<string> _receiptOrder = new();
+    private readonly Lock _receiptsLock = new();
+
     public McpSessionState(string key, McpServer? server)
     {
         Key = key;
@@ -115,6 +123,38 @@ internal sealed class McpSessionState
             {
                 return current == SendingAgain;
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps what a receive took under a new receipt id, so the attach-mode process that made the call can put it back
+    /// if it cannot deliver it (<see cref="ReceiveDelivery.PutBackTool"/>). Only the newest <see cref="MaxReceipts"/>
+    /// are kept; the receipts end with the session.
+    /// </summary>
+    public string KeepReceipt(HeldReceive held)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        lock (_receiptsLock)
+        {
+            if (_receiptOrder.Count >= MaxReceipts)
+            {
+                _receipts.Remove(_receiptOrder.Dequeue());
+            }
+
+            _receipts[id] = held;
+            _receiptOrder.Enqueue(id);
+        }
+
+        return id;
+    }
+
+    /// <summary>Takes the receive a receipt names, once; null when unknown, used or no longer kept.</summary>
+    public HeldReceive? TakeReceipt(string id)
+    {
+        lock (_receiptsLock)
+        {
+            // Its id stays in _receiptOrder until it falls out; removing a missing key there is a no-op.
+            return _receipts.Remove(id, out var held) ? held : null;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Protocol;
@@ -28,19 +29,24 @@ internal sealed partial class QueueTools
     /// <summary>The tool definitions with this queue's bounds.</summary>
     public IReadOnlyList<Tool> Definitions { get; }
 
-    /// <summary>Runs tool <paramref name="name"/> for <paramref name="session"/> (null for a sessionless request).</summary>
-    public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, McpSessionState? session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs tool <paramref name="name"/> for <paramref name="session"/> (null for a sessionless request).
+    /// <paramref name="requestItems"/>, the request's <c>Items</c>, is where a consuming receive parks what it
+    /// took until the response is sent (<see cref="ReceiveDelivery"/>); null counts it handed over on return.
+    /// </summary>
+    public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, McpSessionState? session, IDictionary<string, object?>? requestItems, CancellationToken cancellationToken)
     {
         try
         {
             return name switch
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
-                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, cancellationToken),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
+                ReceiveDelivery.PutBackTool => PutBack(new ToolArguments(arguments, "receipt"), session),
                 _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
             };
         }
@@ -76,7 +82,7 @@ internal sealed partial class QueueTools
         });
     }
 
-    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> ReceiveAsync(ToolArguments args, McpSessionState? session, IDictionary<string, object?>? requestItems, CancellationToken cancellationToken)
     {
         var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /");
         var subscriptionId = args.String("subscription_id", "an id returned by queue_subscribe");
@@ -102,6 +108,42 @@ internal sealed partial class QueueTools
         }
 
         var result = await _stopping.ReceiveAsync(_queue, request, cancellationToken);
+        CallToolResult reply;
+        try
+        {
+            reply = ReceiveReply(result);
+        }
+        catch
+        {
+            // The reply cannot be written, so nothing was handed over: what was taken goes back (SPEC.md §1).
+            _queue.PutBack(result);
+            throw;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled after the take (the client cancelled or went away): nobody receives this reply.
+            _queue.PutBack(result);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var held = new HeldReceive(_queue, result);
+        if (session is not null && result.Source is not null && ReceiveDelivery.ReceiptRequested(requestItems))
+        {
+            // Attach mode: the forwarding process gets a receipt to put these back if its own client never gets them.
+            reply.Meta = new JsonObject { [ReceiveDelivery.ReceiptMeta] = session.KeepReceipt(held) };
+        }
+
+        if (result.Source is not null)
+        {
+            ReceiveDelivery.Hold(requestItems, held);
+        }
+
+        return reply;
+    }
+
+    private static CallToolResult ReceiveReply(ReceiveResult result)
+    {
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();
@@ -118,6 +160,24 @@ internal sealed partial class QueueTools
                 w.WriteNumber("dropped", dropped);
             }
 
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>Attach mode's hidden tool: puts back what a receipt of this session names (<see cref="ReceiveDelivery.PutBackTool"/>).</summary>
+    private static CallToolResult PutBack(ToolArguments args, McpSessionState? session)
+    {
+        var receipt = args.String("receipt", "a receipt from queue_receive's _meta")
+            ?? throw QueueException.Invalid("receipt", "receipt is required: the id in queue_receive's _meta");
+        var held = session?.TakeReceipt(receipt)
+            ?? throw new QueueException(QueueErrorCodes.NotFound, "receipt", $"receipt '{receipt}' is unknown to this session, was used already, or is no longer kept");
+        var result = held.PutBack() ?? PutBackResult.None;
+        return ToolResults.Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("restored", result.Restored);
+            w.WriteNumber("expired", result.Expired);
+            w.WriteNumber("dropped", result.Dropped);
             w.WriteEndObject();
         });
     }

@@ -50,6 +50,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     public void Configure(McpServerOptions options)
     {
         BrummerMcpServer.ConfigureIdentity(options);
+        ReceiveDelivery.AddFilters(options);
         options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.CallToolHandler = CallToolAsync;
@@ -108,6 +109,11 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     {
         try
         {
+            if (request.Params is { Name: QueueToolDefinitions.Receive } receive)
+            {
+                return await ForwardReceiveAsync(request, receive, cancellationToken);
+            }
+
             return await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
         }
         catch (McpProtocolException e)
@@ -117,6 +123,65 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         catch (McpException e)
         {
             return ToolResults.Error(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Forwards a <c>queue_receive</c> asking the hosting server for a receipt, and parks a put-back of that receipt
+    /// until this process's response to its own client is sent (<see cref="ReceiveDelivery"/>, whose filters this
+    /// server runs too): if the response cannot be sent, or the call was cancelled after the hosting server answered,
+    /// the messages go back to the hosting server's queue (SPEC.md §1 "Reads never lose"). A call cancelled while
+    /// the hosting server is still answering is cancelled there too, which takes nothing while it waits; the one
+    /// window left is a cancellation that crosses the hosting server's answer on the wire (the SDK's client then
+    /// drops the answer).
+    /// </summary>
+    private async Task<CallToolResult> ForwardReceiveAsync(RequestContext<CallToolRequestParams> request, CallToolRequestParams receive, CancellationToken cancellationToken)
+    {
+        receive.Meta ??= [];
+        receive.Meta[ReceiveDelivery.ReceiptMeta] = true;
+        McpClient? used = null;
+        var result = await ForwardAsync(
+            c =>
+            {
+                used = c;
+                return c.CallToolAsync(receive, cancellationToken);
+            },
+            cancellationToken);
+        if (result.Meta?[ReceiveDelivery.ReceiptMeta]?.GetValue<string>() is not { } receipt || used is null)
+        {
+            return result;
+        }
+
+        result.Meta.Remove(ReceiveDelivery.ReceiptMeta);
+        var client = used;
+        Func<ValueTask> putBack = () => PutBackRemoteAsync(client, receipt);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            await putBack();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        ReceiveDelivery.Hold(request.Items, putBack);
+        return result;
+    }
+
+    private async ValueTask PutBackRemoteAsync(McpClient client, string receipt)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await client.CallToolAsync(
+                new CallToolRequestParams
+                {
+                    Name = ReceiveDelivery.PutBackTool,
+                    Arguments = new Dictionary<string, System.Text.Json.JsonElement> { ["receipt"] = System.Text.Json.JsonSerializer.SerializeToElement(receipt, McpJsonUtilities.DefaultOptions) },
+                },
+                timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to.
+            LogPutBackFailed(_endpoint, e.Message);
         }
     }
 
@@ -281,4 +346,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "{Problem}")]
     private partial void LogForwardFailed(string problem);
+
+    [LoggerMessage(EventId = McpLogEvents.RemotePutBackFailed, Level = LogLevel.Warning, Message = "Could not return undelivered messages to the brummerq at {Endpoint}: {Reason}")]
+    private partial void LogPutBackFailed(Uri endpoint, string reason);
 }

@@ -12,6 +12,9 @@ internal readonly record struct OutboundItem
     /// <summary>A serialized reply (never dropped).</summary>
     public byte[]? Reply { get; init; }
 
+    /// <summary>For a reply that hands over consumed messages: what was taken, put back if the reply is not sent (SPEC.md §1).</summary>
+    public ReceiveResult? Taken { get; init; }
+
     /// <summary>The subscription a push belongs to.</summary>
     public SocketSubscription? Subscription { get; init; }
 

@@ -98,8 +98,32 @@ internal sealed class OutboundQueue : IDisposable
         }
     }
 
-    /// <summary>Queues a reply; call after <see cref="WaitForReplySpaceAsync"/>. False once completed.</summary>
-    public bool TryEnqueueReply(byte[] frame) => TryEnqueue(new OutboundItem { Reply = frame }, isReply: true);
+    /// <summary>
+    /// Queues a reply; call after <see cref="WaitForReplySpaceAsync"/>. False once completed. <paramref name="taken"/>
+    /// marks a reply that hands over consumed messages (see <see cref="OutboundItem.Taken"/>).
+    /// </summary>
+    public bool TryEnqueueReply(byte[] frame, ReceiveResult? taken = null) => TryEnqueue(new OutboundItem { Reply = frame, Taken = taken }, isReply: true);
+
+    /// <summary>
+    /// Takes the replies that hand over consumed messages and were never given to the writer; call once the
+    /// queue is completed and the writer has stopped, so that nothing can be added or dequeued meanwhile.
+    /// </summary>
+    public List<ReceiveResult> DrainUnsentTaken()
+    {
+        var unsent = new List<ReceiveResult>();
+        lock (_lock)
+        {
+            while (_replies.TryDequeue(out var item))
+            {
+                if (item.Taken is { } taken)
+                {
+                    unsent.Add(taken);
+                }
+            }
+        }
+
+        return unsent;
+    }
 
     /// <summary>Queues the close handshake after the replies already queued; later items are refused.</summary>
     public void EnqueueClose(WebSocketCloseStatus status, string reason)

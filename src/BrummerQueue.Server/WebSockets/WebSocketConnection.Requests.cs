@@ -171,9 +171,8 @@ internal sealed partial class WebSocketConnection
 
         if (!request.Blocking || request.TimeoutSeconds == 0)
         {
-            var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
-            _queue.Receive(channel, request.Limit, request.Peek, messages);
-            Reply(ServerFrames.Messages(id, messages));
+            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place).
+            _ = ReceiveAndReplyAsync(id, request, key: 0);
             return;
         }
 
@@ -185,7 +184,7 @@ internal sealed partial class WebSocketConnection
         }
 
         var key = Interlocked.Increment(ref _receiveKeys);
-        var receive = ReceiveBlockingAsync(id, request, key);
+        var receive = ReceiveAndReplyAsync(id, request, key);
         _receives[key] = receive;
         if (receive.IsCompleted)
         {
@@ -193,14 +192,18 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>A blocking receive, off the reader; replies in the slot the reader took for its frame.</summary>
-    private async Task ReceiveBlockingAsync(string? id, ReceiveRequest request, long key)
+    /// <summary>
+    /// A receive, off the reader when it waits; replies in the slot the reader took for its frame.
+    /// <paramref name="key"/>: a blocking receive's key in <c>_receives</c> (it is counted in <c>_pendingReceives</c>);
+    /// 0 for a receive that never waits.
+    /// </summary>
+    private async Task ReceiveAndReplyAsync(string? id, ReceiveRequest request, long key)
     {
         try
         {
             // At shutdown it answers an empty list (taking nothing) before the server's close 1001 (ShutdownAsync).
             var result = await _stopping.ReceiveAsync(_queue, request, _ended.Token);
-            Reply(ServerFrames.Messages(id, result.Messages));
+            ReplyTaken(id, result);
         }
         catch (QueueException ex)
         {
@@ -210,10 +213,19 @@ internal sealed partial class WebSocketConnection
         {
             // The connection ended; the engine took no message for this receive.
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A boundary: the reply could not be made (what was taken went back); answer and keep serving.
+            WebSocketLog.FrameFailed(_logger, ex, Id, "queue_receive");
+            Reply(ServerFrames.Error(id, ErrorCodes.InternalError, "the server failed to write the received messages; they were put back and can be received again", null));
+        }
         finally
         {
-            Interlocked.Decrement(ref _pendingReceives);
-            _receives.TryRemove(key, out _);
+            if (key != 0)
+            {
+                Interlocked.Decrement(ref _pendingReceives);
+                _receives.TryRemove(key, out _);
+            }
         }
     }
 
@@ -275,4 +287,28 @@ internal sealed partial class WebSocketConnection
     }
 
     private void Reply(byte[] frame) => _outbound.TryEnqueueReply(frame);
+
+    /// <summary>
+    /// Replies with received messages. What a consuming receive took goes back (SPEC.md §1 "Reads never lose")
+    /// when the reply cannot be serialized or queued (the connection is ending); the writer puts it back when
+    /// the send fails or never happens.
+    /// </summary>
+    private void ReplyTaken(string? id, ReceiveResult result)
+    {
+        byte[] frame;
+        try
+        {
+            frame = ServerFrames.Messages(id, result.Messages);
+        }
+        catch
+        {
+            _queue.PutBack(result);
+            throw;
+        }
+
+        if (!_outbound.TryEnqueueReply(frame, result.Source is null ? null : result))
+        {
+            _queue.PutBack(result);
+        }
+    }
 }

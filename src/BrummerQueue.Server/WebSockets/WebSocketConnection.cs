@@ -101,6 +101,9 @@ internal sealed partial class WebSocketConnection : IDisposable
     /// <summary>The client id sent in the greeting; also the owner tag of this socket's subscriptions.</summary>
     public string Id { get; }
 
+    /// <summary>The host's test seam for failing replies that hand over consumed messages; null in production code paths that have none.</summary>
+    public DeliveryFaults? Faults { get; init; }
+
     /// <summary>Serves the socket until either side closes it or it breaks.</summary>
     public async Task RunAsync()
     {
@@ -271,6 +274,9 @@ internal sealed partial class WebSocketConnection : IDisposable
     private async Task WriteLoopAsync()
     {
         var pushBuffer = new ArrayBufferWriter<byte>(1024);
+
+        // A reply that hands over consumed messages while it is being sent; put back if the send fails.
+        ReceiveResult? sending = null;
         try
         {
             while (await _outbound.DequeueAsync(_ended.Token) is { } item)
@@ -287,7 +293,14 @@ internal sealed partial class WebSocketConnection : IDisposable
 
                 if (item.Reply is { } reply)
                 {
+                    sending = item.Taken;
+                    if (sending is not null && Faults?.ShouldFail(DeliveryFaults.WebSocket) == true)
+                    {
+                        _socket.Abort();
+                    }
+
                     await _socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
+                    sending = null;
                     continue;
                 }
 
@@ -308,7 +321,13 @@ internal sealed partial class WebSocketConnection : IDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // The socket broke or the connection ended; the reader notices and cleans up.
+            // The socket broke or the connection ended; the reader notices and cleans up. A reply whose send
+            // failed handed nothing over: its messages go back (SPEC.md §1 "Reads never lose").
+            if (sending is not null)
+            {
+                _queue.PutBack(sending);
+            }
+
             _readCancel.Cancel();
         }
     }
@@ -331,6 +350,13 @@ internal sealed partial class WebSocketConnection : IDisposable
 
         await _ended.CancelAsync();
         await _writer;
+
+        // Replies the writer never sent (it stopped on a broken socket) handed nothing over: put their messages back.
+        foreach (var taken in _outbound.DrainUnsentTaken())
+        {
+            _queue.PutBack(taken);
+        }
+
         _idleTimer?.Dispose();
         if (_socket.State != WebSocketState.Closed)
         {

@@ -86,7 +86,10 @@ internal static class WebSocketEndpoint
                 logger,
                 metrics.PushesDropped,
                 context.RequestAborted,
-                metrics.LimitHit);
+                metrics.LimitHit)
+            {
+                Faults = services.GetService<DeliveryFaults>(),
+            };
             tracker.Add(connection);
             try
             {

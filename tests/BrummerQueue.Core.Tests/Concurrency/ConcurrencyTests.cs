@@ -211,4 +211,68 @@ public sealed class ConcurrencyTests
 
         Assert.All(received, count => Assert.Equal(1, count));
     }
+
+    [Fact]
+    public async Task PutBack_RacingSendsReceiversAndCleanup_EveryMessageConsumedExactlyOnce()
+    {
+        const int Messages = 40_000;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
+
+        // The sweeper runs every millisecond, so a channel emptied by a take is often removed before the put-back.
+        using var queue = MessageQueue.CreateInMemory(new QueueOptions { ChannelCapacity = Messages, SweepInterval = TimeSpan.FromMilliseconds(1) });
+        var channels = new[] { "p0", "p1" };
+        var seen = new int[Messages];
+        var consumed = 0L;
+        var putBack = 0L;
+        var producer = Task.Run(
+            () =>
+            {
+                for (var i = 0; i < Messages; i++)
+                {
+                    queue.Send(channels[i % channels.Length], new MessageDraft(Payload: JsonPayload.Parse(i.ToString(CultureInfo.InvariantCulture))));
+                }
+            },
+            ct);
+        var consumers = Enumerable.Range(0, Consumers).Select(c => Task.Run(
+            async () =>
+            {
+                var random = new Random(c);
+                while (Interlocked.Read(ref consumed) < Messages)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var result = await queue.ReceiveAsync(new ReceiveRequest { Channel = channels[random.Next(channels.Length)], Limit = random.Next(1, 8) }, ct);
+                    if (result.Messages.Count > 0 && random.Next(3) == 0)
+                    {
+                        // As a face does when its reply could not be delivered: the messages go back for the next receiver.
+                        // A sweep in between often removes the channel the take emptied, so the put-back recreates it.
+                        if (random.Next(2) == 0)
+                        {
+                            queue.Sweep();
+                        }
+
+                        Assert.Equal(result.Messages.Count, queue.PutBack(result).Restored);
+                        Interlocked.Add(ref putBack, result.Messages.Count);
+                        continue;
+                    }
+
+                    foreach (var message in result.Messages)
+                    {
+                        Assert.Equal(0, Interlocked.Exchange(ref seen[int.Parse(message.Payload.ToString(), CultureInfo.InvariantCulture)], 1));
+                    }
+
+                    Interlocked.Add(ref consumed, result.Messages.Count);
+                }
+            },
+            ct)).ToArray();
+
+        await Task.WhenAll(consumers.Append(producer));
+        Assert.All(seen, s => Assert.Equal(1, s));
+        Assert.True(Interlocked.Read(ref putBack) > 0);
+        var stats = queue.GetStats();
+        Assert.Equal(Messages, stats.MessagesSent);
+        Assert.Equal(Messages, stats.MessagesConsumed);
+        Assert.Equal(0, stats.MessagesDropped + stats.MessagesExpired + stats.TotalMessages + stats.TotalBytes);
+    }
 }

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace BrummerQueue.Core.Tests.Model;
 
 /// <summary>
-/// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep
-/// run against the engine and against <see cref="QueueModel"/>; every result and Stats must agree.
+/// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep, and
+/// receives and reads held back and put back later (as a face does when it cannot deliver a reply), run
+/// against the engine and against <see cref="QueueModel"/>; every result and Stats must agree.
 /// Small capacity, buffer sizes and byte cap make drops, evictions and queue_full common.
 /// </summary>
 public sealed class ModelBasedTests
@@ -25,7 +26,10 @@ public sealed class ModelBasedTests
         (1, Gen.Int[0, 7].Select(s => new QueueOperation(QueueOperationKind.Unsubscribe, 0, s, 0, false))),
         (2, Gen.Int[0, 3].Select(a => new QueueOperation(QueueOperationKind.Advance, 0, a, 0, false))),
         (1, Gen.Const(new QueueOperation(QueueOperationKind.Sweep, 0, 0, 0, false))),
-        (1, Gen.Const(new QueueOperation(QueueOperationKind.Stats, 0, 0, 0, false))));
+        (1, Gen.Const(new QueueOperation(QueueOperationKind.Stats, 0, 0, 0, false))),
+        (2, Gen.Select(Gen.Int[0, 2], Gen.Int[1, 4], (c, l) => new QueueOperation(QueueOperationKind.TakeHeld, c, l, 0, false))),
+        (1, Gen.Select(Gen.Int[0, 7], Gen.Int[1, 4], (s, l) => new QueueOperation(QueueOperationKind.ReadHeld, 0, s, l, false))),
+        (2, Gen.Int[0, 7].Select(h => new QueueOperation(QueueOperationKind.PutBack, 0, h, 0, false))));
 
     [Fact]
     public void RandomOperationSequences_EngineAgreesWithModel()
@@ -41,6 +45,9 @@ public sealed class ModelBasedTests
             time);
         var model = new QueueModel(Capacity, MaxBytes) { NowMs = time.GetUtcNow().ToUnixTimeMilliseconds() };
         var subscriptions = new List<(Subscription Engine, ModelSubscription Model)>();
+
+        // Receives whose result a client did not get yet: each is put back by a later PutBack operation, or never.
+        var held = new List<(ReceiveResult Engine, Func<(int Restored, int Expired, int Dropped)> ModelPutBack)>();
 
         foreach (var op in operations)
         {
@@ -102,6 +109,31 @@ public sealed class ModelBasedTests
                     break;
                 case QueueOperationKind.Stats:
                     AssertStatsAgree(queue, model);
+                    break;
+                case QueueOperationKind.TakeHeld:
+                    var (origin, taken) = model.Take(channel, op.A);
+                    var takenResult = queue.ReceiveAsync(new ReceiveRequest { Channel = channel, Limit = op.A }).AsTask().GetAwaiter().GetResult();
+                    Assert.Equal(taken.Select(m => m.Seq), takenResult.Messages.Select(m => m.Seq));
+                    held.Add((takenResult, () => origin is null ? (0, 0, 0) : model.PutBack(channel, origin, taken)));
+                    break;
+                case QueueOperationKind.ReadHeld when subscriptions.Count > 0:
+                    var (heldEngineSub, heldModelSub) = subscriptions[op.A % subscriptions.Count];
+                    if (heldModelSub.Closed)
+                    {
+                        break;
+                    }
+
+                    var (readMessages, readDropped) = model.ReadMessages(heldModelSub, op.B);
+                    var readResult = queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = heldEngineSub.Id, Limit = op.B }).AsTask().GetAwaiter().GetResult();
+                    Assert.Equal(readMessages.Select(m => m.Seq), readResult.Messages.Select(m => m.Seq));
+                    Assert.Equal(readDropped, readResult.Dropped);
+                    held.Add((readResult, () => heldModelSub.PutBack(readMessages, readDropped, model.NowMs)));
+                    break;
+                case QueueOperationKind.PutBack when held.Count > 0:
+                    var (heldResult, modelPutBack) = held[op.A % held.Count];
+                    held.RemoveAt(op.A % held.Count);
+                    var (restored, expiredBack, droppedBack) = modelPutBack();
+                    Assert.Equal(new PutBackResult(restored, expiredBack, droppedBack), queue.PutBack(heldResult));
                     break;
             }
         }

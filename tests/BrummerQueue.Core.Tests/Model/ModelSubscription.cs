@@ -4,7 +4,7 @@ internal sealed class ModelSubscription(string channel, int bufferSize)
 {
     public string Channel { get; } = channel;
 
-    public Queue<ModelMessage> Buffer { get; } = new();
+    public Queue<ModelMessage> Buffer { get; private set; } = new();
 
     public long Dropped { get; set; }
 
@@ -19,5 +19,21 @@ internal sealed class ModelSubscription(string channel, int bufferSize)
         }
 
         Buffer.Enqueue(message);
+    }
+
+    /// <summary>SPEC.md §1 "Reads never lose": a read's messages and dropped count go back; expired and overflowing ones count as dropped.</summary>
+    public (int Restored, int Expired, int Dropped) PutBack(IReadOnlyList<ModelMessage> messages, long dropped, long nowMs)
+    {
+        if (Closed)
+        {
+            return (0, 0, messages.Count);
+        }
+
+        var kept = messages.Where(m => nowMs < m.ExpiresAt).ToList();
+        var expired = messages.Count - kept.Count;
+        var overflow = Math.Max(0, Buffer.Count + kept.Count - bufferSize);
+        Buffer = new Queue<ModelMessage>(kept.Skip(overflow).Concat(Buffer));
+        Dropped += dropped + expired + overflow;
+        return (kept.Count - overflow, expired, overflow);
     }
 }

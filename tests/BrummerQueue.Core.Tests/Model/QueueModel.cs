@@ -20,7 +20,9 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         PruneAll();
         var total = _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes));
         var evicted = _channels.TryGetValue(channel, out var existing) && existing.Backlog.Count >= capacity ? existing.Backlog[0].Bytes : 0;
-        if (total - evicted + bytes > maxBytes)
+
+        // A send that does not grow the total is never refused (messages put back may hold the total above the cap).
+        if (bytes > evicted && total - evicted + bytes > maxBytes)
         {
             return null;
         }
@@ -61,6 +63,58 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         return [.. taken.Select(m => m.Seq)];
     }
 
+    /// <summary>A consuming receive whose messages are held for a later put-back: the incarnation they came from and the messages.</summary>
+    public (ModelChannel? Origin, List<ModelMessage> Messages) Take(string channel, int limit)
+    {
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            return (null, []);
+        }
+
+        Prune(state);
+        var taken = state.Backlog.Take(limit).ToList();
+        state.Backlog.RemoveRange(0, taken.Count);
+        state.Consumed += taken.Count;
+        return (state, taken);
+    }
+
+    /// <summary>
+    /// SPEC.md §1 "Reads never lose": the messages go back to the head in order; expired ones count as expired,
+    /// overflowing ones (the returned are the oldest) as dropped; consumed is taken back. If cleanup removed the
+    /// incarnation they came from, the live channel of that name (created if need be) takes them, counting them as
+    /// sent, and the retired totals give them up; its last seq is raised past them.
+    /// </summary>
+    public (int Restored, int Expired, int Dropped) PutBack(string channel, ModelChannel origin, List<ModelMessage> messages)
+    {
+        if (messages.Count == 0)
+        {
+            return (0, 0, 0);
+        }
+
+        var transferred = !_channels.TryGetValue(channel, out var live) || !ReferenceEquals(live, origin);
+        live = GetOrCreate(channel);
+        Prune(live);
+        var kept = messages.Where(m => NowMs < m.ExpiresAt).ToList();
+        var expired = messages.Count - kept.Count;
+        var overflow = Math.Max(0, live.Backlog.Count + kept.Count - capacity);
+        live.Backlog.InsertRange(0, kept.Skip(overflow));
+        if (transferred)
+        {
+            _retiredSent -= messages.Count;
+            _retiredConsumed -= messages.Count;
+            live.Sent += messages.Count;
+            live.LastSeq = Math.Max(live.LastSeq, messages.Max(m => m.Seq));
+        }
+        else
+        {
+            live.Consumed -= messages.Count;
+        }
+
+        live.Expired += expired;
+        live.Dropped += overflow;
+        return (kept.Count - overflow, expired, overflow);
+    }
+
     public ModelSubscription Subscribe(string channel, int bufferSize, long? sinceSeq)
     {
         var state = GetOrCreate(channel);
@@ -80,8 +134,14 @@ internal sealed class QueueModel(int capacity, long maxBytes)
 
     public (List<long> Seqs, long Dropped) Read(ModelSubscription subscription, int limit)
     {
-        var seqs = new List<long>();
-        while (seqs.Count < limit && subscription.Buffer.Count > 0)
+        var (messages, dropped) = ReadMessages(subscription, limit);
+        return ([.. messages.Select(m => m.Seq)], dropped);
+    }
+
+    public (List<ModelMessage> Messages, long Dropped) ReadMessages(ModelSubscription subscription, int limit)
+    {
+        var messages = new List<ModelMessage>();
+        while (messages.Count < limit && subscription.Buffer.Count > 0)
         {
             var message = subscription.Buffer.Dequeue();
             if (NowMs >= message.ExpiresAt)
@@ -90,12 +150,12 @@ internal sealed class QueueModel(int capacity, long maxBytes)
                 continue;
             }
 
-            seqs.Add(message.Seq);
+            messages.Add(message);
         }
 
         var dropped = subscription.Dropped;
         subscription.Dropped = 0;
-        return (seqs, dropped);
+        return (messages, dropped);
     }
 
     public static bool Unsubscribe(ModelSubscription subscription)

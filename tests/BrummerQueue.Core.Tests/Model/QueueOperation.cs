@@ -11,6 +11,9 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.Read => $"Read(sub#{A}, limit {B})",
         QueueOperationKind.Unsubscribe => $"Unsubscribe(sub#{A})",
         QueueOperationKind.Advance => $"Advance({A} ms)",
+        QueueOperationKind.TakeHeld => $"TakeHeld(ch{Channel}, limit {A})",
+        QueueOperationKind.ReadHeld => $"ReadHeld(sub#{A}, limit {B})",
+        QueueOperationKind.PutBack => $"PutBack(held#{A})",
         _ => Kind.ToString(),
     };
 }

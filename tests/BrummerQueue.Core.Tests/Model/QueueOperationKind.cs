@@ -10,4 +10,7 @@ public enum QueueOperationKind
     Advance,
     Sweep,
     Stats,
+    TakeHeld,
+    ReadHeld,
+    PutBack,
 }
