@@ -97,7 +97,7 @@ internal static class McpCommand
             {
                 var options = app.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
-                await using var transport = StdioDrain.CreateTransport(options, appLogging);
+                await using var transport = StdioDrain.CreateTransport(options, appLogging, app.Services.GetRequiredService<SentPayloads>());
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
                 using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
                 await stdio.RunAsync(stopping.Token);

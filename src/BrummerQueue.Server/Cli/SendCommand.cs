@@ -33,7 +33,8 @@ internal static class SendCommand
             var payloadText = parse.GetRequiredValue(payload);
             try
             {
-                using var _ = JsonDocument.Parse(payloadText);
+                // Only "is it JSON", for the quoting hint: the server checks the payload rule (depth included).
+                using var _ = JsonDocument.Parse(payloadText, new JsonDocumentOptions { MaxDepth = int.MaxValue });
             }
             catch (JsonException ex)
             {
@@ -85,7 +86,7 @@ internal static class SendCommand
             }
 
             writer.WritePropertyName("payload");
-            writer.WriteRawValue(Encoding.UTF8.GetBytes(payloadJson));
+            writer.WriteRawValue(Encoding.UTF8.GetBytes(payloadJson), skipInputValidation: true);
             if (ttl is not null)
             {
                 writer.WriteNumber("ttl", ttl.Value);

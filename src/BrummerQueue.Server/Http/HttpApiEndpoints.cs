@@ -93,7 +93,7 @@ internal static class HttpApiEndpoints
             }
             else
             {
-                using var document = ParseBody(body.Value);
+                using var document = ParseBody(body.Value, queue.Options);
                 WireFields.RejectUnknown(document.RootElement, WireFields.DraftFields);
                 draft = WireFields.GetDraft(document.RootElement, queue.Options);
             }
@@ -187,12 +187,12 @@ internal static class HttpApiEndpoints
     private static IResult TooLarge(long limit) =>
         ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", QueueErrorCodes.MessageTooLarge, $"body must be at most {limit} bytes", "body");
 
-    private static JsonDocument ParseBody(ReadOnlyMemory<byte> body)
+    private static JsonDocument ParseBody(ReadOnlyMemory<byte> body, QueueOptions options)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(body, PayloadEnvelope.DocumentOptions(options));
         }
         catch (JsonException)
         {

@@ -29,13 +29,24 @@ internal sealed class StdioDrain
     {
     }
 
-    /// <summary>A transport on this process's stdin and stdout that drains at end of input.</summary>
-    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// A transport on this process's stdin and stdout that drains at end of input and writes results with a
+    /// payload at the depth limit (<see cref="PayloadDepthStreamTransport"/>); <paramref name="sentPayloads"/>,
+    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload as the line is read.
+    /// </summary>
+    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads = null)
     {
         var drain = new StdioDrain();
-        var input = new LineTapStream(Console.OpenStandardInput(), drain.OnRequestLine, drain.WhenAnsweredAsync);
+        var input = new LineTapStream(
+            Console.OpenStandardInput(),
+            line =>
+            {
+                sentPayloads?.CaptureLine(line.Span);
+                drain.OnRequestLine(line);
+            },
+            drain.WhenAnsweredAsync);
         var output = new LineTapStream(Console.OpenStandardOutput(), drain.OnAnswerLine);
-        return new StreamServerTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        return new PayloadDepthStreamTransport(input, output, options.ServerInfo?.Name, loggerFactory);
     }
 
     private void OnRequestLine(ReadOnlyMemory<byte> line)

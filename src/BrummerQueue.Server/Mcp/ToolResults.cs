@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
@@ -14,6 +15,8 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class ToolResults
 {
+    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = QueueOptions.MaxPayloadDepthLimit + PayloadEnvelope.Levels };
+
     /// <summary>A successful result whose JSON object <paramref name="write"/> produces.</summary>
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
     {
@@ -23,7 +26,8 @@ internal static class ToolResults
             write(writer);
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        // Results hold stored payloads, which may nest up to the largest depth limit a queue can have.
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, s_documentOptions);
         return new CallToolResult
         {
             StructuredContent = document.RootElement.Clone(),
