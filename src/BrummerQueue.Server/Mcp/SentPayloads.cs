@@ -16,9 +16,9 @@ namespace BrummerQueue.Server.Mcp;
 /// <item>Streamable HTTP (<see cref="SpliceHttpBody"/>): the POST body is read before the SDK sees it, the
 /// payload's bytes are kept in the request's <see cref="HttpContext.Items"/> and replaced by <c>null</c> in
 /// the body the SDK parses, so neither its depth nor its encoding can fail the SDK.</item>
-/// <item>stdio (<see cref="CaptureLine"/>): the line tap sees every request line as read; the payload's
-/// bytes are kept by request id until the call takes them. The line itself reaches the SDK unchanged
-/// (a payload more than 61 levels deep is refused by the SDK's parser there, with <c>-32700</c>).</item>
+/// <item>stdio (<see cref="SpliceLine"/>, through <see cref="SentPayloadLineStream"/>): each request line
+/// is read before the SDK's reader sees it; the payload's bytes are kept by request id until the call
+/// takes them, and the SDK reads the line with <c>null</c> in their place.</item>
 /// </list>
 /// The tool call then sends the kept bytes (<see cref="TryTake"/>), and the engine checks the payload rule
 /// on them as it does for every face. Thread-safe.
@@ -150,12 +150,15 @@ internal sealed class SentPayloads
         };
     }
 
-    /// <summary>Keeps the payload of a <c>queue_send</c> request line read from stdio, for its call to take.</summary>
-    public void CaptureLine(ReadOnlySpan<byte> line)
+    /// <summary>
+    /// For a <c>queue_send</c> request line read from stdio: keeps the payload for its call to take and
+    /// returns the line with the payload replaced by <c>null</c>; any other line is returned as it is.
+    /// </summary>
+    public ReadOnlySpan<byte> SpliceLine(ReadOnlySpan<byte> line)
     {
         if (!TryFind(line, _maxDepth, out var id, out var payload))
         {
-            return;
+            return line;
         }
 
         if (_lines.Count >= MaxPendingLines)
@@ -164,11 +167,12 @@ internal sealed class SentPayloads
         }
 
         _lines[id] = line[payload].ToArray();
+        return Splice(line, payload);
     }
 
     /// <summary>
     /// The sender's bytes of the payload of <paramref name="request"/>, kept by <see cref="SpliceHttpBody"/>
-    /// (in <paramref name="http"/>) or <see cref="CaptureLine"/>; false when none was kept.
+    /// (in <paramref name="http"/>) or <see cref="SpliceLine"/>; false when none was kept.
     /// </summary>
     public bool TryTake(JsonRpcRequest request, HttpContext? http, out byte[] payload)
     {
@@ -230,14 +234,21 @@ internal sealed class SentPayloads
             return;
         }
 
-        var (offset, length) = payload.GetOffsetAndLength(body.Length);
-        context.Items[HttpItemKey] = new KeptPayload(id, body.Slice(offset, length).ToArray());
-        var spliced = new byte[body.Length - length + s_null.Length];
-        body.Span[..offset].CopyTo(spliced);
-        s_null.CopyTo(spliced.AsSpan(offset));
-        body.Span[(offset + length)..].CopyTo(spliced.AsSpan(offset + s_null.Length));
+        context.Items[HttpItemKey] = new KeptPayload(id, body.Span[payload].ToArray());
+        var spliced = Splice(body.Span, payload);
         request.Body = new MemoryStream(spliced, writable: false);
         request.ContentLength = spliced.Length;
+    }
+
+    /// <summary><paramref name="message"/> with the value at <paramref name="payload"/> replaced by <c>null</c>.</summary>
+    private static byte[] Splice(ReadOnlySpan<byte> message, Range payload)
+    {
+        var (offset, length) = payload.GetOffsetAndLength(message.Length);
+        var spliced = new byte[message.Length - length + s_null.Length];
+        message[..offset].CopyTo(spliced);
+        s_null.CopyTo(spliced.AsSpan(offset));
+        message[(offset + length)..].CopyTo(spliced.AsSpan(offset + s_null.Length));
+        return spliced;
     }
 
     private sealed record KeptPayload(RequestId Id, byte[] Utf8);

@@ -32,19 +32,17 @@ internal sealed class StdioDrain
     /// <summary>
     /// A transport on this process's stdin and stdout that drains at end of input and writes results with a
     /// payload at the depth limit (<see cref="PayloadDepthStreamTransport"/>); <paramref name="sentPayloads"/>,
-    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload as the line is read.
+    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload before the SDK reads the line.
     /// </summary>
     public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads = null)
     {
         var drain = new StdioDrain();
-        var input = new LineTapStream(
-            Console.OpenStandardInput(),
-            line =>
-            {
-                sentPayloads?.CaptureLine(line.Span);
-                drain.OnRequestLine(line);
-            },
-            drain.WhenAnsweredAsync);
+        Stream input = new LineTapStream(Console.OpenStandardInput(), drain.OnRequestLine, drain.WhenAnsweredAsync);
+        if (sentPayloads is not null)
+        {
+            input = new SentPayloadLineStream(input, sentPayloads);
+        }
+
         var output = new LineTapStream(Console.OpenStandardOutput(), drain.OnAnswerLine);
         return new PayloadDepthStreamTransport(input, output, options.ServerInfo?.Name, loggerFactory);
     }
@@ -126,7 +124,8 @@ internal sealed class StdioDrain
     {
         try
         {
-            using var document = JsonDocument.Parse(line);
+            // As deep as the transport writes: an answer holding a payload at the depth limit must count as answered.
+            using var document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = PayloadDepthStreamTransport.MaxDepth });
             var root = document.RootElement;
             return root.ValueKind switch
             {

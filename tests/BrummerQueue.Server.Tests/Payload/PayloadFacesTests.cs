@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
@@ -149,6 +150,67 @@ public sealed class PayloadFacesTests
         Assert.False(reply.TryGetProperty("error", out _), reply.ToString());
         Assert.Equal(1, Result(reply).GetProperty("count").GetInt32());
         Assert.Equal(1, host.Queue.GetStats().MessagesConsumed);
+    }
+
+    [Fact]
+    public async Task McpStdio_PayloadBytesAndDepthLimit_KeptAndRefusedAsOnEveryFace()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        const string Japanese = """{"greeting":"こんにちは","e":"\u00e9 😀"}""";
+        var deep = Nested(64);
+        var replies = new Dictionary<int, JsonElement>();
+
+        async Task<JsonElement> SendAsync(int id, byte[] line)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(line.Concat("\n"u8.ToArray()).ToArray(), TestContext.Current.CancellationToken);
+            await process.StandardInput.BaseStream.FlushAsync(TestContext.Current.CancellationToken);
+            while (!replies.ContainsKey(id))
+            {
+                var text = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)
+                    ?? throw new InvalidOperationException("stdout ended early; stderr: " + await stderr);
+                var message = JsonDocument.Parse(text, s_deep).RootElement.Clone();
+                if (message.TryGetProperty("id", out var answer) && answer.ValueKind == JsonValueKind.Number)
+                {
+                    replies[answer.GetInt32()] = message;
+                }
+            }
+
+            return replies[id];
+        }
+
+        byte[] Call(int id, string tool, byte[] arguments) =>
+            [.. Encoding.UTF8.GetBytes($$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"tools/call","params":{"name":"{{{tool}}}","arguments":"""), .. arguments, .. "}}"u8];
+
+        await SendAsync(1, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"""u8.ToArray());
+        await process.StandardInput.BaseStream.WriteAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}"""u8.ToArray().Concat("\n"u8.ToArray()).ToArray(), TestContext.Current.CancellationToken);
+        var sent = await SendAsync(2, Call(2, "queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"jp","payload":{{Japanese}}}""")));
+        var notUtf8 = await SendAsync(3, Call(3, "queue_send", [.. "{\"channel\":\"jp\",\"payload\":\"caf"u8, 0xE9, .. "\"}"u8]));
+        var lone = await SendAsync(4, Call(4, "queue_send", """{"channel":"jp","payload":["\ud83d"]}"""u8.ToArray()));
+        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") })
+        using (var body = new StringContent($$"""{"payload":{{deep}}}""", Encoding.UTF8, "application/json"))
+        {
+            using var stored = await http.PostAsync("/api/channels/deep/messages", body, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        var deepReply = await SendAsync(5, Call(5, "queue_receive", """{"channel":"deep"}"""u8.ToArray()));
+        var jpReply = await SendAsync(6, Call(6, "queue_receive", """{"channel":"jp"}"""u8.ToArray()));
+        var deepSent = await SendAsync(7, Call(7, "queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"deep","payload":{{deep}}}""")));
+        var tooDeep = await SendAsync(8, Call(8, "queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"deep","payload":{{Nested(65)}}}""")));
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Result(sent);
+        Assert.Contains("payload must be valid UTF-8: byte 4 (0xE9)", ErrorText(notUtf8), StringComparison.Ordinal);
+        Assert.Contains(@"payload contains an unpaired surrogate escape \ud83d at byte 2", ErrorText(lone), StringComparison.Ordinal);
+        Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(TextResult(deepReply).GetProperty("messages")[0])));
+        Assert.True(JsonElement.DeepEquals(TextResult(deepReply).GetProperty("messages")[0], Result(deepReply).GetProperty("messages")[0]));
+        Assert.Equal(Japanese, Encoding.UTF8.GetString(RawPayload(TextResult(jpReply).GetProperty("messages")[0])));
+        Assert.Equal(1, Result(jpReply).GetProperty("count").GetInt32());
+        Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(TextResult(deepSent).GetProperty("message"))));
+        Assert.Contains("payload is nested more than 64 levels deep", ErrorText(tooDeep), StringComparison.Ordinal);
     }
 
     internal static string Nested(int depth)
