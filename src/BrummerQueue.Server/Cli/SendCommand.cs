@@ -57,7 +57,7 @@ internal static class SendCommand
                     return 1;
                 }
 
-                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken), PayloadEnvelope.AnyReplyOptions);
                 await output.WriteLineAsync(document.RootElement.GetProperty("message").GetRawText());
                 return 0;
             }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
@@ -15,7 +14,6 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class ToolResults
 {
-    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = QueueOptions.MaxPayloadDepthLimit + PayloadEnvelope.Levels };
 
     /// <summary>A successful result whose JSON object <paramref name="write"/> produces.</summary>
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
@@ -27,7 +25,7 @@ internal static class ToolResults
         }
 
         // Results hold stored payloads, which may nest up to the largest depth limit a queue can have.
-        using var document = JsonDocument.Parse(buffer.WrittenMemory, s_documentOptions);
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, PayloadEnvelope.AnyReplyOptions);
         return new CallToolResult
         {
             StructuredContent = document.RootElement.Clone(),

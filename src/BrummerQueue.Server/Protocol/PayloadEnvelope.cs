@@ -21,6 +21,12 @@ internal static class PayloadEnvelope
     /// </summary>
     public const int Levels = 8;
 
+    /// <summary>
+    /// Parser options for a reply or result that holds stored payloads when the queue's own limit is not at
+    /// hand (a CLI reading any server's replies, a tool result): as deep as the largest limit allows.
+    /// </summary>
+    public static readonly JsonDocumentOptions AnyReplyOptions = new() { MaxDepth = QueueOptions.MaxPayloadDepthLimit + Levels };
+
     /// <summary>The depth a request or reply carrying a payload may have.</summary>
     public static int MaxDepth(QueueOptions options) => options.MaxPayloadDepth + Levels;
 

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Tests.Cli;
 using BrummerQueue.Server.Tests.Mcp;
 using BrummerQueue.Server.Tests.WebSockets;
 
@@ -211,6 +212,33 @@ public sealed class PayloadFacesTests
         Assert.Equal(1, Result(jpReply).GetProperty("count").GetInt32());
         Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(TextResult(deepSent).GetProperty("message"))));
         Assert.Contains("payload is nested more than 64 levels deep", ErrorText(tooDeep), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cli_SendAndTail_PayloadAtDepthLimitAndNonAscii_ByteForByte_DeeperRefusedNamingPayload()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var url = host.BaseAddress.ToString();
+        var output = new LineCapture();
+        var error = new LineCapture();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var tail = CliRunner.StartAsync(output, error, stop.Token, "tail", "cli.deep", "--url", url);
+        Assert.Contains("following 'cli.deep'", await error.NextLineAsync(), StringComparison.Ordinal);
+        var deep = Nested(64).Replace("ü", "こんにちは 😀", StringComparison.Ordinal);
+
+        var (sentCode, sentOutput, sentError) = await CliRunner.RunAsync("send", "cli.deep", deep, "--url", url);
+        var (deeperCode, _, deeperError) = await CliRunner.RunAsync("send", "cli.deep", Nested(65), "--url", url);
+        var printedBySend = JsonDocument.Parse(await sentOutput.NextLineAsync(), s_deep).RootElement;
+        var printedByTail = JsonDocument.Parse(await output.NextLineAsync(), s_deep).RootElement;
+        await stop.CancelAsync();
+        await tail.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.True(sentCode == 0, sentError.Text);
+        Assert.Equal(deep, Peek(host, "cli.deep"));
+        Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(printedBySend)));
+        Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(printedByTail)));
+        Assert.Equal(1, deeperCode);
+        Assert.Contains("payload is nested more than 64 levels deep", deeperError.Text, StringComparison.Ordinal);
     }
 
     internal static string Nested(int depth)
