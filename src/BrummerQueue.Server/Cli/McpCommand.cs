@@ -132,7 +132,7 @@ internal static class McpCommand
         remote.Configure(options);
         try
         {
-            await using var transport = StdioDrain.CreateTransport(options, loggerFactory);
+            await using var transport = StdioDrain.CreateTransport(options, loggerFactory, remote.SentPayloads);
             await using var stdio = McpServer.Create(transport, options, loggerFactory);
             await stdio.RunAsync(cancellationToken);
         }

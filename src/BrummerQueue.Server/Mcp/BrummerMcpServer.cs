@@ -40,7 +40,7 @@ internal static class BrummerMcpServer
     {
         services.AddSingleton<QueueTools>();
         services.AddSingleton<QueueResources>();
-        services.AddSingleton<SentPayloads>();
+        services.AddSingleton(sp => new SentPayloads(sp.GetRequiredService<IMessageQueue>().Options));
         services.AddSingleton<McpSessionRegistry>();
         services.AddHttpContextAccessor();
         services.AddMcpServer(ConfigureLocal)

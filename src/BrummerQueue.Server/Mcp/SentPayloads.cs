@@ -35,7 +35,7 @@ internal sealed class SentPayloads
     private readonly ConcurrentDictionary<RequestId, byte[]> _lines = new();
     private readonly int _maxDepth;
 
-    public SentPayloads(IMessageQueue queue) => _maxDepth = PayloadEnvelope.MaxDepth(queue.Options);
+    public SentPayloads(QueueOptions options) => _maxDepth = PayloadEnvelope.MaxDepth(options);
 
     /// <summary>
     /// Finds the payload of a <c>tools/call</c> of <c>queue_send</c> in one JSON-RPC message:

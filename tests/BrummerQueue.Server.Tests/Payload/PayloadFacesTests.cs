@@ -241,6 +241,24 @@ public sealed class PayloadFacesTests
         Assert.Contains("payload is nested more than 64 levels deep", deeperError.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task McpStdioAttached_PayloadRuleBrokenOrNonAscii_ClearErrorOrSameJsonOnTheHostingServer()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        using var stdio = await RawStdioSession.StartAsync(host.BaseAddress.Port);
+        const string Japanese = """{"greeting":"こんにちは 😀"}""";
+
+        var sent = await stdio.CallAsync("queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"attached","payload":{{Japanese}}}"""));
+        var lone = await stdio.CallAsync("queue_send", """{"channel":"attached","payload":"Great news \ud83d"}"""u8.ToArray());
+        var notUtf8 = await stdio.CallAsync("queue_send", [.. "{\"channel\":\"attached\",\"payload\":\""u8, 0xFF, .. "\"}"u8]);
+
+        Result(sent);
+        Assert.Contains(@"payload contains an unpaired surrogate escape \ud83d at byte 12", ErrorText(lone), StringComparison.Ordinal);
+        Assert.Contains("payload must be valid UTF-8: byte 1 (0xFF)", ErrorText(notUtf8), StringComparison.Ordinal);
+        Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(Japanese).RootElement, JsonDocument.Parse(Peek(host, "attached")).RootElement));
+        Assert.Equal(1, host.Queue.GetStats().MessagesSent);
+    }
+
     internal static string Nested(int depth)
     {
         var builder = new StringBuilder();
