@@ -6,8 +6,9 @@ namespace BrummerQueue.Core;
 
 /// <summary>
 /// A message payload: exactly one JSON value, held as UTF-8 bytes. The default value is JSON <c>null</c>.
-/// The queue checks the payload rule (<see cref="PayloadRule"/>) once, when the message is sent, and
-/// stores the bytes as they are: non-ASCII text is never re-escaped. Immutable and thread-safe as long as the caller does not change the bytes it handed over.
+/// The queue checks the payload rule of SPEC.md section 1 once, when the message is sent
+/// (<see cref="IMessageQueue.Send"/>), and stores the bytes as they are: non-ASCII text is never
+/// re-escaped. Immutable and thread-safe as long as the caller does not change the bytes it handed over.
 /// </summary>
 public readonly struct JsonPayload : IEquatable<JsonPayload>
 {
@@ -56,8 +57,8 @@ public readonly struct JsonPayload : IEquatable<JsonPayload>
     }
 
     /// <summary>
-    /// Wraps an already-parsed element (no validation needed); copies its raw UTF-8 text exactly as
-    /// the sender wrote it, so non-ASCII text is not re-escaped.
+    /// Copies the raw UTF-8 text of an element exactly as the sender wrote it, so non-ASCII text is not
+    /// re-escaped. Like <see cref="FromUtf8"/>, it does not check the payload rule: the queue does, at send.
     /// </summary>
     public static JsonPayload FromElement(JsonElement element) =>
         element.ValueKind == JsonValueKind.Undefined
