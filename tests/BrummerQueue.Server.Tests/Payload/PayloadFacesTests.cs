@@ -140,7 +140,7 @@ public sealed class PayloadFacesTests
     }
 
     [Fact]
-    public async Task SdkClientReceive_PayloadAtDepthLimit_IsNoBareInternalError()
+    public async Task McpReceive_PayloadAtDepthLimit_AnsweredNotBareInternalError()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
         host.Queue.Send("deep", new MessageDraft(Payload: JsonPayload.FromUtf8(Encoding.UTF8.GetBytes(Nested(64)))));
