@@ -27,7 +27,11 @@ public interface IMessageQueue : IDisposable
     /// </summary>
     event Action<QueueException>? LimitHit;
 
-    /// <summary>Stores a message at the end of <paramref name="channel"/>'s backlog (creating the channel) and copies it to every subscription of that channel.</summary>
+    /// <summary>
+    /// Stores a message at the end of <paramref name="channel"/>'s backlog (creating the channel) and copies it to every
+    /// subscription of that channel. The payload rule of SPEC.md (JSON, UTF-8, no lone surrogate escape, at most
+    /// <see cref="QueueOptions.MaxPayloadDepth"/> levels) is checked here, once, for every face; the payload is stored byte for byte.
+    /// </summary>
     SendResult Send(string channel, MessageDraft draft);
 
     /// <summary>

@@ -6,8 +6,21 @@ namespace BrummerQueue.Core;
 /// </summary>
 public sealed record QueueOptions
 {
+    /// <summary>
+    /// Largest <see cref="MaxPayloadDepth"/>: the MCP SDK writes a message over HTTP with at most 1,000
+    /// levels, and a tool result nests a payload a few levels inside it.
+    /// </summary>
+    public const int MaxPayloadDepthLimit = 900;
+
     /// <summary>Largest message, serialized, in bytes. Default 1 MiB.</summary>
     public int MaxMessageBytes { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Levels a payload may nest, counted from the payload itself (<c>[[1]]</c> is 2 levels, a scalar 0).
+    /// Default 64, between 1 and <see cref="MaxPayloadDepthLimit"/>. Every face accepts and delivers a payload
+    /// at exactly this depth; a deeper one is refused with <c>invalid_argument</c> on <c>payload</c>.
+    /// </summary>
+    public int MaxPayloadDepth { get; init; } = 64;
 
     /// <summary>Messages a channel's backlog keeps; a send beyond it evicts the oldest. Default 10,000.</summary>
     public int ChannelCapacity { get; init; } = 10_000;
@@ -43,6 +56,11 @@ public sealed record QueueOptions
     public void Validate()
     {
         Positive(MaxMessageBytes, nameof(MaxMessageBytes));
+        if (MaxPayloadDepth < 1 || MaxPayloadDepth > MaxPayloadDepthLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPayloadDepth), MaxPayloadDepth, $"MaxPayloadDepth must be between 1 and {MaxPayloadDepthLimit}.");
+        }
+
         Positive(ChannelCapacity, nameof(ChannelCapacity));
         Positive(MaxChannels, nameof(MaxChannels));
         Positive(MaxTotalBytes, nameof(MaxTotalBytes));

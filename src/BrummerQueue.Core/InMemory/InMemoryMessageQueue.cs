@@ -73,6 +73,9 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                 $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}"));
         }
 
+        // The payload rule, checked here once for every face (after the size check, which is cheaper).
+        payload.Check(Options.MaxPayloadDepth);
+
         if (!TryGetExisting(channel, out var state))
         {
             // A new channel evicts nothing, so a send that cannot fit is refused before the channel is made.

@@ -99,7 +99,7 @@ internal static class McpCommand
             {
                 var options = app.Services.GetRequiredService<IOptions<McpServerOptions>>().Value;
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
-                await using var transport = StdioDrain.CreateTransport(options, appLogging, out var drain);
+                await using var transport = StdioDrain.CreateTransport(options, appLogging, app.Services.GetRequiredService<SentPayloads>(), out var drain);
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
 
                 // SIGTERM or Ctrl-C stops the host; its stopping signal ends waiting receives with an empty result
@@ -153,7 +153,7 @@ internal static class McpCommand
         remote.Configure(options);
         try
         {
-            await using var transport = StdioDrain.CreateTransport(options, loggerFactory);
+            await using var transport = StdioDrain.CreateTransport(options, loggerFactory, remote.SentPayloads);
             await using var stdio = McpServer.Create(transport, options, loggerFactory);
             await stdio.RunAsync(cancellationToken);
         }

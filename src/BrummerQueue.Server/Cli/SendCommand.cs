@@ -33,7 +33,8 @@ internal static class SendCommand
             var payloadText = parse.GetRequiredValue(payload);
             try
             {
-                using var _ = JsonDocument.Parse(payloadText);
+                // Only "is it JSON", for the quoting hint: the server checks the payload rule (depth included).
+                using var _ = JsonDocument.Parse(payloadText, new JsonDocumentOptions { MaxDepth = int.MaxValue });
             }
             catch (JsonException ex)
             {
@@ -56,7 +57,7 @@ internal static class SendCommand
                     return 1;
                 }
 
-                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken), PayloadEnvelope.AnyReplyOptions);
                 await output.WriteLineAsync(document.RootElement.GetProperty("message").GetRawText());
                 return 0;
             }
@@ -85,7 +86,7 @@ internal static class SendCommand
             }
 
             writer.WritePropertyName("payload");
-            writer.WriteRawValue(Encoding.UTF8.GetBytes(payloadJson));
+            writer.WriteRawValue(Encoding.UTF8.GetBytes(payloadJson), skipInputValidation: true);
             if (ttl is not null)
             {
                 writer.WriteNumber("ttl", ttl.Value);

@@ -179,7 +179,7 @@ internal static class TailCommand
                 _buffer.Advance(result.Count);
                 if (result.EndOfMessage)
                 {
-                    return JsonDocument.Parse(_buffer.WrittenMemory.ToArray());
+                    return JsonDocument.Parse(_buffer.WrittenMemory.ToArray(), PayloadEnvelope.AnyReplyOptions);
                 }
             }
         }

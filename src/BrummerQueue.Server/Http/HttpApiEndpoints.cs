@@ -95,7 +95,7 @@ internal static class HttpApiEndpoints
             }
             else
             {
-                using var document = ParseBody(body.Value);
+                using var document = ParseBody(body.Value, queue.Options);
                 WireFields.RejectUnknown(document.RootElement, WireFields.DraftFields);
                 draft = WireFields.GetDraft(document.RootElement, queue.Options);
             }
@@ -183,12 +183,12 @@ internal static class HttpApiEndpoints
             "body");
     }
 
-    private static JsonDocument ParseBody(ReadOnlyMemory<byte> body)
+    private static JsonDocument ParseBody(ReadOnlyMemory<byte> body, QueueOptions options)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(body, PayloadEnvelope.DocumentOptions(options));
         }
         catch (JsonException)
         {

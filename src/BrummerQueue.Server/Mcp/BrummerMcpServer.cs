@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -38,6 +40,7 @@ internal static class BrummerMcpServer
     {
         services.AddSingleton<QueueTools>();
         services.AddSingleton<QueueResources>();
+        services.AddSingleton(sp => new SentPayloads(sp.GetRequiredService<IMessageQueue>().Options));
         services.AddSingleton<McpSessionRegistry>();
         services.AddHttpContextAccessor();
         services.AddMcpServer(ConfigureLocal)
@@ -52,7 +55,12 @@ internal static class BrummerMcpServer
     }
 
     /// <summary>Maps <c>/mcp</c>.</summary>
-    public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints) => endpoints.MapMcp(Path);
+    public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints)
+    {
+        var mcp = endpoints.MapMcp(Path);
+        mcp.Add(SentPayloads.SpliceHttpBody);
+        return mcp;
+    }
 
     /// <summary>Server identity, capabilities and the handlers that act on the local queue.</summary>
     public static void ConfigureLocal(McpServerOptions options)
@@ -72,8 +80,11 @@ internal static class BrummerMcpServer
             // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
             var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
             using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
-            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, request.Items, linked?.Token ?? cancellationToken);
+            var arguments = WithSentPayload(request, services);
+            var result = await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, arguments, session, request.Items, linked?.Token ?? cancellationToken);
+            return StructuredContentRelay.Defer(request, result);
         };
+        options.Filters.Message.OutgoingFilters.Add(StructuredContentRelay.Filter);
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
         options.Handlers.ListResourcesHandler = static (request, _) =>
         {
@@ -121,6 +132,26 @@ internal static class BrummerMcpServer
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Tools = new ToolsCapability { ListChanged = false };
         options.Capabilities.Resources = new ResourcesCapability { Subscribe = true, ListChanged = false };
+    }
+
+    /// <summary>
+    /// The call's arguments with <c>payload</c> as the sender wrote it (<see cref="SentPayloads"/>), when it
+    /// was kept aside; the SDK's own copy of the arguments has it re-written (or, over HTTP, <c>null</c>).
+    /// </summary>
+    private static IDictionary<string, JsonElement>? WithSentPayload(RequestContext<CallToolRequestParams> request, IServiceProvider services)
+    {
+        var arguments = request.Params?.Arguments;
+        if (request.JsonRpcMessage is not JsonRpcRequest call
+            || !services.GetRequiredService<SentPayloads>().TryTake(call, services.GetService<IHttpContextAccessor>()?.HttpContext, out var sent))
+        {
+            return arguments;
+        }
+
+        var options = PayloadEnvelope.DocumentOptions(services.GetRequiredService<IMessageQueue>().Options);
+        return new Dictionary<string, JsonElement>(arguments ?? new Dictionary<string, JsonElement>(), StringComparer.Ordinal)
+        {
+            ["payload"] = JsonElement.Parse(sent, options),
+        };
     }
 
     private static async Task RunHttpSessionAsync(HttpContext context, McpServer server, CancellationToken cancellationToken)

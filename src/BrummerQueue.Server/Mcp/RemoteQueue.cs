@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
 using BrummerQueue.Server.Settings;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -35,6 +38,12 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RemoteQueue>();
     }
+
+    /// <summary>
+    /// The <c>queue_send</c> payloads read from stdio before the SDK parses them (<see cref="SentPayloads"/>), bounded by
+    /// the largest depth limit: the hosting server checks its own.
+    /// </summary>
+    public SentPayloads SentPayloads { get; } = new(new QueueOptions { MaxPayloadDepth = QueueOptions.MaxPayloadDepthLimit });
 
     /// <summary>The <c>/mcp</c> URL of the hosting server.</summary>
     public Uri Endpoint => _endpoint;
@@ -107,6 +116,25 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
+        if (request.JsonRpcMessage is JsonRpcRequest call
+            && SentPayloads.TryTake(call, null, out var sent)
+            && request.Params?.Arguments is { IsReadOnly: false } arguments)
+        {
+            // The payload rule is the hosting server's; its UTF-8 and surrogate clauses are checked here too, because
+            // the SDK's client cannot write such a payload on (the depth is the hosting server's to check). The client
+            // writes non-ASCII text as \u escapes: forwarded calls keep the JSON, not its bytes.
+            try
+            {
+                JsonPayload.Parse(sent);
+            }
+            catch (QueueException e)
+            {
+                return ToolResults.Error(e.Message);
+            }
+
+            arguments["payload"] = JsonElement.Parse(sent, PayloadEnvelope.AnyReplyOptions);
+        }
+
         try
         {
             if (request.Params is { Name: QueueToolDefinitions.Receive } receive)

@@ -29,18 +29,27 @@ internal sealed class StdioDrain
     {
     }
 
-    /// <summary>A transport on this process's stdin and stdout that drains at end of input.</summary>
-    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory) =>
-        CreateTransport(options, loggerFactory, out _);
+    /// <summary>
+    /// A transport on this process's stdin and stdout that drains at end of input and writes results with a
+    /// payload at the depth limit (<see cref="PayloadDepthStreamTransport"/>); <paramref name="sentPayloads"/>,
+    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload before the SDK reads the line.
+    /// </summary>
+    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads = null) =>
+        CreateTransport(options, loggerFactory, sentPayloads, out _);
 
     /// <summary>The same transport, and its drain, which tells when every request read so far is answered (for shutdown).</summary>
-    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, out StdioDrain drain)
+    public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads, out StdioDrain drain)
     {
         var created = new StdioDrain();
-        var input = new LineTapStream(Console.OpenStandardInput(), created.OnRequestLine, created.WhenAnsweredAsync);
+        Stream input = new LineTapStream(Console.OpenStandardInput(), created.OnRequestLine, created.WhenAnsweredAsync);
+        if (sentPayloads is not null)
+        {
+            input = new SentPayloadLineStream(input, sentPayloads);
+        }
+
         var output = new LineTapStream(Console.OpenStandardOutput(), created.OnAnswerLine);
         drain = created;
-        return new StreamServerTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        return new PayloadDepthStreamTransport(input, output, options.ServerInfo?.Name, loggerFactory);
     }
 
     /// <summary>Completes when every request read so far has been answered, or after <paramref name="limit"/>.</summary>
@@ -139,7 +148,8 @@ internal sealed class StdioDrain
     {
         try
         {
-            using var document = JsonDocument.Parse(line);
+            // As deep as the transport writes: an answer holding a payload at the depth limit must count as answered.
+            using var document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = PayloadDepthStreamTransport.MaxDepth });
             var root = document.RootElement;
             return root.ValueKind switch
             {

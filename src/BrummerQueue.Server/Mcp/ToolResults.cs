@@ -15,6 +15,7 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class ToolResults
 {
+
     /// <summary>A successful result whose JSON object <paramref name="write"/> produces.</summary>
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
     {
@@ -24,7 +25,8 @@ internal static class ToolResults
             write(writer);
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        // Results hold stored payloads, which may nest up to the largest depth limit a queue can have.
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, PayloadEnvelope.AnyReplyOptions);
         return new CallToolResult
         {
             StructuredContent = document.RootElement.Clone(),

@@ -29,7 +29,7 @@ internal sealed partial class WebSocketConnection
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(frame, new JsonDocumentOptions { MaxDepth = 64 });
+                document = JsonDocument.Parse(frame, PayloadEnvelope.DocumentOptions(_queue.Options));
             }
             catch (JsonException)
             {

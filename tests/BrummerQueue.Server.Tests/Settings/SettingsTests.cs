@@ -221,6 +221,16 @@ public sealed class SettingsTests
         }
 
         Assert.Contains("[default: 8080] [env: BRUMMERQ_PORT]", help, StringComparison.Ordinal);
+        Assert.Contains("--max-payload-depth", help, StringComparison.Ordinal);
+        Assert.Contains("[default: 64] [env: BRUMMERQ_MAX_PAYLOAD_DEPTH]", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_MaxPayloadDepthOutOfRange_NamesSettingAndRange()
+    {
+        var result = new QueueOptionsValidator().Validate(null, new QueueOptions { MaxPayloadDepth = 0 });
+
+        Assert.Equal("Invalid setting MaxPayloadDepth (--max-payload-depth, BRUMMERQ_MAX_PAYLOAD_DEPTH, Brummerq:Queue:MaxPayloadDepth): MaxPayloadDepth must be between 1 and 900.", result.FailureMessage);
     }
 
     [Theory]

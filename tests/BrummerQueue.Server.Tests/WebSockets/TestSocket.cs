@@ -82,7 +82,8 @@ public sealed class TestSocket : IAsyncDisposable
             count += result.Count;
             if (result.EndOfMessage)
             {
-                return JsonDocument.Parse(_buffer.AsMemory(0, count)).RootElement.Clone();
+                // Deep enough for a payload at the largest depth limit inside a reply.
+                return JsonDocument.Parse(_buffer.AsMemory(0, count), new JsonDocumentOptions { MaxDepth = 1000 }).RootElement.Clone();
             }
         }
     }

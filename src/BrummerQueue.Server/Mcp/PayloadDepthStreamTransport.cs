@@ -1,0 +1,66 @@
+using System.Buffers;
+using System.Text.Json;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// The SDK's stream transport (stdio) with one change: messages are written with a writer that allows
+/// <see cref="MaxDepth"/> levels, as the SDK's Streamable HTTP transport does, instead of the serializer's
+/// 64, so that a tool result holding a payload at the depth limit can be sent (the SDK's own send throws
+/// for it, and the client would wait for an answer that never comes). Reading is the SDK's.
+/// </summary>
+/// <remarks>Thread-safety: every write, the SDK's own error replies included, goes through <see cref="SendMessageAsync"/> under <see cref="_sendLock"/>.</remarks>
+internal sealed class PayloadDepthStreamTransport : StreamServerTransport
+{
+    /// <summary>The writer's depth limit, the default of <see cref="JsonWriterOptions"/> that the SDK's HTTP transport writes with.</summary>
+    public const int MaxDepth = 1000;
+
+    private static readonly JsonWriterOptions s_writerOptions = new() { MaxDepth = MaxDepth, SkipValidation = true };
+    private readonly Stream _output;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    public PayloadDepthStreamTransport(Stream input, Stream output, string? serverName, ILoggerFactory loggerFactory)
+        : base(input, output, serverName, loggerFactory)
+    {
+        _output = output;
+    }
+
+    public override async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+    {
+        if (!IsConnected)
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
+        {
+            JsonSerializer.Serialize(writer, message, McpJsonUtilities.DefaultOptions.GetTypeInfo<JsonRpcMessage>());
+        }
+
+        buffer.Write("\n"u8);
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await _output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+            await _output.FlushAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new IOException("Failed to send message.", e);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _sendLock.Dispose();
+    }
+}
