@@ -31,9 +31,12 @@ internal sealed partial class WebSocketConnection
             {
                 document = JsonDocument.Parse(frame, new JsonDocumentOptions { MaxDepth = 64 });
             }
-            catch (JsonException)
+            catch (JsonException e)
             {
-                Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "frame is not valid JSON", null));
+                // Keep the request's id when the reader got to it, and say what is wrong and where.
+                var fault = JsonSyntaxFault.Describe(frame.Span, e);
+                var code = fault.TooDeep ? QueueErrorCodes.InvalidArgument : ErrorCodes.InvalidJson;
+                Reply(ServerFrames.Error(fault.Id, code, $"frame {fault.Description}{(frame.IsEmpty ? "; send a JSON object { type, id?, data? }" : string.Empty)}", fault.Field));
                 return;
             }
 
@@ -42,7 +45,7 @@ internal sealed partial class WebSocketConnection
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object)
                 {
-                    Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "frame must be a JSON object { type, id?, data? }", null));
+                    Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, $"frame must be a JSON object {{ type, id?, data? }}, not {KindName(root.ValueKind)}", null));
                     return;
                 }
 
@@ -266,4 +269,13 @@ internal sealed partial class WebSocketConnection
     }
 
     private void Reply(byte[] frame) => _outbound.TryEnqueueReply(frame);
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 }

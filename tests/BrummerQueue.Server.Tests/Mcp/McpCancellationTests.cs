@@ -1,0 +1,52 @@
+using BrummerQueue.Core;
+using Microsoft.Extensions.Logging;
+
+namespace BrummerQueue.Server.Tests.Mcp;
+
+/// <summary>A cancelled MCP request ends its HTTP response at once and is not logged as a failure.</summary>
+public sealed class McpCancellationTests
+{
+    [Fact]
+    public async Task QueueReceive_BlockingCancelledByNotification_EndsTheResponseAndLogsNoWarning()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.Install);
+        using var session = await RawMcpSession.StartAsync(host.CreateHttpClient());
+
+        using var waiting = await session.PostAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"c","blocking":true,"timeout":120}}}""", TestContext.Current.CancellationToken);
+        var body = waiting.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        using var cancelled = await session.PostAsync("""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user pressed stop"}}""", TestContext.Current.CancellationToken);
+        var text = await body.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain("\"result\"", text, StringComparison.Ordinal);
+        await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue));
+        host.Queue.Send("c", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        Assert.Equal(1, host.Queue.GetStats().TotalMessages);
+        Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingClientDisconnects_EndsTheRequestAndLogsNoWarning()
+    {
+        var logs = new LogCapture();
+        var probe = new McpRequestProbe();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: b =>
+        {
+            logs.Install(b);
+            probe.Install(b);
+        });
+        using var session = await RawMcpSession.StartAsync(host.CreateHttpClient());
+        using var abort = new CancellationTokenSource();
+
+        var waiting = session.PostAsync("""{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"d","blocking":true,"timeout":120}}}""", abort.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        using (var response = await waiting)
+        {
+            await abort.CancelAsync();
+        }
+
+        await McpToolsTests.WaitUntilAsync(() => probe.InFlight == 0 && !McpToolsTests.ReceiverWaiting(host.Queue));
+        Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
+    }
+}
