@@ -21,6 +21,13 @@ internal sealed class LogCapture : ILoggerProvider
     public string[] AtOrAbove(LogLevel level) =>
         [.. _entries.Where(e => e.Level >= level).Select(e => $"{e.Category} [{e.Level}] {e.Message}{(e.Exception is null ? string.Empty : " (" + e.Exception.GetType().Name + ")")}")];
 
+    /// <summary>
+    /// Entries above Debug other than the host's start and stop lines: what serving requests wrote.
+    /// brummerq logs nothing above Debug for a request that a client got wrong or gave up on.
+    /// </summary>
+    public string[] RequestLogs() =>
+        [.. AtOrAbove(LogLevel.Information).Where(line => !line.StartsWith("Microsoft.Hosting.Lifetime ", StringComparison.Ordinal))];
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

@@ -51,13 +51,20 @@ internal static class BrummerMcpServer
         return services;
     }
 
-    /// <summary>Maps <c>/mcp</c>.</summary>
-    public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints) => endpoints.MapMcp(Path);
+    /// <summary>Maps <c>/mcp</c>, each of the SDK's endpoints behind <see cref="McpEndpointGuard"/>.</summary>
+    public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints)
+    {
+        var builder = endpoints.MapMcp(Path);
+        builder.Add(endpoint => endpoint.RequestDelegate = McpEndpointGuard.Wrap(endpoint.RequestDelegate
+            ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; McpEndpointGuard cannot wrap it")));
+        return builder;
+    }
 
     /// <summary>Server identity, capabilities and the handlers that act on the local queue.</summary>
     public static void ConfigureLocal(McpServerOptions options)
     {
         ConfigureIdentity(options);
+        McpRequestFilters.Install(options);
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
         options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
@@ -65,12 +72,22 @@ internal static class BrummerMcpServer
             var services = request.Services!;
             var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
 
-            // In a stateful HTTP session the SDK's token ends with the session or a notifications/cancelled.
+            // The client's token ends with the session or a notifications/cancelled (McpRequestFilters).
             // A client that gives up on the POST (closes it) can no longer receive the result, so that ends
             // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
+            var cancelled = McpRequestFilters.ClientCancellation(request, cancellationToken);
             var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
-            using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
-            return await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, request.Params?.Arguments, session, linked?.Token ?? cancellationToken);
+            using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancelled, aborted) : null;
+            var token = linked?.Token ?? cancelled;
+            var name = request.Params?.Name ?? string.Empty;
+            try
+            {
+                return await services.GetRequiredService<QueueTools>().CallAsync(name, request.Params?.Arguments, session, token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return McpRequestFilters.Cancelled(request, name);
+            }
         };
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());
         options.Handlers.ListResourcesHandler = static (request, _) =>

@@ -1,5 +1,4 @@
 using BrummerQueue.Core;
-using Microsoft.Extensions.Logging;
 
 namespace BrummerQueue.Server.Tests.Mcp;
 
@@ -7,7 +6,7 @@ namespace BrummerQueue.Server.Tests.Mcp;
 public sealed class McpCancellationTests
 {
     [Fact]
-    public async Task QueueReceive_BlockingCancelledByNotification_EndsTheResponseAndLogsNoWarning()
+    public async Task QueueReceive_BlockingCancelledByNotification_EndsTheResponseAndLogsNothingAboveDebug()
     {
         var logs = new LogCapture();
         await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.Install);
@@ -19,15 +18,16 @@ public sealed class McpCancellationTests
         using var cancelled = await session.PostAsync("""{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user pressed stop"}}""", TestContext.Current.CancellationToken);
         var text = await body.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-        Assert.DoesNotContain("\"result\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"id\":7", text, StringComparison.Ordinal);
+        Assert.Contains("was cancelled", text, StringComparison.Ordinal);
         await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue));
         host.Queue.Send("c", new MessageDraft(Payload: JsonPayload.Parse("1")));
         Assert.Equal(1, host.Queue.GetStats().TotalMessages);
-        Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
+        Assert.Empty(logs.RequestLogs());
     }
 
     [Fact]
-    public async Task QueueReceive_BlockingClientDisconnects_EndsTheRequestAndLogsNoWarning()
+    public async Task QueueReceive_BlockingClientDisconnects_EndsTheRequestAndLogsNothingAboveDebug()
     {
         var logs = new LogCapture();
         var probe = new McpRequestProbe();
@@ -47,6 +47,28 @@ public sealed class McpCancellationTests
         }
 
         await McpToolsTests.WaitUntilAsync(() => probe.InFlight == 0 && !McpToolsTests.ReceiverWaiting(host.Queue));
-        Assert.Empty(logs.AtOrAbove(LogLevel.Warning));
+        Assert.Empty(logs.RequestLogs());
+    }
+
+    [Fact]
+    public async Task QueueReceive_BlockingSessionDeleted_EndsTheCallAndLogsNothingAboveDebug()
+    {
+        var logs = new LogCapture();
+        var probe = new ToolCallProbe();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: b =>
+        {
+            logs.Install(b);
+            probe.Install(b);
+        });
+        var finished = probe.NextFinished;
+        var client = await McpTestClient.ConnectAsync(host);
+
+        var waiting = client.CallAsync("queue_receive", """{"channel":"e","blocking":true,"timeout":120}""");
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await client.DisposeAsync();
+        await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
+        Assert.Empty(logs.RequestLogs());
     }
 }
