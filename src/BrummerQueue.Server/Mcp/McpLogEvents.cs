@@ -12,6 +12,7 @@ internal static class McpLogEvents
     public const int SessionRefused = 312;
     public const int EndedDuringRequest = 313;
     public const int NotificationFailed = 320;
+    public const int LineRefused = 321;
     public const int Attached = 330;
     public const int RemoteUnreachable = 331;
 }

@@ -16,7 +16,7 @@ namespace BrummerQueue.Server.Mcp;
 /// under <see cref="_lock"/>, which also guards <see cref="_idle"/>. The idle task is completed
 /// outside the lock.
 /// </remarks>
-internal sealed class StdioDrain
+internal sealed partial class StdioDrain
 {
     /// <summary>Longest wait for answers after end of input.</summary>
     public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(310);
@@ -29,13 +29,35 @@ internal sealed class StdioDrain
     {
     }
 
-    /// <summary>A transport on this process's stdin and stdout that drains at end of input.</summary>
+    /// <summary>
+    /// A transport on this process's stdin and stdout that drains at end of input, and answers a line
+    /// that is not a JSON-RPC message itself (<see cref="JsonRpcLineGuard"/>) instead of passing it on.
+    /// </summary>
     public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory)
     {
         var drain = new StdioDrain();
-        var input = new LineTapStream(Console.OpenStandardInput(), drain.OnRequestLine, drain.WhenAnsweredAsync);
+        var logger = loggerFactory.CreateLogger(typeof(JsonRpcLineGuard).FullName!);
+
+        // The transport starts reading in its constructor, so the gate may see a line before it is assigned.
+        var created = new TaskCompletionSource<StreamServerTransport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var input = new LineTapStream(Console.OpenStandardInput(), drain.OnRequestLine, drain.WhenAnsweredAsync, (line, ct) => AdmitAsync(line, created.Task, logger, ct));
         var output = new LineTapStream(Console.OpenStandardOutput(), drain.OnAnswerLine);
-        return new StreamServerTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        var transport = new StreamServerTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        created.SetResult(transport);
+        return transport;
+    }
+
+    /// <summary>Passes on a JSON-RPC message; answers anything else on stdout with its JSON-RPC error, in order with the other answers.</summary>
+    private static async ValueTask<bool> AdmitAsync(ReadOnlyMemory<byte> line, Task<StreamServerTransport> transport, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (JsonRpcLineGuard.Check(line.Span) is not { } refusal)
+        {
+            return true;
+        }
+
+        LogLineRefused(logger, refusal.Error.Code, refusal.Error.Message);
+        await (await transport).SendMessageAsync(refusal, cancellationToken);
+        return false;
     }
 
     private void OnRequestLine(ReadOnlyMemory<byte> line)
@@ -141,4 +163,7 @@ internal sealed class StdioDrain
 
         return idle;
     }
+
+    [LoggerMessage(EventId = McpLogEvents.LineRefused, Level = LogLevel.Debug, Message = "stdin line refused ({Code}): {Reason}")]
+    private static partial void LogLineRefused(ILogger logger, int code, string reason);
 }
