@@ -25,7 +25,7 @@ internal static partial class McpRequestFilters
 {
     private const string ClientCancellationKey = "brummerq.client-cancellation";
 
-    /// <summary>Adds the filter to <paramref name="options"/> (the HTTP and stdio servers on the local queue).</summary>
+    /// <summary>Adds the filter to <paramref name="options"/> (the HTTP and stdio servers on the local queue, and attach mode's stdio server).</summary>
     public static void Install(McpServerOptions options) =>
         options.Filters.Message.IncomingFilters.Add(next => async (context, cancellationToken) =>
         {
@@ -71,10 +71,16 @@ internal static partial class McpRequestFilters
 
     private static McpProtocolException? Refusal(MessageContext context, JsonRpcRequest request)
     {
+        if (context.Server.Services?.GetService<QueueResources>() is not { } resources)
+        {
+            // Attach mode: resources are the hosting server's, which checks them.
+            return null;
+        }
+
         var uri = request.Params?["uri"] is { } node && node.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : null;
         try
         {
-            _ = context.Server.Services!.GetRequiredService<QueueResources>().ChannelOf(uri);
+            _ = resources.ChannelOf(uri);
             return null;
         }
         catch (McpProtocolException e)

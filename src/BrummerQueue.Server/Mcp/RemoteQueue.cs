@@ -50,6 +50,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     public void Configure(McpServerOptions options)
     {
         BrummerMcpServer.ConfigureIdentity(options);
+        McpRequestFilters.Install(options);
         options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.CallToolHandler = CallToolAsync;
@@ -104,11 +105,16 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         _connectLock.Dispose();
     }
 
-    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken)
     {
+        var cancellationToken = McpRequestFilters.ClientCancellation(request, handlerToken);
         try
         {
             return await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return McpRequestFilters.Cancelled(request, request.Params?.Name ?? string.Empty);
         }
         catch (McpProtocolException e)
         {

@@ -254,6 +254,27 @@ public sealed class McpStdioTests
     }
 
     [Fact]
+    public async Task Mcp_AttachedBlockingReceiveCancelled_EndsAndLogsNoWarning()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var stderr = new List<string>();
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(host.BaseAddress.Port, stderr);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var waiting = attached.CallCancellableAsync("queue_receive", """{"channel":"attached","blocking":true,"timeout":120}""", cancel.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue));
+        await attached.CallOkAsync("queue_stats");
+
+        lock (stderr)
+        {
+            Assert.DoesNotContain(stderr, l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Mcp_PortServedByAnotherProgram_FailsWithClearMessage()
     {
         var port = BrummerqProcess.FreePort();
