@@ -6,7 +6,7 @@ internal static class McpLogEvents
     public const int ToolRefused = 300;
     public const int ToolFailed = 301;
     public const int ToolCancelled = 302;
-    public const int ResourceRefused = 303;
+    public const int RequestRefused = 303;
     public const int SessionStarted = 310;
     public const int SessionEnded = 311;
     public const int SessionRefused = 312;

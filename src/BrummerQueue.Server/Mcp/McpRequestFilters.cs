@@ -17,7 +17,8 @@ namespace BrummerQueue.Server.Mcp;
 /// (<see cref="ClientCancellation"/>). A cancelled call ends with an answer, which also ends the
 /// call's HTTP response (the SDK keeps a POST's SSE stream open until the request's answer is sent).</item>
 /// <item><c>resources/read</c> and <c>resources/subscribe</c>: an unknown or malformed URI is
-/// answered with its JSON-RPC error here, before the handler.</item>
+/// answered with its JSON-RPC error here, before the handler; so is a <c>tools/call</c> whose params
+/// are not <c>{name, arguments?}</c>.</item>
 /// </list>
 /// Stateless and thread-safe.
 /// </summary>
@@ -37,12 +38,18 @@ internal static partial class McpRequestFilters
 
             switch (request.Method)
             {
+                case RequestMethods.ToolsCall when ToolCallRefusal(request) is { } refusal:
+                    Log(context).RequestRefused(request.Method, refusal);
+                    await context.Server.SendMessageAsync(
+                        new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidParams, Message = refusal } },
+                        cancellationToken);
+                    return;
                 case RequestMethods.ToolsCall:
                     context.Items[ClientCancellationKey] = cancellationToken;
                     await next(context, CancellationToken.None);
                     return;
                 case RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe when Refusal(context, request) is { } refusal:
-                    Log(context).ResourceRefused(request.Method, refusal.Message);
+                    Log(context).RequestRefused(request.Method, refusal.Message);
                     await context.Server.SendMessageAsync(
                         new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)refusal.ErrorCode, Message = refusal.Message } },
                         cancellationToken);
@@ -68,6 +75,21 @@ internal static partial class McpRequestFilters
         Log(request).ToolCancelled(tool);
         return ToolResults.Error($"{tool} was cancelled: the client cancelled the request, disconnected or ended its session");
     }
+
+    /// <summary>
+    /// A <c>tools/call</c> whose params the SDK cannot read (it would answer a bare -32603 "An error
+    /// occurred." and log a warning): params must be an object with a string <c>name</c> and, if
+    /// given, an object of <c>arguments</c>.
+    /// </summary>
+    private static string? ToolCallRefusal(JsonRpcRequest request) => request.Params switch
+    {
+        not System.Text.Json.Nodes.JsonObject => "Invalid params: tools/call needs params {\"name\": string, \"arguments\"?: object}",
+        System.Text.Json.Nodes.JsonObject p when p["name"] is not { } name || name.GetValueKind() != System.Text.Json.JsonValueKind.String =>
+            "Invalid params: name must be a string, the tool's name (see tools/list)",
+        System.Text.Json.Nodes.JsonObject p when p["arguments"] is { } arguments && arguments.GetValueKind() != System.Text.Json.JsonValueKind.Object =>
+            "Invalid params: arguments must be a JSON object of the tool's arguments",
+        _ => null,
+    };
 
     private static McpProtocolException? Refusal(MessageContext context, JsonRpcRequest request)
     {
@@ -95,6 +117,6 @@ internal static partial class McpRequestFilters
     [LoggerMessage(EventId = McpLogEvents.ToolCancelled, Level = LogLevel.Debug, Message = "Tool {Tool} cancelled by the client")]
     private static partial void ToolCancelled(this ILogger logger, string tool);
 
-    [LoggerMessage(EventId = McpLogEvents.ResourceRefused, Level = LogLevel.Debug, Message = "{Method} refused: {Reason}")]
-    private static partial void ResourceRefused(this ILogger logger, string method, string reason);
+    [LoggerMessage(EventId = McpLogEvents.RequestRefused, Level = LogLevel.Debug, Message = "{Method} refused: {Reason}")]
+    private static partial void RequestRefused(this ILogger logger, string method, string reason);
 }
