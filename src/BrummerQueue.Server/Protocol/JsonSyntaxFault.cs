@@ -84,7 +84,7 @@ internal readonly record struct JsonSyntaxFault
         string? pathAtOffset = null;
         string? fieldAtOffset = null;
         var depthAtOffset = 0;
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = int.MaxValue, CommentHandling = JsonCommentHandling.Disallow });
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = int.MaxValue });
         try
         {
             while (reader.Read())
@@ -118,8 +118,9 @@ internal readonly record struct JsonSyntaxFault
 
             return new WalkResult(id, pathAtOffset ?? string.Empty, fieldAtOffset, depthAtOffset, Complete: true);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // The fault (InvalidOperationException: a name that is not UTF-8, which only a binary frame can carry).
             return new WalkResult(id, pathAtOffset ?? Format(path, pendingName), pathAtOffset is null ? FieldOf(path, pendingName) : fieldAtOffset, depthAtOffset, Complete: false);
         }
     }

@@ -430,6 +430,21 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task BadFrame_BinaryNotUtf8_AnswersErrorAndKeepsTheConnection()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        byte[] frame = [.. "{\"id\":\"u\",\""u8, 0xFF, 0xFE, .. "\":1}"u8];
+        await socket.Socket.SendAsync(frame, WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal("u", error.GetProperty("id").GetString());
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task QueueMessage_UnknownDataField_IsRefusedNamingTheAcceptedFieldsAndNothingIsStored()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
