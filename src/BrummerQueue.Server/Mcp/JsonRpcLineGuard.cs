@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -31,10 +30,9 @@ internal static class JsonRpcLineGuard
             return null;
         }
 
-        if (!Utf8.IsValid(line))
+        if (JsonSyntaxFault.TryFindInvalidUtf8(line, out var notUtf8))
         {
-            var valid = ValidPrefixLength(line);
-            return Error(JsonSyntaxFault.ReadId(line[..valid]), McpErrorCode.ParseError, $"Parse error: the line is not valid UTF-8 at byte {valid}; JSON-RPC messages are UTF-8 JSON text, one per line");
+            return Error(notUtf8.Id, McpErrorCode.ParseError, $"Parse error: the line {notUtf8.Description}; JSON-RPC messages are UTF-8 JSON text, one per line");
         }
 
         JsonDocument document;
@@ -109,14 +107,6 @@ internal static class JsonRpcLineGuard
         return id is not null && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             ? null
             : Error(id, McpErrorCode.InvalidRequest, "Invalid Request: method is required (a string), or, for an answer to a server request, id and result or error");
-    }
-
-    /// <summary>The offset of the first byte that is not valid UTF-8.</summary>
-    private static int ValidPrefixLength(ReadOnlySpan<byte> line)
-    {
-        var chars = new char[line.Length];
-        Utf8.ToUtf16(line, chars, out var bytesRead, out _, replaceInvalidSequences: false);
-        return bytesRead;
     }
 
     private static JsonRpcError Error(string? rawId, McpErrorCode code, string message) => new()

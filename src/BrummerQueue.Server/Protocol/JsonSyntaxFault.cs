@@ -51,6 +51,26 @@ internal readonly record struct JsonSyntaxFault
         return new JsonSyntaxFault { Id = walk.Id, Description = description, Field = walk.Field, Path = walk.Path, TooDeep = walk.Complete };
     }
 
+    /// <summary>
+    /// Finds the first byte of <paramref name="text"/> that is not valid UTF-8 (JSON text is UTF-8; a
+    /// string the parser accepted would fail later, when read): false when there is none.
+    /// </summary>
+    public static bool TryFindInvalidUtf8(ReadOnlySpan<byte> text, out JsonSyntaxFault fault)
+    {
+        if (Utf8.IsValid(text))
+        {
+            fault = default;
+            return false;
+        }
+
+        var chars = new char[text.Length];
+        Utf8.ToUtf16(text, chars, out var valid, out _, replaceInvalidSequences: false);
+        var walk = Walk(text[..valid], valid);
+        var at = walk.Path.Length == 0 ? string.Empty : $" (in {walk.Path})";
+        fault = new JsonSyntaxFault { Id = walk.Id, Description = $"is not valid UTF-8 at byte {valid}{at}", Field = walk.Field, Path = walk.Path };
+        return true;
+    }
+
     /// <summary>The top-level <c>"id"</c> of <paramref name="json"/> as raw JSON, if it is a string or number the reader gets to.</summary>
     public static string? ReadId(ReadOnlySpan<byte> json) => Walk(json, long.MaxValue).Id;
 

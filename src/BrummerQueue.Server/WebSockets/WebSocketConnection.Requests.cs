@@ -26,6 +26,12 @@ internal sealed partial class WebSocketConnection
         var type = "?";
         try
         {
+            if (JsonSyntaxFault.TryFindInvalidUtf8(frame.Span, out var notUtf8))
+            {
+                Reply(ServerFrames.Error(notUtf8.Id, ErrorCodes.InvalidJson, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
+                return;
+            }
+
             JsonDocument document;
             try
             {

@@ -430,6 +430,26 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task BadFrame_TextNotUtf8_IsRefusedWithoutAnErrorLog()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        byte[] frame = [.. "{\"id\":\"t\",\"type\":\"ping"u8, 0xC3, 0x28, .. "\"}"u8];
+        await socket.Socket.SendAsync(frame, WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+        var reply = await socket.ReceiveAsync();
+
+        Assert.Equal("error", reply.GetProperty("type").GetString());
+        Assert.Equal("t", reply.GetProperty("id").GetString());
+        Assert.Equal("frame is not valid UTF-8 at byte 22 (in type); frames are UTF-8 JSON text", reply.GetProperty("data").GetProperty("message").GetString());
+        Assert.Equal("type", reply.GetProperty("data").GetProperty("field").GetString());
+        Assert.Empty(logs.RequestLogs());
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task BadFrame_BinaryNotUtf8_AnswersErrorAndKeepsTheConnection()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
