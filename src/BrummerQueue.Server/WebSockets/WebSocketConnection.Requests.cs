@@ -28,7 +28,9 @@ internal sealed partial class WebSocketConnection
         {
             if (JsonSyntaxFault.TryFindInvalidUtf8(frame.Span, out var notUtf8))
             {
-                Reply(ServerFrames.Error(notUtf8.Id, ErrorCodes.InvalidJson, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
+                // Inside the payload it breaks the payload rule (SPEC.md section 1): invalid_argument naming payload.
+                var code = notUtf8.Field == "payload" ? QueueErrorCodes.InvalidArgument : ErrorCodes.InvalidJson;
+                Reply(ServerFrames.Error(notUtf8.Id, code, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
                 return;
             }
 

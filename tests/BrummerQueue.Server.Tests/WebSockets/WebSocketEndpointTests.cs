@@ -445,6 +445,15 @@ public sealed class WebSocketEndpointTests
         Assert.Equal("t", reply.GetProperty("id").GetString());
         Assert.Equal("frame is not valid UTF-8 at byte 22 (in type); frames are UTF-8 JSON text", reply.GetProperty("data").GetProperty("message").GetString());
         Assert.Equal("type", reply.GetProperty("data").GetProperty("field").GetString());
+        byte[] inPayload = [.. "{\"type\":\"queue_message\",\"id\":\"p\",\"data\":{\"channel\":\"c\",\"payload\":{\"t\":\"caf"u8, 0xC3, 0x28, .. "\"}}}"u8];
+        await socket.Socket.SendAsync(inPayload, WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+        var payloadReply = await socket.ReceiveAsync("error");
+
+        Assert.Equal("p", payloadReply.GetProperty("id").GetString());
+        Assert.Equal("invalid_argument", payloadReply.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("payload", payloadReply.GetProperty("data").GetProperty("field").GetString());
+        Assert.Contains("(in data.payload.t)", payloadReply.GetProperty("data").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(host.Queue.ListChannels());
         Assert.Empty(logs.RequestLogs());
         Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
     }
