@@ -145,6 +145,7 @@ public sealed class McpStdioTests
         input.Write("""{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":"caf"""u8);
         input.Write([0xC3, 0x28]);
         input.Write("\"}}}\n"u8);
+        Line("""{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":""" + new string('[', 100) + new string(']', 100) + "}}}");
         Line("""{"jsonrpc":"2.0","id":13,"method":"ping"}""");
 
         await process.StandardInput.BaseStream.WriteAsync(input.ToArray(), TestContext.Current.CancellationToken);
@@ -154,7 +155,7 @@ public sealed class McpStdioTests
         var answers = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
         var errors = answers.Where(a => a.TryGetProperty("error", out _)).Select(a => (Id: a.GetProperty("id").GetRawText(), Code: a.GetProperty("error").GetProperty("code").GetInt32(), Message: a.GetProperty("error").GetProperty("message").GetString()!)).ToList();
         var context = string.Join("\n", errors) + "\nstderr: " + await stderr;
-        Assert.True(errors.Count == 7, context);
+        Assert.True(errors.Count == 8, context);
         Assert.Equal(("null", -32700), (errors[0].Id, errors[0].Code));
         Assert.StartsWith("Parse error: the line is not valid JSON at byte 1", errors[0].Message, StringComparison.Ordinal);
         Assert.Equal(("7", -32700), (errors[1].Id, errors[1].Code));
@@ -166,6 +167,9 @@ public sealed class McpStdioTests
         Assert.Equal(("11", -32600), (errors[5].Id, errors[5].Code));
         Assert.Equal(("12", -32700), (errors[6].Id, errors[6].Code));
         Assert.Contains("not valid UTF-8 at byte 118", errors[6].Message, StringComparison.Ordinal);
+        Assert.Equal(("14", -32700), (errors[7].Id, errors[7].Code));
+        Assert.Contains("nests deeper than 64 levels", errors[7].Message, StringComparison.Ordinal);
+        Assert.Contains("(in params.arguments.payload[0][0]", errors[7].Message, StringComparison.Ordinal);
         Assert.Contains(answers, a => a.GetProperty("id").GetRawText() == "1" && a.TryGetProperty("result", out _));
         Assert.Contains(answers, a => a.GetProperty("id").GetRawText() == "13" && a.TryGetProperty("result", out _));
         Assert.Equal(0, process.ExitCode);
