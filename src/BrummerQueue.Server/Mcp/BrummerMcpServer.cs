@@ -54,12 +54,17 @@ internal static class BrummerMcpServer
         return services;
     }
 
-    /// <summary>Maps <c>/mcp</c>.</summary>
+    /// <summary>
+    /// Maps <c>/mcp</c>: each of the SDK's endpoints keeps a <c>queue_send</c> payload's bytes aside
+    /// (<see cref="SentPayloads"/>) and runs behind <see cref="McpEndpointGuard"/>.
+    /// </summary>
     public static IEndpointConventionBuilder MapBrummerMcp(this IEndpointRouteBuilder endpoints)
     {
-        var mcp = endpoints.MapMcp(Path);
-        mcp.Add(SentPayloads.SpliceHttpBody);
-        return mcp;
+        var builder = endpoints.MapMcp(Path);
+        builder.Add(SentPayloads.SpliceHttpBody);
+        builder.Add(endpoint => endpoint.RequestDelegate = McpEndpointGuard.Wrap(endpoint.RequestDelegate
+            ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; McpEndpointGuard cannot wrap it")));
+        return builder;
     }
 
     /// <summary>Server identity, capabilities and the handlers that act on the local queue.</summary>
@@ -67,6 +72,7 @@ internal static class BrummerMcpServer
     {
         ConfigureIdentity(options);
         ReceiveDelivery.AddFilters(options);
+        McpRequestFilters.Install(options);
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
         options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
@@ -75,14 +81,24 @@ internal static class BrummerMcpServer
             var session = services.GetRequiredService<McpSessionRegistry>().Resolve(request);
             ReceiveDelivery.NoteReceiptRequest(request);
 
-            // In a stateful HTTP session the SDK's token ends with the session or a notifications/cancelled.
+            // The client's token ends with the session or a notifications/cancelled (McpRequestFilters).
             // A client that gives up on the POST (closes it) can no longer receive the result, so that ends
             // the call too: a waiting receive then takes nothing instead of consuming a message nobody gets.
+            var cancelled = McpRequestFilters.ClientCancellation(request, cancellationToken);
             var aborted = services.GetService<IHttpContextAccessor>()?.HttpContext?.RequestAborted ?? CancellationToken.None;
-            using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted) : null;
-            var arguments = WithSentPayload(request, services);
-            var result = await services.GetRequiredService<QueueTools>().CallAsync(request.Params?.Name ?? string.Empty, arguments, session, request.Items, linked?.Token ?? cancellationToken);
-            return StructuredContentRelay.Defer(request, result);
+            using var linked = aborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancelled, aborted) : null;
+            var token = linked?.Token ?? cancelled;
+            var name = request.Params?.Name ?? string.Empty;
+            try
+            {
+                var arguments = WithSentPayload(request, services);
+                var result = await services.GetRequiredService<QueueTools>().CallAsync(name, arguments, session, request.Items, token);
+                return StructuredContentRelay.Defer(request, result);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return McpRequestFilters.Cancelled(request, name);
+            }
         };
         options.Filters.Message.OutgoingFilters.Add(StructuredContentRelay.Filter);
         options.Handlers.ListResourceTemplatesHandler = static (_, _) => ValueTask.FromResult(QueueResources.Templates());

@@ -1,28 +1,41 @@
+using System.Buffers;
+
 namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
 /// A pass-through stream that hands every complete line read from or written to
 /// <see cref="_inner"/> to a callback, and may hold back end of input until a task completes.
-/// Input that ends without a newline gets one, so the last line is not lost.
+/// Input that ends without a newline gets one, so the last line is not lost. An input stream
+/// may also gate lines: then it passes on whole lines only, those its gate admits.
 /// <see cref="StdioDrain"/> uses one for stdin and one for stdout to see JSON-RPC requests and
 /// their answers without touching the SDK's transport. Not thread-safe for concurrent reads or
 /// concurrent writes (the transport reads from one loop and serializes its writes).
 /// </summary>
 internal sealed class LineTapStream : Stream
 {
+    private const int ChunkBytes = 16 * 1024;
+
     private readonly Stream _inner;
     private readonly Action<ReadOnlyMemory<byte>> _onLine;
     private readonly Func<CancellationToken, Task>? _beforeEndOfInput;
+    private readonly Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<bool>>? _admitLine;
     private readonly MemoryStream _partial = new();
 
+    // Gated input only: admitted lines not yet read out (from _readyOffset on), and the read chunk.
+    private readonly ArrayBufferWriter<byte> _ready = new();
+    private int _readyOffset;
+    private byte[]? _chunk;
+
     /// <param name="inner">The stream to read from or write to.</param>
-    /// <param name="onLine">Called with each complete line (without its <c>\n</c>) after it was read or written.</param>
+    /// <param name="onLine">Called with each complete line (without its <c>\n</c>) after it was read or written (for gated input: each admitted line).</param>
     /// <param name="beforeEndOfInput">For an input stream: awaited before end of input is passed on.</param>
-    public LineTapStream(Stream inner, Action<ReadOnlyMemory<byte>> onLine, Func<CancellationToken, Task>? beforeEndOfInput = null)
+    /// <param name="admitLine">For an input stream: awaited with each complete line; a line it refuses (false) is not passed on.</param>
+    public LineTapStream(Stream inner, Action<ReadOnlyMemory<byte>> onLine, Func<CancellationToken, Task>? beforeEndOfInput = null, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<bool>>? admitLine = null)
     {
         _inner = inner;
         _onLine = onLine;
         _beforeEndOfInput = beforeEndOfInput;
+        _admitLine = admitLine;
     }
 
     public override bool CanRead => _inner.CanRead;
@@ -47,12 +60,12 @@ internal sealed class LineTapStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        // A read of the console's stdin ignores cancellation and would hold the transport's shutdown
-        // (SIGTERM) until the client writes or closes; give it up when cancelled. Its bytes, if any come,
-        // are lost with the session that is ending.
-        var read = cancellationToken.CanBeCanceled
-            ? await _inner.ReadAsync(buffer, cancellationToken).AsTask().WaitAsync(cancellationToken)
-            : await _inner.ReadAsync(buffer, cancellationToken);
+        if (_admitLine is not null)
+        {
+            return await ReadGatedAsync(buffer, cancellationToken);
+        }
+
+        var read = await ReadInnerAsync(buffer, cancellationToken);
         if (read > 0)
         {
             Tap(buffer.Span[..read]);
@@ -110,6 +123,84 @@ internal sealed class LineTapStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// A read of the console's stdin ignores cancellation and would hold the transport's shutdown (SIGTERM)
+    /// until the client writes or closes; it is given up when cancelled. Its bytes, if any come, are lost
+    /// with the session that is ending.
+    /// </summary>
+    private async ValueTask<int> ReadInnerAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled
+            ? await _inner.ReadAsync(buffer, cancellationToken).AsTask().WaitAsync(cancellationToken)
+            : await _inner.ReadAsync(buffer, cancellationToken);
+
+    /// <summary>Reads whole lines, offers each to the gate, and passes on the admitted ones with their newline.</summary>
+    private async ValueTask<int> ReadGatedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (_readyOffset == _ready.WrittenCount)
+        {
+            _ready.ResetWrittenCount();
+            _readyOffset = 0;
+            _chunk ??= new byte[ChunkBytes];
+            var read = await ReadInnerAsync(_chunk, cancellationToken);
+            if (read == 0)
+            {
+                if (_partial.Length > 0)
+                {
+                    // A last line without its newline: a line too.
+                    var last = _partial.ToArray();
+                    _partial.SetLength(0);
+                    await OfferAsync(last, cancellationToken);
+                    continue;
+                }
+
+                if (_beforeEndOfInput is not null)
+                {
+                    await _beforeEndOfInput(cancellationToken);
+                }
+
+                return 0;
+            }
+
+            var bytes = _chunk.AsMemory(0, read);
+            while (bytes.Span.IndexOf((byte)'\n') is var newline and >= 0)
+            {
+                byte[] line;
+                if (_partial.Length == 0)
+                {
+                    line = bytes[..newline].ToArray();
+                }
+                else
+                {
+                    _partial.Write(bytes.Span[..newline]);
+                    line = _partial.ToArray();
+                    _partial.SetLength(0);
+                }
+
+                await OfferAsync(line, cancellationToken);
+                bytes = bytes[(newline + 1)..];
+            }
+
+            _partial.Write(bytes.Span);
+        }
+
+        var count = Math.Min(buffer.Length, _ready.WrittenCount - _readyOffset);
+        _ready.WrittenSpan.Slice(_readyOffset, count).CopyTo(buffer.Span);
+        _readyOffset += count;
+        return count;
+    }
+
+    private async ValueTask OfferAsync(byte[] line, CancellationToken cancellationToken)
+    {
+        if (!await _admitLine!(line, cancellationToken))
+        {
+            return;
+        }
+
+        _onLine(line);
+        _ready.Write(line);
+        _ready.Write("\n"u8);
     }
 
     private void Tap(ReadOnlySpan<byte> bytes)

@@ -5,9 +5,14 @@ internal static class McpLogEvents
 {
     public const int ToolRefused = 300;
     public const int ToolFailed = 301;
+    public const int ToolCancelled = 302;
+    public const int RequestRefused = 303;
     public const int SessionStarted = 310;
     public const int SessionEnded = 311;
+    public const int SessionRefused = 312;
+    public const int EndedDuringRequest = 313;
     public const int NotificationFailed = 320;
+    public const int LineRefused = 321;
     public const int Attached = 330;
     public const int RemoteUnreachable = 331;
     public const int RemotePutBackFailed = 332;

@@ -65,6 +65,14 @@ internal sealed partial class McpSessionRegistry : IDisposable
         return state;
     }
 
+    /// <summary>
+    /// Whether <paramref name="sessionId"/> names a live Streamable HTTP session: registered by
+    /// <see cref="Begin"/> before its id reaches the client, removed by <see cref="End"/> when the SDK
+    /// ended it (a request in between, while the SDK is ending it, gets the SDK's own 404).
+    /// </summary>
+    public bool IsHttpSession(string sessionId) =>
+        !string.Equals(sessionId, StdioKey, StringComparison.Ordinal) && _sessions.ContainsKey(sessionId);
+
     /// <summary>Registers an HTTP session when it starts, with the session-wide server used for pushes.</summary>
     public void Begin(McpServer server)
     {

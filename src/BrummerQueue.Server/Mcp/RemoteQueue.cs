@@ -60,6 +60,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     {
         BrummerMcpServer.ConfigureIdentity(options);
         ReceiveDelivery.AddFilters(options);
+        McpRequestFilters.Install(options);
         options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.CallToolHandler = CallToolAsync;
@@ -114,8 +115,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         _connectLock.Dispose();
     }
 
-    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken)
     {
+        var cancellationToken = McpRequestFilters.ClientCancellation(request, handlerToken);
         if (request.JsonRpcMessage is JsonRpcRequest call
             && SentPayloads.TryTake(call, null, out var sent)
             && request.Params?.Arguments is { IsReadOnly: false } arguments)
@@ -134,7 +136,6 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
             arguments["payload"] = JsonElement.Parse(sent, PayloadEnvelope.AnyReplyOptions);
         }
-
         try
         {
             if (request.Params is { Name: QueueToolDefinitions.Receive } receive)
@@ -143,6 +144,10 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             }
 
             return await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return McpRequestFilters.Cancelled(request, request.Params?.Name ?? string.Empty);
         }
         catch (McpProtocolException e)
         {

@@ -16,7 +16,7 @@ namespace BrummerQueue.Server.Mcp;
 /// under <see cref="_lock"/>, which also guards <see cref="_idle"/>. The idle task is completed
 /// outside the lock.
 /// </remarks>
-internal sealed class StdioDrain
+internal sealed partial class StdioDrain
 {
     /// <summary>Longest wait for answers after end of input.</summary>
     public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(310);
@@ -30,9 +30,10 @@ internal sealed class StdioDrain
     }
 
     /// <summary>
-    /// A transport on this process's stdin and stdout that drains at end of input and writes results with a
+    /// A transport on this process's stdin and stdout that drains at end of input, answers a line that is not a
+    /// JSON-RPC message itself (<see cref="JsonRpcLineGuard"/>) instead of passing it on, and writes results with a
     /// payload at the depth limit (<see cref="PayloadDepthStreamTransport"/>); <paramref name="sentPayloads"/>,
-    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload before the SDK reads the line.
+    /// when given, keeps the sender's bytes of each <c>queue_send</c> payload before the guard and the SDK read the line.
     /// </summary>
     public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads = null) =>
         CreateTransport(options, loggerFactory, sentPayloads, out _);
@@ -41,15 +42,23 @@ internal sealed class StdioDrain
     public static StreamServerTransport CreateTransport(McpServerOptions options, ILoggerFactory loggerFactory, SentPayloads? sentPayloads, out StdioDrain drain)
     {
         var created = new StdioDrain();
-        Stream input = new LineTapStream(Console.OpenStandardInput(), created.OnRequestLine, created.WhenAnsweredAsync);
+        var logger = loggerFactory.CreateLogger(typeof(JsonRpcLineGuard).FullName!);
+
+        // The transport starts reading in its constructor, so the gate may see a line before it is assigned.
+        var transportSource = new TaskCompletionSource<StreamServerTransport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stdin = Console.OpenStandardInput();
         if (sentPayloads is not null)
         {
-            input = new SentPayloadLineStream(input, sentPayloads);
+            // Innermost: the guard then checks the line as the SDK will parse it (without the payload).
+            stdin = new SentPayloadLineStream(stdin, sentPayloads);
         }
 
+        var input = new LineTapStream(stdin, created.OnRequestLine, created.WhenAnsweredAsync, (line, ct) => AdmitAsync(line, transportSource.Task, logger, ct));
         var output = new LineTapStream(Console.OpenStandardOutput(), created.OnAnswerLine);
+        var transport = new PayloadDepthStreamTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        transportSource.SetResult(transport);
         drain = created;
-        return new PayloadDepthStreamTransport(input, output, options.ServerInfo?.Name, loggerFactory);
+        return transport;
     }
 
     /// <summary>Completes when every request read so far has been answered, or after <paramref name="limit"/>.</summary>
@@ -69,6 +78,19 @@ internal sealed class StdioDrain
         {
             // Stop anyway; the unanswered requests are cancelled with the session.
         }
+    }
+
+    /// <summary>Passes on a JSON-RPC message; answers anything else on stdout with its JSON-RPC error, in order with the other answers.</summary>
+    private static async ValueTask<bool> AdmitAsync(ReadOnlyMemory<byte> line, Task<StreamServerTransport> transport, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (JsonRpcLineGuard.Check(line.Span) is not { } refusal)
+        {
+            return true;
+        }
+
+        LogLineRefused(logger, refusal.Error.Code, refusal.Error.Message);
+        await (await transport).SendMessageAsync(refusal, cancellationToken);
+        return false;
     }
 
     private void OnRequestLine(ReadOnlyMemory<byte> line)
@@ -175,4 +197,7 @@ internal sealed class StdioDrain
 
         return idle;
     }
+
+    [LoggerMessage(EventId = McpLogEvents.LineRefused, Level = LogLevel.Debug, Message = "stdin line refused ({Code}): {Reason}")]
+    private static partial void LogLineRefused(ILogger logger, int code, string reason);
 }

@@ -26,14 +26,25 @@ internal sealed partial class WebSocketConnection
         var type = "?";
         try
         {
+            // Inside the payload, bytes that are not UTF-8 break the payload rule, which the engine checks and words
+            // the same for every face (SPEC.md section 1); anywhere else the frame itself is refused here.
+            if (JsonSyntaxFault.TryFindInvalidUtf8(frame.Span, out var notUtf8) && notUtf8.Field != "payload")
+            {
+                Reply(ServerFrames.Error(notUtf8.Id, ErrorCodes.InvalidJson, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
+                return;
+            }
+
             JsonDocument document;
             try
             {
                 document = JsonDocument.Parse(frame, PayloadEnvelope.DocumentOptions(_queue.Options));
             }
-            catch (JsonException)
+            catch (JsonException e)
             {
-                Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "frame is not valid JSON", null));
+                // Keep the request's id when the reader got to it, and say what is wrong and where.
+                var fault = JsonSyntaxFault.Describe(frame.Span, e);
+                var code = fault.TooDeep ? QueueErrorCodes.InvalidArgument : ErrorCodes.InvalidJson;
+                Reply(ServerFrames.Error(fault.Id, code, $"frame {fault.Description}{(frame.IsEmpty ? "; send a JSON object { type, id?, data? }" : string.Empty)}", fault.Field));
                 return;
             }
 
@@ -42,7 +53,7 @@ internal sealed partial class WebSocketConnection
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object)
                 {
-                    Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "frame must be a JSON object { type, id?, data? }", null));
+                    Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, $"frame must be a JSON object {{ type, id?, data? }}, not {KindName(root.ValueKind)}", null));
                     return;
                 }
 
@@ -311,4 +322,13 @@ internal sealed partial class WebSocketConnection
             _queue.PutBack(result);
         }
     }
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 }

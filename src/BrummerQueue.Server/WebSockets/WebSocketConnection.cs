@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.WebSockets;
 
@@ -250,7 +251,7 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
                 else if (result.MessageType == WebSocketMessageType.Binary)
                 {
-                    _outbound.TryEnqueueReply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "binary frames are not supported; send JSON text frames", null));
+                    _outbound.TryEnqueueReply(ServerFrames.Error(JsonSyntaxFault.ReadId(buffer.AsSpan(0, count)), ErrorCodes.InvalidJson, "binary frames are not supported; send JSON text frames", null));
                 }
                 else
                 {

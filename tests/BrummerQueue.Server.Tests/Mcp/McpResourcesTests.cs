@@ -98,6 +98,27 @@ public sealed class McpResourcesTests
         Assert.Contains("brummerq://subscriptions/nope", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("brummerq://subscriptions/nope", McpErrorCode.ResourceNotFound)]
+    [InlineData("brummerq://channels/bad%20name!", McpErrorCode.InvalidParams)]
+    [InlineData("https://example.com/", McpErrorCode.ResourceNotFound)]
+    public async Task ReadOrSubscribeResource_BadUri_AnswersErrorAndLogsNothingAboveDebug(string uri, McpErrorCode code)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        await using var client = await McpTestClient.ConnectAsync(host);
+
+        var read = await Assert.ThrowsAsync<McpProtocolException>(async () =>
+            await client.ReadResourceAsync(uri, cancellationToken: TestContext.Current.CancellationToken));
+        var subscribe = await Assert.ThrowsAsync<McpProtocolException>(async () =>
+            await client.SubscribeToResourceAsync(uri, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Equal(code, read.ErrorCode);
+        Assert.Equal(code, subscribe.ErrorCode);
+        Assert.Contains(uri, read.Message, StringComparison.Ordinal);
+        Assert.Empty(logs.RequestLogs());
+    }
+
     [Fact]
     public async Task SubscribeChannelResource_SendFromOtherSession_NotifiesUpdated()
     {

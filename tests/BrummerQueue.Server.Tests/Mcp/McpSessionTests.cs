@@ -1,4 +1,7 @@
+using System.Net;
+using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.AspNetCore;
@@ -69,6 +72,69 @@ public sealed class McpSessionTests
 
         Assert.Equal(1, result.GetProperty("count").GetInt32());
         await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
+    }
+
+    [Fact]
+    public async Task Post_WithoutSession_Answers400WithAMessageForTheUser()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        using var http = host.CreateHttpClient();
+
+        using var response = await RawMcpHttpClient.PostAsync(http, null, """{"jsonrpc":"2.0","id":"t1","method":"tools/list"}""", TestContext.Current.CancellationToken);
+        var (error, id) = await RawMcpHttpClient.ReadErrorAsync(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("t1", id.GetString());
+        Assert.Equal(McpEndpointGuard.NoSessionCode, error.GetProperty("code").GetInt32());
+        Assert.Equal(McpEndpointGuard.NoSessionMessage, error.GetProperty("message").GetString());
+        Assert.DoesNotContain("Stateless", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(logs.RequestLogs());
+    }
+
+    [Fact]
+    public async Task Get_WithoutSession_Answers400WithAMessageForTheUser()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var http = host.CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mcp");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var (error, id) = await RawMcpHttpClient.ReadErrorAsync(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(JsonValueKind.Null, id.ValueKind);
+        Assert.Equal(McpEndpointGuard.NoSessionMessage, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Post_SessionEnded_Answers404WithAMessageForTheUser()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
+        using (var ok = await session.PostAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, "/mcp"))
+        {
+            delete.Headers.Add(McpEndpointGuard.SessionHeader, session.SessionId);
+            using var http = host.CreateHttpClient();
+            (await http.SendAsync(delete, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        }
+
+        await McpToolsTests.WaitUntilAsync(() => !host.Services.GetRequiredService<McpSessionRegistry>().IsHttpSession(session.SessionId!));
+        using var response = await session.PostAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", TestContext.Current.CancellationToken);
+        var (error, id) = await RawMcpHttpClient.ReadErrorAsync(response);
+        using var unknown = await RawMcpHttpClient.PostAsync(host.CreateHttpClient(), "no-such-session", """{"jsonrpc":"2.0","id":3,"method":"tools/list"}""", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(2, id.GetInt32());
+        Assert.Equal(McpEndpointGuard.SessionEndedCode, error.GetProperty("code").GetInt32());
+        Assert.Equal(McpEndpointGuard.SessionEndedMessage, error.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]

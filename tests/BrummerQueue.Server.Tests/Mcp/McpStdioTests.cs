@@ -126,6 +126,63 @@ public sealed class McpStdioTests
     }
 
     [Fact]
+    public async Task Mcp_LinesThatAreNotJsonRpc_AreAnsweredWithParseOrInvalidRequestErrorsAndTheSessionGoesOn()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var input = new MemoryStream();
+        void Line(string text) => input.Write(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
+        Line("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bad-lines","version":"1"}}}""");
+        Line("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        Line("this is not json");
+        Line("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":{"x": tru}}}}""");
+        Line("""[{"jsonrpc":"2.0","id":8,"method":"ping"}]""");
+        Line("""{"jsonrpc":"1.0","id":9,"method":"ping"}""");
+        Line("""{"jsonrpc":"2.0","id":10,"method":5}""");
+        Line("""{"jsonrpc":"2.0","id":11}""");
+        input.Write("""{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":"caf"""u8);
+        input.Write([0xC3, 0x28]);
+        input.Write("\"}}}\n"u8);
+        Line("""{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":""" + new string('[', 65) + new string(']', 65) + "}}}");
+        Line("""{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","payload":""" + new string('[', 100) + new string(']', 100) + "}}}");
+        Line("""{"jsonrpc":"2.0","id":13,"method":"ping"}""");
+
+        await process.StandardInput.BaseStream.WriteAsync(input.ToArray(), TestContext.Current.CancellationToken);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var answers = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        var errors = answers.Where(a => a.TryGetProperty("error", out _)).Select(a => (Id: a.GetProperty("id").GetRawText(), Code: a.GetProperty("error").GetProperty("code").GetInt32(), Message: a.GetProperty("error").GetProperty("message").GetString()!)).ToList();
+        var context = string.Join("\n", errors) + "\nstderr: " + await stderr;
+        Assert.True(errors.Count == 7, context);
+        Assert.Equal(("null", -32700), (errors[0].Id, errors[0].Code));
+        Assert.StartsWith("Parse error: the line is not valid JSON at byte 1", errors[0].Message, StringComparison.Ordinal);
+        Assert.Equal(("7", -32700), (errors[1].Id, errors[1].Code));
+        Assert.Contains("(in params.arguments.payload.x)", errors[1].Message, StringComparison.Ordinal);
+        Assert.Equal(("null", -32600), (errors[2].Id, errors[2].Code));
+        Assert.Contains("batch", errors[2].Message, StringComparison.Ordinal);
+        Assert.Equal(("9", -32600, "Invalid Request: jsonrpc must be \"2.0\""), errors[3]);
+        Assert.Equal(("10", -32600, "Invalid Request: method must be a string"), errors[4]);
+        Assert.Equal(("11", -32600), (errors[5].Id, errors[5].Code));
+
+        // Past the payload limit plus the envelope's levels (docs/mcp.md) the line is not read as a message at all.
+        Assert.Equal(("15", -32700), (errors[6].Id, errors[6].Code));
+        Assert.Contains("nests deeper than 64 levels", errors[6].Message, StringComparison.Ordinal);
+
+        // A queue_send payload that is not UTF-8 or too deep breaks the payload rule, which the engine checks for every
+        // face: a tool error naming payload (the same text as over HTTP and the WebSocket), not a JSON-RPC parse error.
+        string ToolError(string id) => answers.Single(a => a.GetProperty("id").GetRawText() == id).GetProperty("result") is var result
+            && result.GetProperty("isError").GetBoolean() ? result.GetProperty("content")[0].GetProperty("text").GetString()! : "not an error";
+        Assert.StartsWith("payload must be valid UTF-8", ToolError("12"), StringComparison.Ordinal);
+        Assert.StartsWith("payload is nested more than 64 levels deep", ToolError("14"), StringComparison.Ordinal);
+        Assert.Contains(answers, a => a.GetProperty("id").GetRawText() == "1" && a.TryGetProperty("result", out _));
+        Assert.Contains(answers, a => a.GetProperty("id").GetRawText() == "13" && a.TryGetProperty("result", out _));
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
     public async Task Mcp_SecondProcessOnSamePort_AttachesSharesQueueAndReportsHostExit()
     {
         var port = BrummerqProcess.FreePort();
@@ -204,6 +261,27 @@ public sealed class McpStdioTests
             serve.Kill(entireProcessTree: true);
             await serve.WaitForExitAsync(TestContext.Current.CancellationToken);
             await Task.WhenAll(serveOutput, serveErrors);
+        }
+    }
+
+    [Fact]
+    public async Task Mcp_AttachedBlockingReceiveCancelled_EndsAndLogsNoWarning()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var stderr = new List<string>();
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(host.BaseAddress.Port, stderr);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var waiting = attached.CallCancellableAsync("queue_receive", """{"channel":"attached","blocking":true,"timeout":120}""", cancel.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue));
+        await attached.CallOkAsync("queue_stats");
+
+        lock (stderr)
+        {
+            Assert.DoesNotContain(stderr, l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal));
         }
     }
 

@@ -345,6 +345,25 @@ public sealed class McpToolsTests
         Assert.Equal("kept", Assert.Single(after.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
     }
 
+    [Theory]
+    [InlineData("""{"name":"queue_send","arguments":"channel=c"}""", "arguments must be a JSON object")]
+    [InlineData("""{"arguments":{}}""", "name must be a string")]
+    [InlineData("""[1]""", "tools/call needs params")]
+    public async Task ToolsCall_ParamsNotNameAndArguments_AnswersInvalidParamsAndLogsNothingAboveDebug(string parameters, string message)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
+
+        using var response = await session.PostAsync($$"""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{{parameters}}}""", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"id\":5", body, StringComparison.Ordinal);
+        Assert.Contains("-32602", body, StringComparison.Ordinal);
+        Assert.Contains(message, body, StringComparison.Ordinal);
+        Assert.Empty(logs.RequestLogs());
+    }
+
     /// <summary>True once a blocking receive is waiting in the engine (so a send now must wake it).</summary>
     internal static bool ReceiverWaiting(IMessageQueue queue) => queue.GetStats().WaitingReceivers > 0;
 

@@ -351,6 +351,128 @@ public sealed class WebSocketEndpointTests
         Assert.Equal("pong", pong.GetProperty("type").GetString());
     }
 
+    [Theory]
+    [InlineData("""{"type":"queue_message","id":"r1","data":{"channel":"c","payload":{"x": tru}}}""", "\"r1\"", "invalid_json", "payload", "at byte 75 (in data.payload.x)")]
+    [InlineData("""{"id":42,"type":"ping","data":{"x":}""", "42", "invalid_json", "x", "at byte 35 (in data.x)")]
+    [InlineData("""{"type":"queue_message","id":"r3","data":{"channel":"c","payload":[1,2,}}""", "\"r3\"", "invalid_json", "payload", "(in data.payload[2])")]
+    [InlineData("""{"type":"ping","data":{,"id":"after-the-fault"}""", null, "invalid_json", "data", "at byte 23")]
+    [InlineData("""{"type":"ping","id":"r5" """, "\"r5\"", "invalid_json", null, "is not valid JSON at byte")]
+    [InlineData("", null, "invalid_json", null, "frame is empty; send a JSON object")]
+    [InlineData("not json", null, "invalid_json", null, "is not valid JSON at byte 1: 'not json' is an invalid JSON literal")]
+    [InlineData("\"a string\"", null, "invalid_json", null, "must be a JSON object { type, id?, data? }, not a string")]
+    [InlineData("[1]", null, "invalid_json", null, "not an array")]
+    public async Task BadFrame_NotJson_KeepsTheReadableIdAndSaysWhatAndWhere(string frame, string? rawId, string code, string? field, string message)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.SendAsync(frame);
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal(rawId, error.TryGetProperty("id", out var idElement) ? idElement.GetRawText() : null);
+        var data = error.GetProperty("data");
+        Assert.Equal(code, data.GetProperty("code").GetString());
+        Assert.Contains(message, data.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(field, data.TryGetProperty("field", out var fieldElement) ? fieldElement.GetString() : null);
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task BadFrame_PayloadTooDeep_KeepsTheIdAndNamesPayload()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        // Deeper than any depth limit the frame parser or the payload rule may use.
+        await socket.SendAsync("""{"type":"queue_message","id":"deep","data":{"channel":"c","payload":""" + new string('[', 1000) + new string(']', 1000) + "}}");
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal("deep", error.GetProperty("id").GetString());
+        var data = error.GetProperty("data");
+        Assert.Equal("invalid_argument", data.GetProperty("code").GetString());
+        Assert.Equal("payload", data.GetProperty("field").GetString());
+        Assert.False(string.IsNullOrEmpty(data.GetProperty("message").GetString()));
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
+    [Fact]
+    public async Task Request_InFragments_IsAnsweredAsOneFrame()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await SendFragmentsAsync(socket, "{\"type\":\"queue_message\",", "\"id\":\"frag\",\"data\":{\"channel\":\"c\",", "\"payload\":[1,2,3]}}");
+        var ack = await socket.ReceiveAsync("ack");
+        await SendFragmentsAsync(socket, "{\"type\":\"ping\",\"id\":\"frag2\",", "\"data\":{\"x\":oops}}");
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal("frag", ack.GetProperty("id").GetString());
+        Assert.Equal("frag2", error.GetProperty("id").GetString());
+        Assert.Equal("invalid_json", error.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task BadFrame_BinaryWithId_AnswersErrorWithTheId()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.Socket.SendAsync("""{"type":"ping","id":"bin"}"""u8.ToArray(), WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal("bin", error.GetProperty("id").GetString());
+        Assert.Equal("binary frames are not supported; send JSON text frames", error.GetProperty("data").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task BadFrame_TextNotUtf8_IsRefusedWithoutAnErrorLog()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        byte[] frame = [.. "{\"id\":\"t\",\"type\":\"ping"u8, 0xC3, 0x28, .. "\"}"u8];
+        await socket.Socket.SendAsync(frame, WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+        var reply = await socket.ReceiveAsync();
+
+        Assert.Equal("error", reply.GetProperty("type").GetString());
+        Assert.Equal("t", reply.GetProperty("id").GetString());
+        Assert.Equal("frame is not valid UTF-8 at byte 22 (in type); frames are UTF-8 JSON text", reply.GetProperty("data").GetProperty("message").GetString());
+        Assert.Equal("type", reply.GetProperty("data").GetProperty("field").GetString());
+        byte[] inPayload = [.. "{\"type\":\"queue_message\",\"id\":\"p\",\"data\":{\"channel\":\"c\",\"payload\":{\"t\":\"caf"u8, 0xC3, 0x28, .. "\"}}}"u8];
+        await socket.Socket.SendAsync(inPayload, WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
+        var payloadReply = await socket.ReceiveAsync("error");
+
+        Assert.Equal("p", payloadReply.GetProperty("id").GetString());
+        Assert.Equal("invalid_argument", payloadReply.GetProperty("data").GetProperty("code").GetString());
+        Assert.Equal("payload", payloadReply.GetProperty("data").GetProperty("field").GetString());
+        Assert.StartsWith("payload must be valid UTF-8: byte 9 (0xC3)", payloadReply.GetProperty("data").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(host.Queue.ListChannels());
+        Assert.Empty(logs.RequestLogs());
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task BadFrame_BinaryNotUtf8_AnswersErrorAndKeepsTheConnection()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        byte[] frame = [.. "{\"id\":\"u\",\""u8, 0xFF, 0xFE, .. "\":1}"u8];
+        await socket.Socket.SendAsync(frame, WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+        var error = await socket.ReceiveAsync("error");
+
+        Assert.Equal("u", error.GetProperty("id").GetString());
+        Assert.Equal("pong", (await socket.RequestAsync("ping", "after")).GetProperty("type").GetString());
+    }
+
     [Fact]
     public async Task QueueMessage_UnknownDataField_IsRefusedNamingTheAcceptedFieldsAndNothingIsStored()
     {
@@ -464,5 +586,13 @@ public sealed class WebSocketEndpointTests
         var message = Assert.Single(reply.GetProperty("data").GetProperty("messages").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, message.GetProperty("expires_at").ValueKind);
         Assert.Equal(JsonValueKind.Null, message.GetProperty("payload").ValueKind);
+    }
+
+    private static async Task SendFragmentsAsync(TestSocket socket, params string[] fragments)
+    {
+        for (var i = 0; i < fragments.Length; i++)
+        {
+            await socket.Socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(fragments[i]), WebSocketMessageType.Text, endOfMessage: i == fragments.Length - 1, TestContext.Current.CancellationToken);
+        }
     }
 }

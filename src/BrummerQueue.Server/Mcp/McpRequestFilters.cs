@@ -1,0 +1,122 @@
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace BrummerQueue.Server.Mcp;
+
+/// <summary>
+/// brummerq's incoming message filter: the SDK's hook around each JSON-RPC request, outside its
+/// request handler and outside the SDK's own logging of that handler. It exists because the SDK
+/// (2.4.0) logs every exception a handler throws at Warning with its stack trace (a failed tool or
+/// resource read once more at Error), and sends a handler's answer with the request's token, so an
+/// answer to a cancelled request fails the same way. A client that cancels its request, or reads a
+/// resource that does not exist, is not a server fault: those end here as one Debug line.
+/// <list type="bullet">
+/// <item><c>tools/call</c>: the handler runs under a token the client's <c>notifications/cancelled</c>
+/// does not cancel; the real one is handed to it in <see cref="MessageContext.Items"/>
+/// (<see cref="ClientCancellation"/>). A cancelled call ends with an answer, which also ends the
+/// call's HTTP response (the SDK keeps a POST's SSE stream open until the request's answer is sent).</item>
+/// <item><c>resources/read</c> and <c>resources/subscribe</c>: an unknown or malformed URI is
+/// answered with its JSON-RPC error here, before the handler; so is a <c>tools/call</c> whose params
+/// are not <c>{name, arguments?}</c>.</item>
+/// </list>
+/// Stateless and thread-safe.
+/// </summary>
+internal static partial class McpRequestFilters
+{
+    private const string ClientCancellationKey = "brummerq.client-cancellation";
+
+    /// <summary>Adds the filter to <paramref name="options"/> (the HTTP and stdio servers on the local queue, and attach mode's stdio server).</summary>
+    public static void Install(McpServerOptions options) =>
+        options.Filters.Message.IncomingFilters.Add(next => async (context, cancellationToken) =>
+        {
+            if (context.JsonRpcMessage is not JsonRpcRequest request)
+            {
+                await next(context, cancellationToken);
+                return;
+            }
+
+            switch (request.Method)
+            {
+                case RequestMethods.ToolsCall when ToolCallRefusal(request) is { } refusal:
+                    Log(context).RequestRefused(request.Method, refusal);
+                    await context.Server.SendMessageAsync(
+                        new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidParams, Message = refusal } },
+                        cancellationToken);
+                    return;
+                case RequestMethods.ToolsCall:
+                    context.Items[ClientCancellationKey] = cancellationToken;
+                    await next(context, CancellationToken.None);
+                    return;
+                case RequestMethods.ResourcesRead or RequestMethods.ResourcesSubscribe when Refusal(context, request) is { } refusal:
+                    Log(context).RequestRefused(request.Method, refusal.Message);
+                    await context.Server.SendMessageAsync(
+                        new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)refusal.ErrorCode, Message = refusal.Message } },
+                        cancellationToken);
+                    return;
+                default:
+                    await next(context, cancellationToken);
+                    return;
+            }
+        });
+
+    /// <summary>
+    /// The token that ends a <c>tools/call</c>: the client's <c>notifications/cancelled</c> or the end of
+    /// its session (the SDK's token for the request); <paramref name="handlerToken"/> when the filter is not installed.
+    /// </summary>
+    public static CancellationToken ClientCancellation(MessageContext request, CancellationToken handlerToken) =>
+        request.JsonRpcMessage.Context?.Items is { } items && items.TryGetValue(ClientCancellationKey, out var value) && value is CancellationToken token
+            ? token
+            : handlerToken;
+
+    /// <summary>The answer to a tool call that ended because the client cancelled it, left, or ended its session.</summary>
+    public static CallToolResult Cancelled(MessageContext request, string tool)
+    {
+        Log(request).ToolCancelled(tool);
+        return ToolResults.Error($"{tool} was cancelled: the client cancelled the request, disconnected or ended its session");
+    }
+
+    /// <summary>
+    /// A <c>tools/call</c> whose params the SDK cannot read (it would answer a bare -32603 "An error
+    /// occurred." and log a warning): params must be an object with a string <c>name</c> and, if
+    /// given, an object of <c>arguments</c>.
+    /// </summary>
+    private static string? ToolCallRefusal(JsonRpcRequest request) => request.Params switch
+    {
+        not System.Text.Json.Nodes.JsonObject => "Invalid params: tools/call needs params {\"name\": string, \"arguments\"?: object}",
+        System.Text.Json.Nodes.JsonObject p when p["name"] is not { } name || name.GetValueKind() != System.Text.Json.JsonValueKind.String =>
+            "Invalid params: name must be a string, the tool's name (see tools/list)",
+        System.Text.Json.Nodes.JsonObject p when p["arguments"] is { } arguments && arguments.GetValueKind() != System.Text.Json.JsonValueKind.Object =>
+            "Invalid params: arguments must be a JSON object of the tool's arguments",
+        _ => null,
+    };
+
+    private static McpProtocolException? Refusal(MessageContext context, JsonRpcRequest request)
+    {
+        if (context.Server.Services?.GetService<QueueResources>() is not { } resources)
+        {
+            // Attach mode: resources are the hosting server's, which checks them.
+            return null;
+        }
+
+        var uri = request.Params?["uri"] is { } node && node.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : null;
+        try
+        {
+            _ = resources.ChannelOf(uri);
+            return null;
+        }
+        catch (McpProtocolException e)
+        {
+            return e;
+        }
+    }
+
+    private static ILogger Log(MessageContext context) =>
+        context.Server.Services?.GetService<ILoggerFactory>()?.CreateLogger(typeof(McpRequestFilters).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    [LoggerMessage(EventId = McpLogEvents.ToolCancelled, Level = LogLevel.Debug, Message = "Tool {Tool} cancelled by the client")]
+    private static partial void ToolCancelled(this ILogger logger, string tool);
+
+    [LoggerMessage(EventId = McpLogEvents.RequestRefused, Level = LogLevel.Debug, Message = "{Method} refused: {Reason}")]
+    private static partial void RequestRefused(this ILogger logger, string method, string reason);
+}
