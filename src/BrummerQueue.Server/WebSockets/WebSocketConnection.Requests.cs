@@ -26,6 +26,14 @@ internal sealed partial class WebSocketConnection
         var type = "?";
         try
         {
+            // A text frame must be UTF-8 (RFC 6455 5.6). Kestrel's WebSocket closes with 1007 before such a
+            // frame gets here, but not every WebSocket implementation checks (the in-process test server does not).
+            if (!System.Text.Unicode.Utf8.IsValid(frame.Span))
+            {
+                Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, "frame is not valid UTF-8 text", null));
+                return;
+            }
+
             JsonDocument document;
             try
             {
