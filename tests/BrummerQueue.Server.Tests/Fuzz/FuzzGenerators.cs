@@ -70,8 +70,8 @@ internal static class FuzzGenerators
 
     private static readonly Gen<string> s_bool = Gen.OneOf("true", "false", "true", "false", "\"true\"", "1", "null", "[]");
 
-    /// <summary>Never a positive valid timeout: a blocking call must not wait.</summary>
-    private static readonly Gen<string> s_timeout = Gen.OneOf("0", "0", "0", "-1", "301", "1.5", "\"1\"", "null", "1e400", "0.0");
+    /// <summary>Never a positive valid timeout nor null (the 30 s default): a blocking call must not wait.</summary>
+    private static readonly Gen<string> s_timeout = Gen.OneOf("0", "0", "0", "-1", "301", "1.5", "\"1\"", "1e400", "0.0");
 
     private static readonly Gen<string> s_sinceSeq = Gen.OneOf("0", "1", "5", "100", "-1", "1.5", "\"0\"", "1e400", "9223372036854775807", "9223372036854775808", "null");
 

@@ -92,7 +92,8 @@ public sealed class FuzzTests
             for (var at = 0; at < all.Count; at += 1000)
             {
                 var next = all.Skip(at).Take(1000).ToList();
-                var path = $"/api/channels/{channel}/messages?limit=1000";
+                // Escaped, '/' as %2F: a channel such as "../x" is valid, and an HTTP client would resolve its dot segment.
+                var path = $"/api/channels/{Uri.EscapeDataString(channel)}/messages?limit=1000";
                 AssertSame(next, await HttpReadAsync(http, path + "&peek=true"), $"{channel}: HTTP peek");
                 AssertSame(next, McpMessages(await mcp.CallOkAsync("queue_receive", $$"""{"channel":{{JsonSerializer.Serialize(channel)}},"limit":1000,"peek":true}""")), $"{channel}: MCP peek");
                 AssertSame(next, await reader.ReceiveAsync(channel, peek: true), $"{channel}: WebSocket peek");
@@ -106,7 +107,7 @@ public sealed class FuzzTests
                 drained += consumed.Count;
             }
 
-            Assert.Empty(await HttpReadAsync(http, $"/api/channels/{channel}/messages?peek=true"));
+            Assert.Empty(await HttpReadAsync(http, $"/api/channels/{Uri.EscapeDataString(channel)}/messages?peek=true"));
         }
 
         var after = await mcp.CallOkAsync("queue_stats");

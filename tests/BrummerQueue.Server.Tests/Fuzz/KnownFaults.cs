@@ -24,6 +24,13 @@ internal static partial class KnownFaults
             return "lone-surrogate-escape (issue 9 point 1, payload)";
         }
 
+        if (NestingDepth(input.Body) is >= 58 and <= 70)
+        {
+            // Issue 9 point 1 (helper `payload`): a payload near max_payload_depth (64) is accepted by one face and
+            // cannot be written by another (MCP queue_receive logs "Tool queue_receive failed", max depth 64).
+            return "payload-depth-near-limit (issue 9 point 1, payload)";
+        }
+
         if (input.Face == FuzzFace.Http && !IsUtf8(input.Body))
         {
             // Issue 9 point 1 (helper `payload`): the HTTP API stores bytes that are not UTF-8.
@@ -31,6 +38,42 @@ internal static partial class KnownFaults
         }
 
         return null;
+    }
+
+    /// <summary>The deepest nesting of arrays and objects in <paramref name="json"/> (strings skipped), however malformed.</summary>
+    private static int NestingDepth(byte[] json)
+    {
+        int depth = 0, max = 0;
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var b = json[i];
+            if (inString)
+            {
+                if (b == '\\')
+                {
+                    i++;
+                }
+                else if (b == '"')
+                {
+                    inString = false;
+                }
+            }
+            else if (b == '"')
+            {
+                inString = true;
+            }
+            else if (b is (byte)'[' or (byte)'{')
+            {
+                max = Math.Max(max, ++depth);
+            }
+            else if (b is (byte)']' or (byte)'}')
+            {
+                depth--;
+            }
+        }
+
+        return max;
     }
 
     private static bool IsUtf8(byte[] bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
