@@ -27,6 +27,7 @@ internal static class LoadCommand
         var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop); soak: default 4", DefaultValueFactory = _ => 0 };
         var wsClients = new Option<int>("--ws-clients") { Description = "Soak: WebSocket clients (40% producers, 40% competing consumers, 20% subscribers)", DefaultValueFactory = _ => 100 };
         var maxLifetime = new Option<double>("--max-lifetime") { Description = "Soak: seconds a client stays connected at most (between 1 and this) before it disconnects and reconnects", DefaultValueFactory = _ => 20 };
+        var inFlightCloses = new Option<bool>("--in-flight-closes") { Description = "Soak: a third of the consumers' disconnects close the socket while a blocking receive waits (false: they wait for its reply first)", DefaultValueFactory = _ => true };
         var seed = new Option<int>("--seed") { Description = "Soak: seed of the clients' random choices", DefaultValueFactory = _ => 1 };
         var mcpStdio = new Option<string?>("--mcp-stdio") { Description = "Command line that starts 'brummerq mcp' for one MCP client over stdio, e.g. \"dotnet path/brummerq.dll mcp --port 18081\"" };
         var pid = new Option<int?>("--server-pid") { Description = "Process id of the running server, for its RSS" };
@@ -38,7 +39,7 @@ internal static class LoadCommand
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, wsClients, maxLifetime, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -68,6 +69,7 @@ internal static class LoadCommand
                 WebSocketClients = Math.Clamp(parse.GetValue(wsClients), 0, 900),
                 SoakMaxLifetime = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(maxLifetime), 1, 3600)),
                 SoakSeed = parse.GetValue(seed),
+                SoakInFlightCloses = parse.GetValue(inFlightCloses),
                 McpStdioCommand = parse.GetValue(mcpStdio),
                 ServerPid = parse.GetValue(pid),
                 StartServer = parse.GetValue(startServer),

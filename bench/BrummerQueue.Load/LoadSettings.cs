@@ -61,6 +61,12 @@ internal sealed record LoadSettings
     /// <summary>Soak: a client stays connected between 1 s and this long before it disconnects and reconnects.</summary>
     public TimeSpan SoakMaxLifetime { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Soak: a third of the consumers' disconnects start the close handshake while a blocking receive
+    /// waits (the server must end it taking nothing, or deliver its reply before its close frame).
+    /// </summary>
+    public bool SoakInFlightCloses { get; init; } = true;
+
     /// <summary>Soak: seed of the clients' random choices.</summary>
     public int SoakSeed { get; init; } = 1;
 

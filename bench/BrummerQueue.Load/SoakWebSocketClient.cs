@@ -171,7 +171,7 @@ internal sealed class SoakWebSocketClient(int index, SoakRole role, IReadOnlyLis
             Volatile.Read(ref reply)?.TrySetResult();
         });
         var n = 0;
-        var closeInFlight = !stop.IsCancellationRequested && _random.Next(3) == 0;
+        var closeInFlight = settings.SoakInFlightCloses && !stop.IsCancellationRequested && _random.Next(3) == 0;
         while (!reader.IsCompleted)
         {
             var current = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
