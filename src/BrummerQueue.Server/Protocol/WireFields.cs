@@ -16,6 +16,8 @@ internal static class WireFields
     /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
     public static readonly string[] DraftFields = ["type", "payload", "ttl"];
 
+    private const string LoneSurrogateRule = @"no lone surrogate escape such as \ud83d";
+
     /// <summary>An unknown name longer than this is shortened in the error text.</summary>
     private const int MaxQuotedNameLength = 64;
 
@@ -28,6 +30,11 @@ internal static class WireFields
     {
         foreach (var property in obj.EnumerateObject())
         {
+            if (!IsText(property))
+            {
+                throw QueueException.Invalid("data", $"a field name is not valid Unicode text ({LoneSurrogateRule})");
+            }
+
             if (Array.IndexOf(allowed, property.Name) < 0)
             {
                 var name = property.Name.Length <= MaxQuotedNameLength ? property.Name : property.Name[..MaxQuotedNameLength] + "…";
@@ -44,9 +51,33 @@ internal static class WireFields
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw QueueException.Invalid(name, $"{name} must be a string");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw QueueException.Invalid(name, $"{name} must be a string");
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON text can escape half of a surrogate pair, which is no text at all.
+            throw QueueException.Invalid(name, $"{name} must be valid Unicode text ({LoneSurrogateRule})");
+        }
+    }
+
+    private static bool IsText(JsonProperty property)
+    {
+        try
+        {
+            _ = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     public static string RequireString(JsonElement obj, string name, string rule) =>

@@ -2,9 +2,29 @@ using System.Net.WebSockets;
 
 namespace BrummerQueue.Server.Tests.WebSockets;
 
-/// <summary>Text frames that are not UTF-8, as the fuzzer found them (<c>Fuzz/FuzzTests</c>).</summary>
-public sealed class WebSocketUtf8Tests
+/// <summary>Frames whose text is not text (bytes that are not UTF-8, lone surrogate escapes), as the fuzzer found them (<c>Fuzz/FuzzTests</c>).</summary>
+public sealed class WebSocketFrameTextTests
 {
+    [Theory]
+    [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"fz.\ud83d"}}""", "channel")]
+    [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"c","type":"\ude00"}}""", "type")]
+    [InlineData("""{"type":"ping\ud83d","id":"a"}""", "type")]
+    [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"c","\ud83d":1}}""", "data")]
+    public async Task HandleFrame_LoneSurrogateEscapeOutsidePayload_InvalidArgumentNamingTheField(string frame, string field)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var _ = socket;
+
+        await socket.SendAsync(frame);
+
+        var error = (await socket.ReceiveAsync("error")).GetProperty("data");
+        Assert.Equal("invalid_argument", error.GetProperty("code").GetString());
+        Assert.Equal(field, error.GetProperty("field").GetString());
+        Assert.Contains("lone surrogate", error.GetProperty("message").GetString());
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
     [Fact]
     public async Task HandleFrame_TextFrameNotUtf8_InvalidJsonErrorAndConnectionStaysOpen()
     {
