@@ -28,13 +28,9 @@ internal static class WireFields
     /// </summary>
     public static void RejectUnknown(JsonElement obj, params string[] allowed)
     {
+        RejectNamesThatAreNotText(obj);
         foreach (var property in obj.EnumerateObject())
         {
-            if (!IsText(property))
-            {
-                throw QueueException.Invalid("data", $"a field name is not valid Unicode text ({LoneSurrogateRule})");
-            }
-
             if (Array.IndexOf(allowed, property.Name) < 0)
             {
                 var name = property.Name.Length <= MaxQuotedNameLength ? property.Name : property.Name[..MaxQuotedNameLength] + "…";
@@ -67,16 +63,33 @@ internal static class WireFields
         }
     }
 
-    private static bool IsText(JsonProperty property)
+    /// <summary>
+    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (it escapes
+    /// half of a surrogate pair), with <see cref="QueueException.Field"/> the name as written. Call it before
+    /// looking fields up: <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> throws on such an object.
+    /// </summary>
+    public static void RejectNamesThatAreNotText(JsonElement obj)
     {
-        try
+        foreach (var property in obj.EnumerateObject())
         {
-            _ = property.Name;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
+            try
+            {
+                _ = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // The raw text of a property is "name": value, the name as the client escaped it.
+                var raw = property.ToString();
+                var end = 1;
+                while (end < raw.Length && raw[end] != '"')
+                {
+                    end += raw[end] == '\\' ? 2 : 1;
+                }
+
+                var name = raw[1..Math.Min(end, raw.Length)];
+                name = name.Length <= MaxQuotedNameLength ? name : name[..MaxQuotedNameLength] + "…";
+                throw QueueException.Invalid(name, $"field name '{name}' is not valid Unicode text ({LoneSurrogateRule})");
+            }
         }
     }
 

@@ -160,7 +160,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
             Assert.True(s_frameTypes.Contains(frameType), $"unexpected frame type in {f}");
             switch (frameType)
             {
-                case "pong" when f.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == sentinel:
+                case "pong" when f.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.ValueEquals(sentinel):
                     _sockets.Add(socket);
                     return;
                 case "ack":
@@ -213,12 +213,13 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
             ledger.Count("mcp refused (json-rpc invalid params)");
             return;
         }
-        catch (JsonException e) when (e.InnerException is InvalidOperationException inner && inner.Message.Contains("Cannot write the next JSON", StringComparison.Ordinal))
+        catch (JsonException e) when (e.InnerException is InvalidOperationException && e.Message.Contains("could not be serialized", StringComparison.Ordinal))
         {
-            // The SDK's client serializes a request at most 64 levels deep, and the JSON-RPC envelope
-            // adds 3 to the arguments: it cannot send a payload deeper than 61 levels. A writer fails only while the
-            // client writes its request (it reads replies), so nothing reached the server.
-            ledger.Count("mcp not sendable by the SDK client (depth)");
+            // The SDK's client could not write its request (a server-side failure comes back as a JSON-RPC
+            // error, and the client only reads replies), so nothing reached the server: it serializes at
+            // most 64 levels deep and the JSON-RPC envelope adds 3 to the arguments (no payload deeper than 61),
+            // and it refuses to write a string with a lone surrogate escape.
+            ledger.Count($"mcp not sendable by the SDK client ({(e.InnerException.Message.Contains("surrogate", StringComparison.Ordinal) ? "lone surrogate" : "depth")})");
             return;
         }
 

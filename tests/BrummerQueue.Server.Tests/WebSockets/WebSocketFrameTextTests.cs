@@ -9,7 +9,8 @@ public sealed class WebSocketFrameTextTests
     [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"fz.\ud83d"}}""", "channel")]
     [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"c","type":"\ude00"}}""", "type")]
     [InlineData("""{"type":"ping\ud83d","id":"a"}""", "type")]
-    [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"c","\ud83d":1}}""", "data")]
+    [InlineData("""{"type":"queue_message","id":"a","data":{"channel":"c","\ud83d":1}}""", "\\ud83d")]
+    [InlineData("""{"type":"queue_message","\ud83did":42,"data":{"channel":"c"}}""", "\\ud83did")]
     public async Task HandleFrame_LoneSurrogateEscapeOutsidePayload_InvalidArgumentNamingTheField(string frame, string field)
     {
         await using var host = await TestServerHost.StartInProcessAsync();
