@@ -94,6 +94,9 @@ internal sealed class FrameSocket : IDisposable
         }
     }
 
+    /// <summary>Drops the connection without a close handshake, as a crashed client or a lost network does.</summary>
+    public void Abort() => _socket.Abort();
+
     /// <summary>The envelope's top-level <c>type</c>, or null.</summary>
     public static string? FrameType(ReadOnlySpan<byte> frame)
     {

@@ -11,20 +11,24 @@ internal static class LoadCommand
     public static RootCommand Create()
     {
         var url = new Option<string>("--url") { Description = "Server base URL; loopback only", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
-        var mode = new Option<string>("--mode") { Description = "throughput (publishers, subscribers, MCP clients) or fill (retain --fill-messages, report RSS)", DefaultValueFactory = _ => "throughput" };
-        mode.AcceptOnlyFromAmong("throughput", "fill");
-        var duration = new Option<double>("--duration") { Description = "Seconds of sending (fill: upper bound); the run then drains and stops by itself", DefaultValueFactory = _ => 10 };
+        var mode = new Option<string>("--mode") { Description = "throughput (publishers, subscribers, MCP clients), fill (retain --fill-messages, report RSS) or soak (--ws-clients and --mcp-http clients with random reconnects; every message consumed exactly once)", DefaultValueFactory = _ => "throughput" };
+        mode.AcceptOnlyFromAmong("throughput", "fill", "soak");
+        var duration = new Option<double>("--duration") { Description = "Seconds of sending (fill: upper bound; soak: default 600); the run then drains and stops by itself", DefaultValueFactory = _ => 10 };
         var warmup = new Option<double>("--warmup") { Description = "Seconds at the start whose messages count for loss but not for latency", DefaultValueFactory = _ => 1 };
         var publishers = new Option<int>("--publishers") { Description = "WebSocket publishers", DefaultValueFactory = _ => 10 };
         var subscribers = new Option<int>("--subscribers") { Description = "WebSocket subscribers, each subscribed to every channel", DefaultValueFactory = _ => 10 };
         var channels = new Option<int>("--channels") { Description = "Channels (publisher i sends to channel i mod C); fill spreads over them", DefaultValueFactory = _ => 1 };
-        var rate = new Option<int>("--rate") { Description = "Total messages/s over all publishers; 0 = max rate (bounded by --window)", DefaultValueFactory = _ => 0 };
+        var rate = new Option<int>("--rate") { Description = "Total messages/s over all publishers; 0 = max rate (bounded by --window); soak: 0 = 1000", DefaultValueFactory = _ => 0 };
         var pacing = new Option<string>("--pacing") { Description = "Fixed-rate pacing: thread (one thread sleeping ~1 ms at a time wakes the publishers) or delay (Task.Delay per publisher, ~2 ms late here)", DefaultValueFactory = _ => "thread" };
         pacing.AcceptOnlyFromAmong("thread", "delay");
         var window = new Option<int>("--window") { Description = "Unacknowledged sends per publisher", DefaultValueFactory = _ => 64 };
         var payloadBytes = new Option<int>("--payload-bytes") { Description = "Payload size in bytes (at least 60)", DefaultValueFactory = _ => 100 };
         var buffer = new Option<int>("--subscriber-buffer") { Description = "buffer_size of each subscription", DefaultValueFactory = _ => 10_000 };
-        var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop)", DefaultValueFactory = _ => 0 };
+        var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop); soak: default 4", DefaultValueFactory = _ => 0 };
+        var wsClients = new Option<int>("--ws-clients") { Description = "Soak: WebSocket clients (40% producers, 40% competing consumers, 20% subscribers)", DefaultValueFactory = _ => 100 };
+        var maxLifetime = new Option<double>("--max-lifetime") { Description = "Soak: seconds a client stays connected at most (between 1 and this) before it disconnects and reconnects", DefaultValueFactory = _ => 20 };
+        var inFlightCloses = new Option<bool>("--in-flight-closes") { Description = "Soak: a third of the consumers' disconnects close the socket while a blocking receive waits (false: they wait for its reply first)", DefaultValueFactory = _ => true };
+        var seed = new Option<int>("--seed") { Description = "Soak: seed of the clients' random choices", DefaultValueFactory = _ => 1 };
         var mcpStdio = new Option<string?>("--mcp-stdio") { Description = "Command line that starts 'brummerq mcp' for one MCP client over stdio, e.g. \"dotnet path/brummerq.dll mcp --port 18081\"" };
         var pid = new Option<int?>("--server-pid") { Description = "Process id of the running server, for its RSS" };
         var startServer = new Option<string?>("--start-server") { Description = "Path of brummerq (executable or .dll) to start with 'serve' on the URL's port, and stop afterwards" };
@@ -35,7 +39,7 @@ internal static class LoadCommand
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -46,21 +50,26 @@ internal static class LoadCommand
                 return 2;
             }
 
+            var soak = parse.GetValue(mode) == "soak";
             var settings = new LoadSettings
             {
                 Url = baseUrl,
                 Mode = parse.GetValue(mode)!,
-                Duration = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(duration), 1, 3600)),
+                Duration = TimeSpan.FromSeconds(Math.Clamp(soak && parse.GetResult(duration) is null or { Implicit: true } ? 600 : parse.GetValue(duration), 1, 3600)),
                 Warmup = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmup))),
                 Publishers = Math.Clamp(parse.GetValue(publishers), 0, 900),
                 Subscribers = Math.Clamp(parse.GetValue(subscribers), 0, 900),
                 Channels = Math.Clamp(parse.GetValue(channels), 1, 10_000),
-                Rate = Math.Max(0, parse.GetValue(rate)),
+                Rate = soak && parse.GetValue(rate) <= 0 ? 1000 : Math.Max(0, parse.GetValue(rate)),
                 Pacing = parse.GetValue(pacing)!,
                 Window = Math.Clamp(parse.GetValue(window), 1, 10_000),
                 PayloadBytes = Math.Clamp(parse.GetValue(payloadBytes), 60, 1 << 20),
                 SubscriberBuffer = parse.GetValue(buffer),
-                McpHttpClients = Math.Clamp(parse.GetValue(mcpHttp), 0, 100),
+                McpHttpClients = Math.Clamp(soak && parse.GetResult(mcpHttp) is null or { Implicit: true } ? 4 : parse.GetValue(mcpHttp), 0, 100),
+                WebSocketClients = Math.Clamp(parse.GetValue(wsClients), 0, 900),
+                SoakMaxLifetime = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(maxLifetime), 1, 3600)),
+                SoakSeed = parse.GetValue(seed),
+                SoakInFlightCloses = parse.GetValue(inFlightCloses),
                 McpStdioCommand = parse.GetValue(mcpStdio),
                 ServerPid = parse.GetValue(pid),
                 StartServer = parse.GetValue(startServer),
@@ -74,10 +83,12 @@ internal static class LoadCommand
             Print(report);
             await File.WriteAllTextAsync(settings.JsonPath, JsonSerializer.Serialize(report, LoadReportJsonContext.Default.LoadReport), cancellationToken);
             Console.WriteLine($"JSON report: {Path.GetFullPath(settings.JsonPath)}");
-            return report.Lost == 0 && report.Duplicates == 0 && report.SendErrors == 0 ? 0 : 1;
+            return report.Passed ? 0 : 1;
         });
         return root;
     }
+
+    private static string Mb(long? bytes) => bytes is { } b ? (b / (1024.0 * 1024)).ToString("F1", CultureInfo.InvariantCulture) : "n/a";
 
     private static bool IsLoopback(Uri url) =>
         url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
@@ -90,7 +101,30 @@ internal static class LoadCommand
             ("mode", r.Mode),
             ("duration (s)", r.DurationSeconds.ToString("F1", c)),
         };
-        if (r.Mode == "fill")
+        if (r.Mode == "soak")
+        {
+            rows.Add(("clients: WebSocket / MCP (HTTP)", $"{r.WebSocketClients} / {r.McpClients}"));
+            rows.Add(("channels, rate (msg/s)", $"{r.Channels}, {r.Rate.ToString("N0", c)}"));
+            rows.Add(("sent / acked / refused", $"{r.Sent.ToString("N0", c)} / {r.Acked.ToString("N0", c)} / {r.SendErrors.ToString("N0", c)}"));
+            rows.Add(("unconfirmed (connection ended) / of them stored", $"{r.Unconfirmed.ToString("N0", c)} / {r.UnconfirmedStored.ToString("N0", c)}"));
+            rows.Add(("consumed (drained at end)", $"{r.Consumed.ToString("N0", c)} ({r.DrainedAtEnd.ToString("N0", c)})"));
+            rows.Add(("lost / duplicated / unexpected", $"{r.Lost} / {r.Duplicates} / {r.Unexpected}"));
+            rows.Add(("failed receives", r.FailedReceives.ToString(c)));
+            rows.Add(("reconnects", r.Reconnects.ToString("N0", c)));
+            rows.Add(("pushes (out of order or twice) / dropped", $"{r.Delivered.ToString("N0", c)} ({r.PushDuplicates}) / {r.ServerReportedDropped.ToString("N0", c)}"));
+            rows.Add(("queue after drain: retained / backlog dropped", $"{r.RetainedMessages?.ToString("N0", c) ?? "n/a"} / {r.BacklogDropped?.ToString("N0", c) ?? "n/a"}"));
+            foreach (var m in r.Mcp)
+            {
+                rows.Add(("mcp calls (errors)", $"{m.Calls.ToString("N0", c)} ({m.Errors})"));
+            }
+
+            rows.Add(("server RSS start / peak / end (MB)", r.ServerRssBytes is { } end ? $"{Mb(r.ServerRssStartBytes)} / {Mb(r.ServerPeakRssBytes)} / {Mb(end)}" : "n/a (no --server-pid)"));
+            if (r.RssPerMinuteBytes.Count > 0)
+            {
+                rows.Add(("server RSS each minute (MB)", string.Join(" ", r.RssPerMinuteBytes.Select(b => Mb(b)))));
+            }
+        }
+        else if (r.Mode == "fill")
         {
             rows.Add(("messages acked", r.Acked.ToString("N0", c)));
             rows.Add(("send rate (msg/s)", r.SentPerSecond.ToString("N0", c)));
@@ -125,17 +159,28 @@ internal static class LoadCommand
             }
         }
 
+        if (r.Mode == "soak")
+        {
+            Write(rows, r.Errors);
+            return;
+        }
+
         rows.Add(("send errors", r.SendErrors.ToString(c)));
         rows.Add(("CPU s: server / load generator", $"{(r.ServerCpuSeconds is { } sc ? sc.ToString("F1", c) : "n/a")} / {r.LoadCpuSeconds.ToString("F1", c)}"));
         rows.Add(("server RSS / peak (MB)", r.ServerRssBytes is { } rss ? $"{rss / (1024.0 * 1024):F1} / {r.ServerPeakRssBytes / (1024.0 * 1024):F1}" : "n/a (no --server-pid)"));
-        var width = rows.Max(row => row.Item1.Length);
+        Write(rows, r.Errors);
+    }
+
+    private static void Write(List<(string Name, string Value)> rows, IReadOnlyList<string> errors)
+    {
+        var width = rows.Max(row => row.Name.Length);
         Console.WriteLine();
         foreach (var (name, value) in rows)
         {
             Console.WriteLine($"  {name.PadRight(width)}  {value}");
         }
 
-        foreach (var error in r.Errors)
+        foreach (var error in errors)
         {
             Console.WriteLine($"  ! {error}");
         }

@@ -66,5 +66,42 @@ internal sealed record LoadReport
     /// <summary>Fill mode: messages the server reports retained (<c>total_messages</c> of <c>queue_stats</c>), when it could be asked.</summary>
     public long? RetainedMessages { get; init; }
 
+    /// <summary>Soak: WebSocket clients (producers, consumers, subscribers) and MCP clients over HTTP.</summary>
+    public int WebSocketClients { get; init; }
+
+    public int McpClients { get; init; }
+
+    /// <summary>Soak: sends whose connection ended before their reply (stored or not); <see cref="UnconfirmedStored"/> of them were consumed.</summary>
+    public long Unconfirmed { get; init; }
+
+    public long UnconfirmedStored { get; init; }
+
+    /// <summary>Soak: distinct messages consumed, including <see cref="DrainedAtEnd"/> taken from the backlog after the run.</summary>
+    public long Consumed { get; init; }
+
+    public long DrainedAtEnd { get; init; }
+
+    /// <summary>Soak: consumed messages that were never sent or were refused (must be 0).</summary>
+    public long Unexpected { get; init; }
+
+    public long Reconnects { get; init; }
+
+    /// <summary>Soak: pushes that arrived out of order or twice on one subscription (must be 0).</summary>
+    public long PushDuplicates { get; init; }
+
+    /// <summary>Soak: receives that got no reply or failed (their messages may be lost).</summary>
+    public long FailedReceives { get; init; }
+
+    /// <summary>Soak: <c>messages_dropped</c> of <c>queue_stats</c> (evicted from full backlogs).</summary>
+    public long? BacklogDropped { get; init; }
+
+    public long? ServerRssStartBytes { get; init; }
+
+    /// <summary>Soak: the server's RSS once a minute.</summary>
+    public IReadOnlyList<long> RssPerMinuteBytes { get; init; } = [];
+
     public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>No message lost or duplicated, no send refused (soak: nothing unexpected consumed, no push twice).</summary>
+    public bool Passed => Lost == 0 && Duplicates == 0 && SendErrors == 0 && Unexpected == 0 && PushDuplicates == 0;
 }

@@ -16,9 +16,12 @@ internal sealed class LoadRunner(LoadSettings settings)
         await using var server = settings.StartServer is { } path
             ? await ServerProcess.StartAsync(path, settings.Url, settings.ServerArguments, settings.ServerEnvironment, cancellationToken)
             : ServerProcess.Attach(settings.ServerPid);
-        return settings.Mode == "fill"
-            ? await FillAsync(server, cancellationToken)
-            : await ThroughputAsync(server, cancellationToken);
+        return settings.Mode switch
+        {
+            "fill" => await FillAsync(server, cancellationToken),
+            "soak" => await new SoakRunner(settings).RunAsync(server, cancellationToken),
+            _ => await ThroughputAsync(server, cancellationToken),
+        };
     }
 
     private async Task<LoadReport> ThroughputAsync(ServerProcess server, CancellationToken cancellationToken)

@@ -5,7 +5,7 @@ internal sealed record LoadSettings
 {
     public required Uri Url { get; init; }
 
-    /// <summary><c>throughput</c> (publishers, subscribers, MCP callers for a duration) or <c>fill</c> (retain many messages, report RSS).</summary>
+    /// <summary><c>throughput</c> (publishers, subscribers, MCP callers for a duration), <c>fill</c> (retain many messages, report RSS) or <c>soak</c> (<see cref="SoakRunner"/>).</summary>
     public string Mode { get; init; } = "throughput";
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -51,6 +51,24 @@ internal sealed record LoadSettings
     public IReadOnlyList<string> ServerEnvironment { get; init; } = [];
 
     public int FillMessages { get; init; } = 1_000_000;
+
+    /// <summary>Soak: WebSocket clients; 40% produce, 40% consume, 20% subscribe.</summary>
+    public int WebSocketClients { get; init; } = 100;
+
+    /// <summary>Soak: producers among <see cref="WebSocketClients"/>.</summary>
+    public int SoakProducers => WebSocketClients * 2 / 5;
+
+    /// <summary>Soak: a client stays connected between 1 s and this long before it disconnects and reconnects.</summary>
+    public TimeSpan SoakMaxLifetime { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Soak: a third of the consumers' disconnects start the close handshake while a blocking receive
+    /// waits (the server must end it taking nothing, or deliver its reply before its close frame).
+    /// </summary>
+    public bool SoakInFlightCloses { get; init; } = true;
+
+    /// <summary>Soak: seed of the clients' random choices.</summary>
+    public int SoakSeed { get; init; } = 1;
 
     public string JsonPath { get; init; } = "load-results.json";
 

@@ -191,7 +191,8 @@ internal readonly record struct JsonSyntaxFault
                 return;
             }
 
-            if (builder.Length > 0 && name[0] != '[')
+            // An empty name ("") is a field too: it gets its dot.
+            if (builder.Length > 0 && !IsIndex(name))
             {
                 builder.Append('.');
             }
@@ -204,13 +205,16 @@ internal readonly record struct JsonSyntaxFault
     private static string? FieldOf(List<Segment> path, string? pendingName)
     {
         var names = path.Skip(1).Select(s => s.Name).Append(path.Count > 0 && path[^1].IsObject ? pendingName : null).Where(n => n is not null).ToList();
-        if (names.Count >= 2 && names[0] == "data" && names[1]![0] != '[')
+        if (names.Count >= 2 && names[0] == "data" && !IsIndex(names[1]!))
         {
             return names[1];
         }
 
-        return names.Count >= 1 && names[0]![0] != '[' ? names[0] : null;
+        return names.Count >= 1 && !IsIndex(names[0]!) ? names[0] : null;
     }
+
+    // An array index segment ("[3]"), not a field name; an empty field name ("") is a name.
+    private static bool IsIndex(string segment) => segment.StartsWith('[');
 
     private sealed class Segment(bool isObject, string? name)
     {

@@ -16,6 +16,8 @@ internal static class WireFields
     /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
     public static readonly string[] DraftFields = ["type", "payload", "ttl"];
 
+    private const string LoneSurrogateRule = @"no lone surrogate escape such as \ud83d";
+
     /// <summary>An unknown name longer than this is shortened in the error text.</summary>
     private const int MaxQuotedNameLength = 64;
 
@@ -26,6 +28,7 @@ internal static class WireFields
     /// </summary>
     public static void RejectUnknown(JsonElement obj, params string[] allowed)
     {
+        RejectNamesThatAreNotText(obj);
         foreach (var property in obj.EnumerateObject())
         {
             if (Array.IndexOf(allowed, property.Name) < 0)
@@ -44,9 +47,50 @@ internal static class WireFields
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw QueueException.Invalid(name, $"{name} must be a string");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw QueueException.Invalid(name, $"{name} must be a string");
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON text can escape half of a surrogate pair, which is no text at all.
+            throw QueueException.Invalid(name, $"{name} must be valid Unicode text ({LoneSurrogateRule})");
+        }
+    }
+
+    /// <summary>
+    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (it escapes
+    /// half of a surrogate pair), with <see cref="QueueException.Field"/> the name as written. Call it before
+    /// looking fields up: <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> throws on such an object.
+    /// </summary>
+    public static void RejectNamesThatAreNotText(JsonElement obj)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            try
+            {
+                _ = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // The raw text of a property is "name": value, the name as the client escaped it.
+                var raw = property.ToString();
+                var end = 1;
+                while (end < raw.Length && raw[end] != '"')
+                {
+                    end += raw[end] == '\\' ? 2 : 1;
+                }
+
+                var name = raw[1..Math.Min(end, raw.Length)];
+                name = name.Length <= MaxQuotedNameLength ? name : name[..MaxQuotedNameLength] + "…";
+                throw QueueException.Invalid(name, $"field name '{name}' is not valid Unicode text ({LoneSurrogateRule})");
+            }
+        }
     }
 
     public static string RequireString(JsonElement obj, string name, string rule) =>

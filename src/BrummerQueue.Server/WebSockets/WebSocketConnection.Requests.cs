@@ -57,6 +57,7 @@ internal sealed partial class WebSocketConnection
                     return;
                 }
 
+                WireFields.RejectNamesThatAreNotText(root);
                 if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind != JsonValueKind.Null)
                 {
                     if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))

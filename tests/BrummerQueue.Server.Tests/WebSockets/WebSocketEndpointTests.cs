@@ -354,6 +354,7 @@ public sealed class WebSocketEndpointTests
     [Theory]
     [InlineData("""{"type":"queue_message","id":"r1","data":{"channel":"c","payload":{"x": tru}}}""", "\"r1\"", "invalid_json", "payload", "at byte 75 (in data.payload.x)")]
     [InlineData("""{"id":42,"type":"ping","data":{"x":}""", "42", "invalid_json", "x", "at byte 35 (in data.x)")]
+    [InlineData("""{"type":"queue_message","id":"e","data":{"channel":"c","payload":{"":{"":tru}}}}""", "\"e\"", "invalid_json", "payload", "(in data.payload..)")]
     [InlineData("""{"type":"queue_message","id":"r3","data":{"channel":"c","payload":[1,2,}}""", "\"r3\"", "invalid_json", "payload", "(in data.payload[2])")]
     [InlineData("""{"type":"ping","data":{,"id":"after-the-fault"}""", null, "invalid_json", "data", "at byte 23")]
     [InlineData("""{"type":"ping","id":"r5" """, "\"r5\"", "invalid_json", null, "is not valid JSON at byte")]
