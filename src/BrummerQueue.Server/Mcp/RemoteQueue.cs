@@ -29,6 +29,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, IAsyncDisposable> _resourceSubscriptions = new(StringComparer.Ordinal);
 
+    private const string RevisionMetaPrefix = "io.modelcontextprotocol/";
+
     // Guarded by _connectLock for writes; read without it (a stale read only costs one failed call).
     private McpClient? _client;
 
@@ -68,6 +70,15 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         BrummerMcpServer.ConfigureIdentity(options);
         ReceiveDelivery.AddFilters(options);
         McpRequestFilters.Install(options);
+        options.Filters.Message.IncomingFilters.Add(next => (context, cancellationToken) =>
+        {
+            if (context.JsonRpcMessage is JsonRpcRequest { Params: JsonObject { } parameters })
+            {
+                StripRevisionMeta(parameters);
+            }
+
+            return next(context, cancellationToken);
+        });
         options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.CallToolHandler = CallToolAsync;
@@ -106,6 +117,31 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
             return new EmptyResult();
         };
+    }
+
+    /// <summary>
+    /// Removes the 2026-07-28 per-request envelope (<c>_meta["io.modelcontextprotocol/…"]</c>: this process's client's
+    /// revision, info and capabilities) from a request before it is forwarded: it describes that hop, which the SDK has
+    /// already read. Left in, the SDK's HTTP client would send the forwarded request as a sessionless 2026-07-28 request
+    /// (it takes the <c>MCP-Protocol-Version</c> header from that field), outside the forwarding session. Other
+    /// <c>_meta</c> (a progress token) is forwarded.
+    /// </summary>
+    private static void StripRevisionMeta(JsonObject parameters)
+    {
+        if (parameters["_meta"] is not JsonObject meta)
+        {
+            return;
+        }
+
+        foreach (var key in meta.Select(p => p.Key).Where(k => k.StartsWith(RevisionMetaPrefix, StringComparison.Ordinal)).ToList())
+        {
+            meta.Remove(key);
+        }
+
+        if (meta.Count == 0)
+        {
+            parameters.Remove("_meta");
+        }
     }
 
     public async ValueTask DisposeAsync()
