@@ -51,11 +51,16 @@ public sealed class McpRevisionTests
     public async Task Connect_EachRevisionOverStdio_AnswersInItAndRunsTheSeedWorkflow(string revision)
     {
         var port = BrummerqProcess.FreePort();
-        await using var assistant = await BrummerqProcess.ConnectStdioAsync(port, protocolVersion: revision);
+        var stderr = new List<string>();
+        await using var assistant = await BrummerqProcess.ConnectStdioAsync(port, stderr, protocolVersion: revision);
 
         await SeedWorkflowAsync(assistant, () => TestSocket.ConnectAsync(new Uri($"http://127.0.0.1:{port}/")));
 
         Assert.Equal(revision, assistant.NegotiatedProtocolVersion);
+        lock (stderr)
+        {
+            Assert.DoesNotContain(stderr, l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal));
+        }
     }
 
     [Theory]
@@ -73,6 +78,7 @@ public sealed class McpRevisionTests
         lock (stderr)
         {
             Assert.Contains(stderr, l => l.Contains("Attached to the brummerq at", StringComparison.Ordinal));
+            Assert.DoesNotContain(stderr, l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal));
         }
 
         // The forwarding process keeps a session on the hosting server whatever its own client speaks: it owns the subscription.
@@ -164,7 +170,8 @@ public sealed class McpRevisionTests
     [Fact]
     public async Task SubscriptionsListen_Sessionless_AcknowledgesKnownUrisAndPushesTaggedUpdatesUntilCancelled()
     {
-        await using var host = await TestServerHost.StartInProcessAsync();
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
         await using var client = await McpTestClient.ConnectAsync(host, protocolVersion: Sessionless);
         var registry = host.Services.GetRequiredService<McpSessionRegistry>();
         var acknowledged = new TaskCompletionSource<JsonNode>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -194,6 +201,7 @@ public sealed class McpRevisionTests
         Assert.Equal("brummerq://channels/events", update["uri"]!.GetValue<string>());
         Assert.Equal(ack["_meta"]![MetaKeys.SubscriptionId]!.ToJsonString(), update["_meta"]![MetaKeys.SubscriptionId]!.ToJsonString());
         Assert.Null(client.SessionId);
+        Assert.Empty(logs.RequestLogs());
     }
 
     /// <summary>
