@@ -204,6 +204,28 @@ public sealed class McpRevisionTests
         Assert.Empty(logs.RequestLogs());
     }
 
+    [Fact]
+    public async Task SubscriptionsListen_OverStdioThenEndOfInput_ProcessExitsWithoutWaitingForTheStream()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.Start("mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        const string Meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}";
+
+        await process.StandardInput.WriteAsync(
+            ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":{\"resourceSubscriptions\":[\"brummerq://channels/x\"]}," + Meta + "}}\n" +
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"queue_send\",\"arguments\":{\"channel\":\"x\",\"payload\":1}," + Meta + "}}\n").AsMemory(),
+            TestContext.Current.CancellationToken);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.Contains("notifications/subscriptions/acknowledged", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("\"id\":2", StringComparison.Ordinal) && l.Contains("\"result\"", StringComparison.Ordinal));
+        Assert.True(process.ExitCode == 0, await stderr);
+    }
+
     /// <summary>
     /// The seed's workflow on one client: the assistant subscribes, follows its subscription (resources/subscribe, or
     /// subscriptions/listen on 2026-07-28), a browser sends over the WebSocket, the assistant is notified and receives the
