@@ -205,6 +205,26 @@ public sealed class McpRevisionTests
     }
 
     [Fact]
+    public async Task QueueReceive_SessionlessBlockingCancelledByClient_LosesNoMessage()
+    {
+        var probe = new ToolCallProbe();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: probe.Install);
+        await using var client = await McpTestClient.ConnectAsync(host, protocolVersion: Sessionless);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var finished = probe.NextFinished;
+        var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"c1","blocking":true,"timeout":60}""", cancel.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await finished.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        host.Queue.Send("c1", new BrummerQueue.Core.MessageDraft(Payload: BrummerQueue.Core.JsonPayload.Parse("\"kept\"")));
+        var after = await client.CallOkAsync("queue_receive", """{"channel":"c1"}""");
+
+        Assert.Equal("kept", Assert.Single(after.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
+    }
+
+    [Fact]
     public async Task SubscriptionsListen_OverStdioThenEndOfInput_ProcessExitsWithoutWaitingForTheStream()
     {
         var port = BrummerqProcess.FreePort();
