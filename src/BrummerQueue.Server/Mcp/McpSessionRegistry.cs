@@ -10,7 +10,8 @@ namespace BrummerQueue.Server.Mcp;
 /// The live MCP sessions of this process. It ties queue subscriptions to their session (removed
 /// with <see cref="IMessageQueue.UnsubscribeOwner"/> when the session ends: stdio exit, HTTP
 /// DELETE or idle expiry) and pushes <c>notifications/resources/updated</c> to sessions that
-/// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires.
+/// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires, and to
+/// open <c>subscriptions/listen</c> streams of the sessionless 2026-07-28 revision (<see cref="ResourceListen"/>).
 /// </summary>
 internal sealed partial class McpSessionRegistry : IDisposable
 {
