@@ -10,8 +10,10 @@ namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
 /// Wires brummerq's MCP server: the six tools and the channel/subscription resources on the local
-/// queue, served over Streamable HTTP at <c>/mcp</c> (stateful sessions, which push and session-owned
-/// subscriptions need) and, for <c>brummerq mcp</c>, over stdio with the same options.
+/// queue, served over Streamable HTTP at <c>/mcp</c> and, for <c>brummerq mcp</c>, over stdio with the same
+/// options, in every revision of <see cref="ProtocolRevisions"/>: sessions (which own subscriptions and carry
+/// <c>resources/subscribe</c> push) for 2025-11-25 and older, sessionless requests and <c>subscriptions/listen</c>
+/// for 2026-07-28.
 /// </summary>
 internal static class BrummerMcpServer
 {
@@ -20,9 +22,6 @@ internal static class BrummerMcpServer
 
     /// <summary>The name in <c>serverInfo</c> and <c>/healthz</c>.</summary>
     public const string Name = "brummerq";
-
-    /// <summary>The MCP revision served: the newest one with sessions.</summary>
-    public const string ProtocolVersion = "2025-11-25";
 
     /// <summary>What the server tells the model about itself.</summary>
     public const string Instructions =
@@ -73,6 +72,7 @@ internal static class BrummerMcpServer
         ConfigureIdentity(options);
         ReceiveDelivery.AddFilters(options);
         McpRequestFilters.Install(options);
+        options.Handlers.SubscriptionsListenHandler = ResourceListen.HandleAsync;
         options.Handlers.ListToolsHandler = static (request, _) =>
             ValueTask.FromResult(new ListToolsResult { Tools = [.. request.Services!.GetRequiredService<QueueTools>().Definitions] });
         options.Handlers.CallToolHandler = static async (request, cancellationToken) =>
@@ -119,7 +119,7 @@ internal static class BrummerMcpServer
             var registry = request.Services!.GetRequiredService<McpSessionRegistry>();
             var channel = request.Services!.GetRequiredService<QueueResources>().ChannelOf(request.Params?.Uri);
             var session = registry.Resolve(request)
-                ?? throw new ModelContextProtocol.McpProtocolException("resources/subscribe needs a session: connect with the initialize handshake (protocol 2025-11-25 or earlier) over Streamable HTTP, or over stdio", ModelContextProtocol.McpErrorCode.InvalidRequest);
+                ?? throw new ModelContextProtocol.McpProtocolException("resources/subscribe needs a session: connect with the initialize handshake (protocol 2025-11-25 or earlier), or on 2026-07-28 use subscriptions/listen with resourceSubscriptions", ModelContextProtocol.McpErrorCode.InvalidRequest);
             registry.AddResource(session, request.Params!.Uri, channel);
             return ValueTask.FromResult(new EmptyResult());
         };
@@ -135,15 +135,14 @@ internal static class BrummerMcpServer
         };
     }
 
-    /// <summary>Name, version, instructions and capabilities (tools; resources with subscribe).</summary>
+    /// <summary>Name, version, instructions and capabilities (tools; resources with subscribe), and every revision.</summary>
     public static void ConfigureIdentity(McpServerOptions options)
     {
         options.ServerInfo = new Implementation { Name = Name, Version = Version, Title = "brummerq message queue" };
 
-        // brummerq needs sessions: subscriptions belong to a session and push goes to a session.
-        // The 2026-07-28 revision removed them, so the server speaks 2025-11-25 (initialize handshake);
-        // clients that prefer 2026-07-28 fall back to it, as the SDK's client does.
-        options.ProtocolVersion = ProtocolVersion;
+        // ProtocolVersion stays unset: the SDK then speaks every revision it knows and answers in the client's
+        // (ProtocolRevisions). Setting it would pin one revision and refuse every other client.
+        ProtocolRevisions.AddInitializeFallback(options);
         options.ServerInstructions = Instructions;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Tools = new ToolsCapability { ListChanged = false };

@@ -39,8 +39,6 @@ internal static partial class McpEndpointGuard
         "This MCP session has ended: the brummerq server restarted, or the session was closed or expired after being idle. " +
         "Reconnect your MCP client to start a new session; subscriptions made in the old one are gone, so subscribe again.";
 
-    private const string SessionlessRevision = "2026-07-28";
-
     /// <summary>Wraps <paramref name="sdk"/>, the SDK's request delegate of one <c>/mcp</c> endpoint.</summary>
     public static RequestDelegate Wrap(RequestDelegate sdk) => async context =>
     {
@@ -64,7 +62,7 @@ internal static partial class McpEndpointGuard
     {
         var request = context.Request;
         var revision = request.Headers["MCP-Protocol-Version"].ToString();
-        if (HttpMethods.IsDelete(request.Method) || (revision.Length > 0 && string.CompareOrdinal(revision, SessionlessRevision) >= 0))
+        if (HttpMethods.IsDelete(request.Method) || ProtocolRevisions.IsSessionless(revision))
         {
             return false;
         }

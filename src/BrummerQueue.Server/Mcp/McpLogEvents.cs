@@ -16,4 +16,5 @@ internal static class McpLogEvents
     public const int Attached = 330;
     public const int RemoteUnreachable = 331;
     public const int RemotePutBackFailed = 332;
+    public const int ListenUriLeftOut = 345;
 }

@@ -15,7 +15,8 @@ namespace BrummerQueue.Server.Mcp;
 /// <item><c>tools/call</c>: the handler runs under a token the client's <c>notifications/cancelled</c>
 /// does not cancel; the real one is handed to it in <see cref="MessageContext.Items"/>
 /// (<see cref="ClientCancellation"/>). A cancelled call ends with an answer, which also ends the
-/// call's HTTP response (the SDK keeps a POST's SSE stream open until the request's answer is sent).</item>
+/// call's HTTP response (the SDK keeps a POST's SSE stream open until the request's answer is sent).
+/// <c>subscriptions/listen</c> likewise: its stream ends with an answer when the client cancels it.</item>
 /// <item><c>resources/read</c> and <c>resources/subscribe</c>: an unknown or malformed URI is
 /// answered with its JSON-RPC error here, before the handler; so is a <c>tools/call</c> whose params
 /// are not <c>{name, arguments?}</c>.</item>
@@ -44,7 +45,7 @@ internal static partial class McpRequestFilters
                         new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidParams, Message = refusal } },
                         cancellationToken);
                     return;
-                case RequestMethods.ToolsCall:
+                case RequestMethods.ToolsCall or RequestMethods.SubscriptionsListen:
                     context.Items[ClientCancellationKey] = cancellationToken;
                     await next(context, CancellationToken.None);
                     return;
@@ -61,7 +62,7 @@ internal static partial class McpRequestFilters
         });
 
     /// <summary>
-    /// The token that ends a <c>tools/call</c>: the client's <c>notifications/cancelled</c> or the end of
+    /// The token that ends a <c>tools/call</c> or <c>subscriptions/listen</c>: the client's <c>notifications/cancelled</c> or the end of
     /// its session (the SDK's token for the request); <paramref name="handlerToken"/> when the filter is not installed.
     /// </summary>
     public static CancellationToken ClientCancellation(MessageContext request, CancellationToken handlerToken) =>

@@ -10,7 +10,8 @@ namespace BrummerQueue.Server.Mcp;
 /// The live MCP sessions of this process. It ties queue subscriptions to their session (removed
 /// with <see cref="IMessageQueue.UnsubscribeOwner"/> when the session ends: stdio exit, HTTP
 /// DELETE or idle expiry) and pushes <c>notifications/resources/updated</c> to sessions that
-/// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires.
+/// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires, and to
+/// open <c>subscriptions/listen</c> streams of the sessionless 2026-07-28 revision (<see cref="ResourceListen"/>).
 /// </summary>
 internal sealed partial class McpSessionRegistry : IDisposable
 {
@@ -20,6 +21,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
     private readonly IMessageQueue _queue;
     private readonly ILogger<McpSessionRegistry> _logger;
     private readonly ConcurrentDictionary<string, McpSessionState> _sessions = new(StringComparer.Ordinal);
+
+    // Open subscriptions/listen streams (2026-07-28): each is a state with resources but no owner or session id.
+    private readonly ConcurrentDictionary<McpSessionState, byte> _listeners = new();
 
     // Resource subscriptions across all sessions; lets MessageStored return at once when nobody listens.
     private int _resourceSubscriptions;
@@ -96,6 +100,29 @@ internal sealed partial class McpSessionRegistry : IDisposable
         LogSessionEnded(key, removed);
     }
 
+    /// <summary>Opens a <c>subscriptions/listen</c> stream of request <paramref name="id"/>, whose updates go through <paramref name="server"/> (bound to that request).</summary>
+    public McpSessionState BeginListen(McpServer server, RequestId id)
+    {
+        var listener = new McpSessionState("listen:" + id, server) { ListenId = id };
+        _listeners.TryAdd(listener, 0);
+        return listener;
+    }
+
+    /// <summary>Closes a listen stream: its resources get no more updates.</summary>
+    public void EndListen(McpSessionState listener)
+    {
+        if (_listeners.TryRemove(listener, out _))
+        {
+            foreach (var (uri, _) in listener.Resources)
+            {
+                RemoveResource(listener, uri);
+            }
+        }
+    }
+
+    /// <summary>Open <c>subscriptions/listen</c> streams.</summary>
+    public int ListenerCount => _listeners.Count;
+
     /// <summary>Records that <paramref name="session"/> wants updates of <paramref name="uri"/>, which <paramref name="channel"/>'s messages change.</summary>
     public void AddResource(McpSessionState session, string uri, string channel)
     {
@@ -133,17 +160,27 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
         foreach (var session in _sessions.Values)
         {
-            if (session.ResourceCount == 0 || session.Server is not { } server)
-            {
-                continue;
-            }
+            Announce(session, message);
+        }
 
-            foreach (var (uri, channel) in session.Resources)
+        foreach (var listener in _listeners.Keys)
+        {
+            Announce(listener, message);
+        }
+    }
+
+    private void Announce(McpSessionState session, QueueMessage message)
+    {
+        if (session.ResourceCount == 0 || session.Server is not { } server)
+        {
+            return;
+        }
+
+        foreach (var (uri, channel) in session.Resources)
+        {
+            if (string.Equals(channel, message.Channel, StringComparison.Ordinal) && session.TryBeginUpdate(uri))
             {
-                if (string.Equals(channel, message.Channel, StringComparison.Ordinal) && session.TryBeginUpdate(uri))
-                {
-                    _ = NotifyAsync(server, session, uri);
-                }
+                _ = NotifyAsync(server, session, uri);
             }
         }
     }
@@ -165,10 +202,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
                 try
                 {
-                    await server.SendNotificationAsync(
-                        NotificationMethods.ResourceUpdatedNotification,
-                        new ResourceUpdatedNotificationParams { Uri = uri },
-                        McpJsonUtilities.DefaultOptions);
+                    await server.SendMessageAsync(ResourceListen.Updated(uri, session.ListenId));
                 }
                 catch (Exception e)
                 {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace BrummerQueue.Server.Mcp;
@@ -39,6 +40,12 @@ internal sealed class McpSessionState
         Owner = "mcp:" + key;
         Server = server;
     }
+
+    /// <summary>
+    /// For a <c>subscriptions/listen</c> stream (2026-07-28, <see cref="ResourceListen"/>): the listen request's id, which
+    /// tags every update sent on it; null for a session. A listen stream owns no queue subscriptions.
+    /// </summary>
+    public RequestId? ListenId { get; init; }
 
     /// <summary>The session id (HTTP) or <c>stdio</c>.</summary>
     public string Key { get; }

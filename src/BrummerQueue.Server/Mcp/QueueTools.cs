@@ -227,14 +227,13 @@ internal sealed partial class QueueTools
 
     /// <summary>
     /// A subscription is read or closed only by the session that made it (or, for one without owner, by anyone):
-    /// ids are time-ordered, not secret, so another session must not drain or close it.
+    /// ids are time-ordered, not secret, so another session, or a sessionless (2026-07-28) request, must not drain or close it.
     /// </summary>
     private void EnsureOwned(string subscriptionId, McpSessionState? session)
     {
-        if (session is not null &&
-            _queue.TryGetSubscription(subscriptionId, out var subscription) &&
+        if (_queue.TryGetSubscription(subscriptionId, out var subscription) &&
             subscription.Owner is { } owner &&
-            !string.Equals(owner, session.Owner, StringComparison.Ordinal))
+            !string.Equals(owner, session?.Owner, StringComparison.Ordinal))
         {
             throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{subscriptionId}' belongs to another MCP session or WebSocket connection; subscribe with queue_subscribe to get your own");
         }

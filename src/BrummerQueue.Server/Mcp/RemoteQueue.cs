@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using BrummerQueue.Server.Settings;
@@ -28,8 +29,16 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentDictionary<string, IAsyncDisposable> _resourceSubscriptions = new(StringComparer.Ordinal);
 
+    private const string RevisionMetaPrefix = "io.modelcontextprotocol/";
+
     // Guarded by _connectLock for writes; read without it (a stale read only costs one failed call).
     private McpClient? _client;
+
+    // Resources followed by this process's subscriptions/listen streams (2026-07-28 clients): URI → the forwarding
+    // client's resources/subscribe of it and how many streams use it. Guarded by _listenGate (held across the
+    // forwarded subscribe and unsubscribe, so a URI is subscribed once per forwarding client).
+    private readonly Dictionary<string, ListenedResource> _listened = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _listenGate = new(1, 1);
 
     public RemoteQueue(Uri baseAddress, string? token, ILoggerFactory loggerFactory)
     {
@@ -61,6 +70,15 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         BrummerMcpServer.ConfigureIdentity(options);
         ReceiveDelivery.AddFilters(options);
         McpRequestFilters.Install(options);
+        options.Filters.Message.IncomingFilters.Add(next => (context, cancellationToken) =>
+        {
+            if (context.JsonRpcMessage is JsonRpcRequest { Params: JsonObject { } parameters })
+            {
+                StripRevisionMeta(parameters);
+            }
+
+            return next(context, cancellationToken);
+        });
         options.Handlers.ListToolsHandler = async (request, cancellationToken) =>
             await ForwardAsync(c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), cancellationToken), cancellationToken);
         options.Handlers.CallToolHandler = CallToolAsync;
@@ -89,6 +107,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
             return new EmptyResult();
         };
+        options.Handlers.SubscriptionsListenHandler = ListenAsync;
         options.Handlers.UnsubscribeFromResourcesHandler = async (request, _) =>
         {
             if (request.Params?.Uri is { } uri && _resourceSubscriptions.TryRemove(uri, out var subscription))
@@ -98,6 +117,31 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
             return new EmptyResult();
         };
+    }
+
+    /// <summary>
+    /// Removes the 2026-07-28 per-request envelope (<c>_meta["io.modelcontextprotocol/…"]</c>: this process's client's
+    /// revision, info and capabilities) from a request before it is forwarded: it describes that hop, which the SDK has
+    /// already read. Left in, the SDK's HTTP client would send the forwarded request as a sessionless 2026-07-28 request
+    /// (it takes the <c>MCP-Protocol-Version</c> header from that field), outside the forwarding session. Other
+    /// <c>_meta</c> (a progress token) is forwarded.
+    /// </summary>
+    private static void StripRevisionMeta(JsonObject parameters)
+    {
+        if (parameters["_meta"] is not JsonObject meta)
+        {
+            return;
+        }
+
+        foreach (var key in meta.Select(p => p.Key).Where(k => k.StartsWith(RevisionMetaPrefix, StringComparison.Ordinal)).ToList())
+        {
+            meta.Remove(key);
+        }
+
+        if (meta.Count == 0)
+        {
+            parameters.Remove("_meta");
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -113,6 +157,137 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
 
         _connectLock.Dispose();
+    }
+
+    /// <summary>A resource followed for listen streams: the forwarding client that subscribed it and how many streams use it (guarded by <c>_listenGate</c>).</summary>
+    private sealed class ListenedResource(McpClient client)
+    {
+        public McpClient Client { get; } = client;
+
+        public int Streams { get; set; } = 1;
+    }
+
+    /// <summary>
+    /// <c>subscriptions/listen</c> of this process's 2026-07-28 client (<see cref="ResourceListen"/>): each resource is
+    /// followed through the forwarding client's session (<c>resources/subscribe</c> on the hosting server, which checks
+    /// the URI; one it refuses is left out of the acknowledgement) and its updates are relayed on the listen stream.
+    /// An update that arrives before the acknowledgement is written is not relayed (the acknowledgement comes first).
+    /// The stream ends when the client cancels it, or when the connection to the hosting server breaks (the client
+    /// then listens again, which connects again).
+    /// </summary>
+    private async ValueTask<EmptyResult> ListenAsync(RequestContext<SubscriptionsListenRequestParams> request, CancellationToken handlerToken)
+    {
+        using var ended = ResourceListen.EndToken(request, request.Services, handlerToken);
+        var id = request.JsonRpcRequest.Id;
+        var server = request.Server;
+        var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new List<(string Uri, ListenedResource Resource)>();
+        IAsyncDisposable? relay = null;
+        try
+        {
+            var client = await ForwardAsync(c => Task.FromResult(c), ended.Token);
+            var granted = new List<string>();
+            foreach (var uri in (request.Params?.Notifications?.ResourceSubscriptions ?? []).Distinct(StringComparer.Ordinal))
+            {
+                try
+                {
+                    held.Add((uri, await FollowAsync(client, uri, ended.Token)));
+                    granted.Add(uri);
+                }
+                catch (McpProtocolException e)
+                {
+                    ResourceListen.LeftOut(request, uri, e.Message);
+                }
+            }
+
+            relay = client.RegisterNotificationHandler(NotificationMethods.ResourceUpdatedNotification, async (notification, ct) =>
+            {
+                if (acknowledged.Task.IsCompleted
+                    && notification.Params?["uri"] is JsonNode node && node.GetValueKind() == JsonValueKind.String
+                    && granted.Contains(node.GetValue<string>(), StringComparer.Ordinal))
+                {
+                    await server.SendMessageAsync(ResourceListen.Updated(node.GetValue<string>(), id), ct);
+                }
+            });
+            await ResourceListen.SendAcknowledgedAsync(server, id, granted, ended.Token);
+            acknowledged.TrySetResult();
+            await Task.WhenAny(ResourceListen.WaitAsync(ended.Token), client.Completion);
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
+            // The client cancelled while the stream was being set up.
+        }
+        catch (McpException e)
+        {
+            // The hosting server is not reachable (ForwardAsync logged it): the stream ends with that error.
+            throw new McpProtocolException(e.Message, McpErrorCode.InternalError);
+        }
+        finally
+        {
+            if (relay is not null)
+            {
+                await DisposeQuietlyAsync(relay);
+            }
+
+            foreach (var (uri, resource) in held)
+            {
+                await UnfollowAsync(uri, resource);
+            }
+        }
+
+        return new EmptyResult();
+    }
+
+    /// <summary>Subscribes the forwarding session to <paramref name="uri"/> unless a listen stream of this client already did.</summary>
+    private async Task<ListenedResource> FollowAsync(McpClient client, string uri, CancellationToken cancellationToken)
+    {
+        await _listenGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_listened.TryGetValue(uri, out var current) && current.Client == client)
+            {
+                current.Streams++;
+                return current;
+            }
+
+            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, cancellationToken);
+            var resource = new ListenedResource(client);
+            _listened[uri] = resource;
+            return resource;
+        }
+        finally
+        {
+            _listenGate.Release();
+        }
+    }
+
+    /// <summary>One listen stream stops following <paramref name="uri"/>; the last one unsubscribes the forwarding session.</summary>
+    private async Task UnfollowAsync(string uri, ListenedResource resource)
+    {
+        await _listenGate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (--resource.Streams > 0)
+            {
+                return;
+            }
+
+            if (_listened.TryGetValue(uri, out var current) && current == resource)
+            {
+                _listened.Remove(uri);
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await resource.Client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = uri }, timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The hosting server is gone or ended the session: nothing is followed there any more.
+        }
+        finally
+        {
+            _listenGate.Release();
+        }
     }
 
     private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken)
@@ -294,8 +469,10 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                     new HttpClientTransport(transportOptions, _loggerFactory),
                     new McpClientOptions
                     {
-                        // Sessions (initialize handshake) make the hosting server own this process's subscriptions and push resource updates.
-                        ProtocolVersion = BrummerMcpServer.ProtocolVersion,
+                        // Whatever revision this process's own client speaks, the forwarding client keeps a session (initialize
+                        // handshake): the hosting server then owns this process's subscriptions, keeps its receipts and pushes
+                        // resource updates, which this process relays as resources/updated or on subscriptions/listen streams.
+                        ProtocolVersion = ProtocolRevisions.NewestWithSessions,
                         ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
                         InitializationTimeout = TimeSpan.FromSeconds(10),
                     },

@@ -6,7 +6,8 @@ namespace BrummerQueue.Server.Mcp;
 /// <summary>
 /// The stdio transport of <c>brummerq mcp</c>, made to drain: when stdin ends (a client that pipes
 /// its requests and closes the pipe), end of input reaches the SDK only after every request read so
-/// far has been answered on stdout, or was cancelled with <c>notifications/cancelled</c>. Without
+/// far has been answered on stdout, or was cancelled with <c>notifications/cancelled</c> (a
+/// <c>subscriptions/listen</c> stream is not waited for). Without
 /// this the SDK would stop the session at end of input and the answers would never be written.
 /// A request still unanswered after <see cref="MaxDrain"/> (longer than the longest blocking
 /// receive, 300 s) no longer holds the process.
@@ -102,8 +103,9 @@ internal sealed partial class StdioDrain
                 continue;
             }
 
-            if (message.TryGetProperty("id", out var id))
+            if (message.TryGetProperty("id", out var id) && !method.ValueEquals("subscriptions/listen"))
             {
+                // (A subscriptions/listen stream never ends by itself; a client that closed stdin has stopped listening.)
                 lock (_lock)
                 {
                     if (_pending.Add(id.GetRawText()) && _pending.Count == 1)

@@ -20,9 +20,10 @@ internal static class BrummerqProcess
 
     /// <summary>
     /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
-    /// and connects the SDK's stdio client to it.
+    /// and connects the SDK's stdio client to it on <paramref name="protocolVersion"/> (default 2025-11-25, with
+    /// <c>resources/subscribe</c>; null: the SDK's preference, 2026-07-28).
     /// </summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null)
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, string? protocolVersion = "2025-11-25")
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
@@ -44,7 +45,7 @@ internal static class BrummerqProcess
         });
         return await McpClient.CreateAsync(
             transport,
-            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30) },
+            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30), ProtocolVersion = protocolVersion },
             cancellationToken: TestContext.Current.CancellationToken);
     }
 

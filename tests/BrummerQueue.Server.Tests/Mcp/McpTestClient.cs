@@ -7,8 +7,12 @@ namespace BrummerQueue.Server.Tests.Mcp;
 /// <summary>Connects the SDK's MCP client to a <see cref="TestServerHost"/> over Streamable HTTP, and reads tool results.</summary>
 internal static class McpTestClient
 {
-    /// <summary>A client with the SDK's default options; the server's protocol pin gives it a stateful session.</summary>
-    public static async Task<McpClient> ConnectAsync(TestServerHost host, McpClientOptions? options = null, bool standaloneGetStream = true)
+    /// <summary>
+    /// A client on <paramref name="protocolVersion"/> (default 2025-11-25, the newest revision with a session, which
+    /// owned subscriptions and <c>resources/subscribe</c> need; null: the SDK's preference, 2026-07-28). Given
+    /// <paramref name="options"/> are used as they are.
+    /// </summary>
+    public static async Task<McpClient> ConnectAsync(TestServerHost host, McpClientOptions? options = null, bool standaloneGetStream = true, string? protocolVersion = "2025-11-25")
     {
         var http = host.CreateHttpClient();
         var transport = new HttpClientTransport(
@@ -20,7 +24,7 @@ internal static class McpTestClient
             },
             http,
             ownsHttpClient: true);
-        options ??= new McpClientOptions();
+        options ??= new McpClientOptions { ProtocolVersion = protocolVersion };
         return await McpClient.CreateAsync(transport, options, cancellationToken: TestContext.Current.CancellationToken);
     }
 

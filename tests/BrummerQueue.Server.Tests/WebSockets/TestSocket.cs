@@ -42,6 +42,18 @@ public sealed class TestSocket : IAsyncDisposable
         return new TestSocket(socket);
     }
 
+    /// <summary>Opens a real socket to the brummerq at <paramref name="baseAddress"/> (e.g. a <c>brummerq mcp</c> process) and reads the greeting.</summary>
+    public static async Task<TestSocket> ConnectAsync(Uri baseAddress)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(Timeout);
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(baseAddress) { Scheme = "ws", Path = "/__brummer_ws__" }.Uri, timeout.Token);
+        var connected = new TestSocket(socket);
+        await connected.ReceiveAsync("connected");
+        return connected;
+    }
+
     /// <summary>Tries to connect over a real socket and returns the HTTP status of a refusal (or 101 on success).</summary>
     public static async Task<HttpStatusCode> TryConnectAsync(TestServerHost host, string query = "", Action<ClientWebSocketOptions>? configure = null)
     {
