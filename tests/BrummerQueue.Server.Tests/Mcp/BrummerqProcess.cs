@@ -20,9 +20,9 @@ internal static class BrummerqProcess
 
     /// <summary>
     /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
-    /// and connects the SDK's stdio client to it.
+    /// and connects the SDK's stdio client to it (with <paramref name="options"/>, e.g. notification handlers).
     /// </summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null)
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, McpClientOptions? options = null)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
@@ -42,9 +42,11 @@ internal static class BrummerqProcess
                 }
             },
         });
+        options ??= new McpClientOptions();
+        options.InitializationTimeout = TimeSpan.FromSeconds(30);
         return await McpClient.CreateAsync(
             transport,
-            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30) },
+            options,
             cancellationToken: TestContext.Current.CancellationToken);
     }
 
