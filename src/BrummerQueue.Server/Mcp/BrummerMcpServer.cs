@@ -92,6 +92,7 @@ internal static class BrummerMcpServer
             try
             {
                 var arguments = WithSentPayload(request, services);
+                await using var keepAlive = ReceiveKeepAlive.Start(request, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<ReceiveKeepAlive>>(), token);
                 var result = await services.GetRequiredService<QueueTools>().CallAsync(name, arguments, session, request.Items, token);
                 return StructuredContentRelay.Defer(request, result);
             }

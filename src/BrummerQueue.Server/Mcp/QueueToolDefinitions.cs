@@ -23,7 +23,7 @@ internal static class QueueToolDefinitions
 
     private const string MessageSchema = """
         {"type":"object","properties":{
-          "id":{"type":"string","description":"unique, time-ordered id (UUIDv7)"},
+          "id":{"type":"string","description":"unique, time-ordered id"},
           "channel":{"type":"string"},
           "seq":{"type":"integer","description":"per-channel sequence number, from 1"},
           "type":{"type":"string"},
@@ -48,9 +48,8 @@ internal static class QueueToolDefinitions
                 Name = Send,
                 Title = "Send a message to a channel",
                 Description =
-                    "Stores a message at the end of a channel's backlog (creating the channel) and copies it to every subscription of that channel. " +
-                    "Use it to answer a web app, notify another assistant, or hand work to a consumer. " +
-                    "Returns the stored message (id, seq, timestamps) and delivered_to, the number of subscriptions that got a copy.",
+                    "Send a message to a channel: to answer a web app, notify another assistant or hand work to a consumer. " +
+                    "Every subscriber of the channel gets a copy; one queue_receive on the channel takes it.",
                 InputSchema = Schema($$$"""
                     {"type":"object","properties":{
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel name: 1-128 characters from A-Z a-z 0-9 . _ - : /"},
@@ -65,26 +64,24 @@ internal static class QueueToolDefinitions
                       "delivered_to":{"type":"integer","description":"subscriptions that got a copy"}},
                      "required":["message","delivered_to"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "Send a message", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },
             new Tool
             {
                 Name = Receive,
                 Title = "Receive messages",
                 Description =
-                    "Reads messages, oldest first, from exactly one of: a channel (its shared backlog) or a subscription_id (your private copy of a channel). " +
-                    "From a channel the messages are CONSUMED: removed, so each is received once across all receivers (competing consumers); " +
-                    "set peek=true to look without removing. From a subscription you get every message sent to the channel since you subscribed, " +
-                    "independent of other receivers; 'dropped' counts messages lost because your buffer was full. " +
-                    "Set blocking=true to wait (up to timeout seconds) when nothing is available instead of polling: the call returns as soon as " +
-                    "at least one message arrives, or with an empty list when the timeout passes (not an error).",
+                    "Get messages, oldest first, from a channel or from your subscription. On a channel each message goes to one receiver " +
+                    "(peek=true only looks). To wait for an event instead of polling, set blocking=true: the call returns when a message arrives, " +
+                    $"or empty after timeout seconds (at most {ReceiveRequest.MaxTimeoutSeconds} s). Keep timeout under your client's request timeout " +
+                    "and call again to go on waiting.",
                 InputSchema = Schema($$$"""
                     {"type":"object","properties":{
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel whose backlog to consume (or peek); give this or subscription_id, not both"},
                       "subscription_id":{"type":"string","description":"subscription to read (from queue_subscribe); give this or channel, not both"},
                       "limit":{"type":"integer","minimum":1,"maximum":{{{ReceiveRequest.MaxLimit}}},"default":{{{ReceiveRequest.DefaultLimit}}},"description":"most messages to return"},
                       "blocking":{"type":"boolean","default":false,"description":"wait for a message when none is available"},
-                      "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking receive waits"},
+                      "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking call waits; stay under your client's request timeout (50 if it stops at 60 s)"},
                       "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"}},
                      "additionalProperties":false}
                     """),
@@ -95,17 +92,15 @@ internal static class QueueToolDefinitions
                       "dropped":{"type":"integer","description":"subscription only: messages lost since the previous read"}},
                      "required":["messages","count"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "Receive messages", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },
             new Tool
             {
                 Name = Subscribe,
                 Title = "Subscribe to a channel",
                 Description =
-                    "Creates a private buffer that gets a copy of every message sent to the channel from now on (with since_seq, also the retained " +
-                    "backlog after that seq first). Read it with queue_receive {subscription_id}, blocking=true to wait for events. " +
-                    "Subscriptions do not take messages from the channel's backlog or from other subscribers. A full buffer drops its oldest message. " +
-                    "The subscription belongs to this MCP session and ends with it; also readable as the resource brummerq://subscriptions/{id}.",
+                    "Follow a channel: get your own copy of every new message without taking it from other receivers, e.g. a web app's events. " +
+                    "Read it with queue_receive {subscription_id}, blocking=true to wait. Ends with your session or queue_unsubscribe.",
                 InputSchema = Schema($$$"""
                     {"type":"object","properties":{
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel to listen to"},
@@ -120,13 +115,13 @@ internal static class QueueToolDefinitions
                       "buffer_size":{"type":"integer"}},
                      "required":["subscription_id","channel","buffer_size"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "Subscribe", ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },
             new Tool
             {
                 Name = Unsubscribe,
                 Title = "Unsubscribe",
-                Description = "Closes a subscription made with queue_subscribe and discards its buffered messages. An unknown id is an error.",
+                Description = "Stop a subscription made with queue_subscribe once you no longer need its events; its unread messages are discarded.",
                 InputSchema = Schema("""
                     {"type":"object","properties":{
                       "subscription_id":{"type":"string","description":"id returned by queue_subscribe"}},
@@ -135,13 +130,13 @@ internal static class QueueToolDefinitions
                 OutputSchema = Schema("""
                     {"type":"object","properties":{"unsubscribed":{"type":"boolean"}},"required":["unsubscribed"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "Unsubscribe", ReadOnlyHint = false, DestructiveHint = true, IdempotentHint = false, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { DestructiveHint = true, OpenWorldHint = false },
             },
             new Tool
             {
                 Name = ListChannels,
                 Title = "List channels",
-                Description = "Lists live channels sorted by name with their unexpired message count, open subscriptions and the seq of the newest message ever sent. Reads nothing.",
+                Description = "See which channels exist, with their message counts, subscriptions and newest seq: to find where to listen or send. Takes nothing.",
                 InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{"channels":{"type":"array","items":{"type":"object","properties":{
@@ -149,13 +144,13 @@ internal static class QueueToolDefinitions
                       "required":["name","messages","subscriptions","last_seq"]}}},
                      "required":["channels"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "List channels", ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
             },
             new Tool
             {
                 Name = Stats,
                 Title = "Queue statistics",
-                Description = "Totals since start (messages sent, consumed, expired, dropped; retained messages and bytes; channels; subscriptions; uptime) and per-channel figures. Reads nothing.",
+                Description = "Check the queue's health: totals since start (sent, consumed, expired, dropped, retained messages and bytes) and per-channel figures. Takes nothing.",
                 InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{
@@ -168,7 +163,7 @@ internal static class QueueToolDefinitions
                         "required":["messages","subscriptions","sent","consumed","expired","dropped"]}}},
                      "required":["total_messages","total_channels","total_subscriptions","total_bytes","messages_sent","messages_consumed","messages_expired","messages_dropped","uptime_seconds","channels"]}
                     """),
-                Annotations = new ToolAnnotations { Title = "Statistics", ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
+                Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
             },
         ];
     }

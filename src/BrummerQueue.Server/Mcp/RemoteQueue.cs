@@ -315,6 +315,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         {
             if (request.Params is { Name: QueueToolDefinitions.Receive } receive)
             {
+                // This process keeps its own client's call alive while the hosting server waits.
+                await using var keepAlive = ReceiveKeepAlive.Start(request, TimeProvider.System, _loggerFactory.CreateLogger<ReceiveKeepAlive>(), cancellationToken);
                 return await ForwardReceiveAsync(request, receive, cancellationToken);
             }
 
@@ -347,6 +349,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     {
         receive.Meta ??= [];
         receive.Meta[ReceiveDelivery.ReceiptMeta] = true;
+
+        // Progress is this process's to send (ReceiveKeepAlive): the hosting server's would reach no one.
+        receive.Meta.Remove("progressToken");
         McpClient? used = null;
         var result = await ForwardAsync(
             c =>

@@ -20,10 +20,11 @@ internal static class BrummerqProcess
 
     /// <summary>
     /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
-    /// and connects the SDK's stdio client to it on <paramref name="protocolVersion"/> (default 2025-11-25, with
-    /// <c>resources/subscribe</c>; null: the SDK's preference, 2026-07-28).
+    /// and connects the SDK's stdio client to it (with <paramref name="options"/>, e.g. notification handlers) on
+    /// <paramref name="protocolVersion"/> (default 2025-11-25, with <c>resources/subscribe</c>; null: the SDK's
+    /// preference, 2026-07-28) unless the options name a revision.
     /// </summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, string? protocolVersion = "2025-11-25")
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, McpClientOptions? options = null, string? protocolVersion = "2025-11-25")
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
@@ -43,9 +44,12 @@ internal static class BrummerqProcess
                 }
             },
         });
+        options ??= new McpClientOptions();
+        options.InitializationTimeout = TimeSpan.FromSeconds(30);
+        options.ProtocolVersion ??= protocolVersion;
         return await McpClient.CreateAsync(
             transport,
-            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30), ProtocolVersion = protocolVersion },
+            options,
             cancellationToken: TestContext.Current.CancellationToken);
     }
 
