@@ -19,6 +19,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
     private readonly IMessageQueue _queue;
     private readonly ILogger<McpSessionRegistry> _logger;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, McpSessionState> _sessions = new(StringComparer.Ordinal);
 
     // Resource subscriptions across all sessions; lets MessageStored return at once when nobody listens.
@@ -27,10 +28,11 @@ internal sealed partial class McpSessionRegistry : IDisposable
     // Notification sends running (at most one per session and resource, see McpSessionState.TryBeginUpdate). Interlocked.
     private int _notificationsInFlight;
 
-    public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger, TimeProvider? time = null)
     {
         _queue = queue;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _queue.MessageStored += OnMessageStored;
     }
 
@@ -83,6 +85,27 @@ internal sealed partial class McpSessionRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// The stdio session's state with <paramref name="server"/> for its notifications, before its first request
+    /// (<c>brummerq mcp --wake</c> subscribes it at start).
+    /// </summary>
+    public McpSessionState Stdio(McpServer server)
+    {
+        var state = _sessions.GetOrAdd(StdioKey, static (k, s) => new McpSessionState(k, s), server);
+        state.AttachServer(server);
+        return state;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="subscription"/>'s messages to <paramref name="session"/>'s client as channel events
+    /// (<see cref="ChannelPush"/>). <paramref name="open"/> false holds them until <see cref="ChannelPush.Open"/>.
+    /// </summary>
+    public void StartPush(McpSessionState session, Subscription subscription, bool open = true)
+    {
+        var push = session.GetOrCreatePush(() => new ChannelPush(() => session.Server, session.Key, open, _time, _logger));
+        push.Start(subscription);
+    }
+
     /// <summary>Ends a session: removes its queue subscriptions and its resource subscriptions.</summary>
     public void End(string? key)
     {
@@ -93,6 +116,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
         Interlocked.Add(ref _resourceSubscriptions, -state.ResourceCount);
         var removed = _queue.UnsubscribeOwner(state.Owner);
+        state.Push?.Dispose();
         LogSessionEnded(key, removed);
     }
 

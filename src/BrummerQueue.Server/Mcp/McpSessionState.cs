@@ -33,6 +33,9 @@ internal sealed class McpSessionState
     private readonly Queue<string> _receiptOrder = new();
     private readonly Lock _receiptsLock = new();
 
+    // Created by the first push subscription (Interlocked.CompareExchange), never replaced.
+    private ChannelPush? _push;
+
     public McpSessionState(string key, McpServer? server)
     {
         Key = key;
@@ -70,6 +73,21 @@ internal sealed class McpSessionState
         {
             Server = server;
         }
+    }
+
+    /// <summary>The session's channel events, once a push subscription made them (else null).</summary>
+    public ChannelPush? Push => Volatile.Read(ref _push);
+
+    /// <summary>The session's channel events, made by <paramref name="create"/> the first time (a racing copy is dropped).</summary>
+    public ChannelPush GetOrCreatePush(Func<ChannelPush> create)
+    {
+        if (Volatile.Read(ref _push) is { } push)
+        {
+            return push;
+        }
+
+        var created = create();
+        return Interlocked.CompareExchange(ref _push, created, null) ?? created;
     }
 
     public void AddSubscription(string id) => _subscriptions.TryAdd(id, 0);
