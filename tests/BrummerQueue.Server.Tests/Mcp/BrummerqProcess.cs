@@ -22,12 +22,12 @@ internal static class BrummerqProcess
     /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
     /// and connects the SDK's stdio client to it.
     /// </summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null)
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, string[]? arguments = null, McpClientOptions? options = null)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Command = "dotnet",
-            Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments ?? []],
             EnvironmentVariables = environment,
             Name = "brummerq",
             ShutdownTimeout = TimeSpan.FromSeconds(10),
@@ -44,7 +44,7 @@ internal static class BrummerqProcess
         });
         return await McpClient.CreateAsync(
             transport,
-            new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30) },
+            options ?? new McpClientOptions { InitializationTimeout = TimeSpan.FromSeconds(30) },
             cancellationToken: TestContext.Current.CancellationToken);
     }
 
