@@ -66,6 +66,8 @@ internal static class BrummerMcpServer
     {
         var builder = endpoints.MapMcp(Path);
         builder.Add(SentPayloads.SpliceHttpBody);
+        builder.Add(endpoint => endpoint.RequestDelegate = GetStreamTracker.Wrap(endpoint.RequestDelegate
+            ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; GetStreamTracker cannot wrap it")));
         builder.Add(endpoint => endpoint.RequestDelegate = McpEndpointGuard.Wrap(endpoint.RequestDelegate
             ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; McpEndpointGuard cannot wrap it")));
         return builder;

@@ -23,8 +23,7 @@ internal sealed partial class ChannelPush : IDisposable
     /// <summary>Most time between two events of one session while messages keep waiting.</summary>
     public static readonly TimeSpan MaxInterval = TimeSpan.FromSeconds(30);
 
-    private readonly Func<McpServer?> _target;
-    private readonly string _session;
+    private readonly McpSessionState _session;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -41,16 +40,14 @@ internal sealed partial class ChannelPush : IDisposable
     private long _nextAt;
     private TimeSpan _interval = Interval;
 
-    /// <param name="target">The session's server (null while unknown: sends are then put back and tried again).</param>
-    /// <param name="session">The session key, for the log.</param>
+    /// <param name="session">The session: its server sends, and over HTTP its GET stream must be open.</param>
     /// <param name="open">False when the client has not initialized yet: pumps wait for <see cref="Open"/>.</param>
     /// <param name="time">The clock of the spacing.</param>
     /// <param name="logger">Where failed sends are logged (Debug).</param>
-    public ChannelPush(Func<McpServer?> target, string session, bool open, TimeProvider time, ILogger logger)
+    public ChannelPush(McpSessionState session, bool open, TimeProvider time, ILogger logger)
     {
         _stopping = _stop.Token;
         _turn.Writer.TryWrite(true);
-        _target = target;
         _session = session;
         _time = time;
         _logger = logger;
@@ -91,6 +88,8 @@ internal sealed partial class ChannelPush : IDisposable
                         await Task.Delay(wait, _time, token);
                     }
 
+                    // Over HTTP only while the client listens: the SDK drops a notification without a GET stream.
+                    await _session.WhenListening().WaitAsync(token);
                     taken.Clear();
                     await SendOneAsync(subscription, taken, token);
                     _nextAt = _time.GetTimestamp() + (long)(_interval.TotalSeconds * _time.TimestampFrequency);
@@ -108,7 +107,7 @@ internal sealed partial class ChannelPush : IDisposable
         catch (Exception e)
         {
             // Boundary of one pump: the subscription stays readable with queue_receive.
-            LogPumpFailed(_session, subscription.Id, e);
+            LogPumpFailed(_session.Key, subscription.Id, e);
         }
     }
 
@@ -133,10 +132,17 @@ internal sealed partial class ChannelPush : IDisposable
 
         try
         {
-            var server = _target() ?? throw new InvalidOperationException("the session's server is not known yet");
+            var server = _session.Server ?? throw new InvalidOperationException("the session's server is not known yet");
+            var closedBefore = _session.StreamsClosed;
             await server.SendMessageAsync(
                 new JsonRpcNotification { Method = ChannelEvent.Method, Params = ChannelEvent.Params(subscription, listed, more, dropped) },
                 token);
+            if (_session.StreamsClosed != closedBefore)
+            {
+                // A GET stream closed while this was written: it may not have arrived, so it is sent again (a duplicate at worst).
+                throw new InvalidOperationException("the client's GET stream closed while the event was sent");
+            }
+
             _interval = more > 0 ? Longer(_interval) : Interval;
         }
         catch (Exception e)
@@ -149,7 +155,7 @@ internal sealed partial class ChannelPush : IDisposable
                 throw;
             }
 
-            LogSendFailed(_session, subscription.Id, listed.Count, e.Message);
+            LogSendFailed(_session.Key, subscription.Id, listed.Count, e.Message);
         }
     }
 

@@ -75,6 +75,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
     public bool IsHttpSession(string sessionId) =>
         !string.Equals(sessionId, StdioKey, StringComparison.Ordinal) && _sessions.ContainsKey(sessionId);
 
+    /// <summary>The live HTTP session <paramref name="sessionId"/>, or null.</summary>
+    public McpSessionState? Find(string sessionId) => _sessions.TryGetValue(sessionId, out var state) ? state : null;
+
     /// <summary>Registers an HTTP session when it starts, with the session-wide server used for pushes.</summary>
     public void Begin(McpServer server)
     {
@@ -102,7 +105,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
     /// </summary>
     public void StartPush(McpSessionState session, Subscription subscription, bool open = true)
     {
-        var push = session.GetOrCreatePush(() => new ChannelPush(() => session.Server, session.Key, open, _time, _logger));
+        var push = session.GetOrCreatePush(() => new ChannelPush(session, open, _time, _logger));
         push.Start(subscription);
     }
 

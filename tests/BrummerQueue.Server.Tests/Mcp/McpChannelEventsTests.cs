@@ -134,6 +134,23 @@ public sealed class McpChannelEventsTests
     }
 
     [Fact]
+    public async Task QueueSubscribe_PushClientWithoutGetStream_MessagesWaitInSubscription()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var events = new ChannelEventCollector();
+        await using var client = await McpTestClient.ConnectAsync(host, events.ClientOptions(), standaloneGetStream: false);
+        var subscriptionId = (await client.CallOkAsync("queue_subscribe", """{"channel":"no-stream","push":true}"""))
+            .GetProperty("subscription_id").GetString()!;
+
+        // The SDK would drop a notification without a GET stream: the pump waits for one instead of taking the message.
+        host.Queue.Send("no-stream", new MessageDraft(Payload: JsonPayload.Parse("\"kept\"")));
+        var read = await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{subscriptionId}}","blocking":true,"timeout":10}""");
+
+        Assert.Equal("kept", Assert.Single(read.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
+        Assert.False(events.TryNext(out _));
+    }
+
+    [Fact]
     public async Task McpWake_StdioProcess_WebSocketMessageArrivesAsChannelEvent()
     {
         var port = BrummerqProcess.FreePort();
