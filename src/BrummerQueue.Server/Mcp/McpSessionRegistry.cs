@@ -11,6 +11,7 @@ namespace BrummerQueue.Server.Mcp;
 /// with <see cref="IMessageQueue.UnsubscribeOwner"/> when the session ends: stdio exit, HTTP
 /// DELETE or idle expiry) and pushes <c>notifications/resources/updated</c> to sessions that
 /// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires.
+/// Push subscriptions of a session send their messages as channel events through its <see cref="ChannelPush"/>.
 /// </summary>
 internal sealed partial class McpSessionRegistry : IDisposable
 {
