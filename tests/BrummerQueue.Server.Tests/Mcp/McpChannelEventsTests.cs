@@ -72,6 +72,32 @@ public sealed class McpChannelEventsTests
     }
 
     [Fact]
+    public async Task QueueSubscribe_PushAndResourceSubscribe_ClientGetsBothNotifications()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var events = new ChannelEventCollector();
+        await using var client = await McpTestClient.ConnectAsync(host, events.ClientOptions());
+        var subscriptionId = (await client.CallOkAsync("queue_subscribe", """{"channel":"both","push":true}"""))
+            .GetProperty("subscription_id").GetString()!;
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var watch = await client.SubscribeToResourceAsync(
+            $"brummerq://subscriptions/{subscriptionId}",
+            (update, _) =>
+            {
+                updated.TrySetResult(update.Uri);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        host.Queue.Send("both", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        var uri = await updated.Task.WaitAsync(ChannelEventCollector.Timeout, TestContext.Current.CancellationToken);
+        var (_, meta) = await events.NextAsync();
+
+        Assert.Equal($"brummerq://subscriptions/{subscriptionId}", uri);
+        Assert.Equal(subscriptionId, meta["subscription_id"]);
+    }
+
+    [Fact]
     public async Task QueueSubscribe_PushWithoutSession_RefusedNamingPush()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
