@@ -23,11 +23,18 @@ internal static class McpCommand
     {
         var command = new Command("mcp", "MCP over stdio (for assistants that launch their servers), sharing the queue with the HTTP endpoints on --port; attaches to a brummerq already serving that port.");
         var flags = new SettingFlags(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), parse.InvocationConfiguration.Error, cancellationToken));
+        var wake = new Option<string[]>("--wake")
+        {
+            Description = "Subscribe this MCP client to CHANNEL at start and send it each message as a notifications/claude/channel event (Claude Code channels); repeatable",
+            HelpName = "CHANNEL",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(wake);
+        command.SetAction((parse, cancellationToken) => RunAsync(flags.ToConfiguration(parse), parse.GetValue(wake) ?? [], parse.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, string[] wake, TextWriter error, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureStderrLogging);
         ServerOptions server;
@@ -54,7 +61,7 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -91,7 +98,7 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, loggerFactory, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
 
@@ -101,6 +108,11 @@ internal static class McpCommand
                 var appLogging = app.Services.GetRequiredService<ILoggerFactory>();
                 await using var transport = StdioDrain.CreateTransport(options, appLogging, app.Services.GetRequiredService<SentPayloads>(), out var drain);
                 await using var stdio = McpServer.Create(transport, options, appLogging, app.Services);
+                if (Wake(app.Services, stdio, wake) is { } refused)
+                {
+                    await error.WriteLineAsync("brummerq: " + refused);
+                    return HostRunner.InvalidSettings;
+                }
 
                 // SIGTERM or Ctrl-C stops the host; its stopping signal ends waiting receives with an empty result
                 // (HostStopping), and the stdio session ends once those answers are written.
@@ -122,6 +134,44 @@ internal static class McpCommand
         return 0;
     }
 
+    /// <summary>
+    /// <c>--wake</c> in hosting mode: subscribes the stdio session to each channel now (messages sent from now on are kept)
+    /// and sends them as channel events once the client has initialized. Returns the refusal of a bad channel name.
+    /// </summary>
+    private static string? Wake(IServiceProvider services, McpServer stdio, string[] channels)
+    {
+        if (channels.Length == 0)
+        {
+            return null;
+        }
+
+        var registry = services.GetRequiredService<McpSessionRegistry>();
+        var queue = services.GetRequiredService<BrummerQueue.Core.IMessageQueue>();
+        var session = registry.Stdio(stdio);
+        foreach (var channel in channels.Distinct(StringComparer.Ordinal))
+        {
+            BrummerQueue.Core.Subscription subscription;
+            try
+            {
+                subscription = queue.Subscribe(channel, new BrummerQueue.Core.SubscribeOptions { Owner = session.Owner });
+            }
+            catch (BrummerQueue.Core.QueueException e)
+            {
+                return "--wake " + channel + ": " + e.Message;
+            }
+
+            session.AddSubscription(subscription.Id);
+            registry.StartPush(session, subscription, open: false);
+        }
+
+        stdio.RegisterNotificationHandler(ModelContextProtocol.Protocol.NotificationMethods.InitializedNotification, (_, _) =>
+        {
+            session.Push?.Open();
+            return ValueTask.CompletedTask;
+        });
+        return null;
+    }
+
     /// <summary>Ends the stdio session once the requests in flight are answered (at most <see cref="s_answerTimeout"/>).</summary>
     private static async Task StopAfterAnswersAsync(StdioDrain drain, CancellationTokenSource stdioStop)
     {
@@ -136,7 +186,7 @@ internal static class McpCommand
         }
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
         await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
         try
@@ -155,6 +205,22 @@ internal static class McpCommand
         {
             await using var transport = StdioDrain.CreateTransport(options, loggerFactory, remote.SentPayloads);
             await using var stdio = McpServer.Create(transport, options, loggerFactory);
+            string? refused;
+            try
+            {
+                refused = await remote.StartRelayAsync(stdio, wake, cancellationToken);
+            }
+            catch (ModelContextProtocol.McpException e)
+            {
+                refused = e.Message;
+            }
+
+            if (refused is not null)
+            {
+                await error.WriteLineAsync("brummerq: " + refused);
+                return HostRunner.InvalidSettings;
+            }
+
             await stdio.RunAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

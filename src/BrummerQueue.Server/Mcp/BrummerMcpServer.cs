@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.AspNetCore;
@@ -28,7 +29,10 @@ internal static class BrummerMcpServer
         "brummerq is a message queue shared with web apps (over a WebSocket) and other assistants. " +
         "Channels hold messages in order. queue_receive on a channel consumes (each message goes to one receiver; peek=true only looks); " +
         "queue_subscribe gives you a private copy of every new message, read with queue_receive {subscription_id}. " +
-        "To wait for an event, call queue_receive with blocking=true and a timeout instead of polling. Reply with queue_send on another channel.";
+        "To wait for an event, call queue_receive with blocking=true and a timeout instead of polling. Reply with queue_send on another channel. " +
+        "Messages of a subscription made with push=true (or brummerq mcp --wake) arrive by themselves as <channel> events: the body is the message JSON " +
+        "(an array when several), attributes name channel, seq and subscription_id; a line 'and N more' means read the rest with queue_receive {subscription_id}. " +
+        "Act on the event; answer with queue_send on a different channel (e.g. one the payload names), never the one it came from, or you wake yourself.";
 
     /// <summary>The version in <c>serverInfo</c> and <c>/healthz</c>.</summary>
     public static string Version { get; } =
@@ -61,6 +65,8 @@ internal static class BrummerMcpServer
     {
         var builder = endpoints.MapMcp(Path);
         builder.Add(SentPayloads.SpliceHttpBody);
+        builder.Add(endpoint => endpoint.RequestDelegate = GetStreamTracker.Wrap(endpoint.RequestDelegate
+            ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; GetStreamTracker cannot wrap it")));
         builder.Add(endpoint => endpoint.RequestDelegate = McpEndpointGuard.Wrap(endpoint.RequestDelegate
             ?? throw new InvalidOperationException("the MCP SDK maps /mcp without a request delegate; McpEndpointGuard cannot wrap it")));
         return builder;
@@ -136,7 +142,7 @@ internal static class BrummerMcpServer
         };
     }
 
-    /// <summary>Name, version, instructions and capabilities (tools; resources with subscribe), and every revision.</summary>
+    /// <summary>Name, version, instructions and capabilities (tools; resources with subscribe; experimental <c>claude/channel</c>), and every revision.</summary>
     public static void ConfigureIdentity(McpServerOptions options)
     {
         options.ServerInfo = new Implementation { Name = Name, Version = Version, Title = "brummerq message queue" };
@@ -148,6 +154,10 @@ internal static class BrummerMcpServer
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Tools = new ToolsCapability { ListChanged = false };
         options.Capabilities.Resources = new ResourcesCapability { Subscribe = true, ListChanged = false };
+
+        // Claude Code channels: declaring it makes Claude Code listen for notifications/claude/channel (ChannelPush).
+        options.Capabilities.Experimental ??= new Dictionary<string, object>();
+        options.Capabilities.Experimental[ChannelEvent.Capability] = new JsonObject();
     }
 
     /// <summary>

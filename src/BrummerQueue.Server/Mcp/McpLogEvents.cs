@@ -13,9 +13,12 @@ internal static class McpLogEvents
     public const int EndedDuringRequest = 313;
     public const int NotificationFailed = 320;
     public const int LineRefused = 321;
-    public const int ProgressFailed = 322;
+    public const int ChannelEventFailed = 322;
+    public const int ChannelPumpFailed = 323;
+    public const int ProgressFailed = 324;
     public const int Attached = 330;
     public const int RemoteUnreachable = 331;
     public const int RemotePutBackFailed = 332;
+    public const int RemoteRelayFailed = 333;
     public const int ListenUriLeftOut = 345;
 }

@@ -12,6 +12,7 @@ namespace BrummerQueue.Server.Mcp;
 /// DELETE or idle expiry) and pushes <c>notifications/resources/updated</c> to sessions that
 /// subscribed to a channel or subscription resource when <see cref="IMessageQueue.MessageStored"/> fires, and to
 /// open <c>subscriptions/listen</c> streams of the sessionless 2026-07-28 revision (<see cref="ResourceListen"/>).
+/// Push subscriptions of a session send their messages as channel events through its <see cref="ChannelPush"/>.
 /// </summary>
 internal sealed partial class McpSessionRegistry : IDisposable
 {
@@ -20,6 +21,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
     private readonly IMessageQueue _queue;
     private readonly ILogger<McpSessionRegistry> _logger;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, McpSessionState> _sessions = new(StringComparer.Ordinal);
 
     // Open subscriptions/listen streams (2026-07-28): each is a state with resources but no owner or session id.
@@ -31,10 +33,11 @@ internal sealed partial class McpSessionRegistry : IDisposable
     // Notification sends running (at most one per session and resource, see McpSessionState.TryBeginUpdate). Interlocked.
     private int _notificationsInFlight;
 
-    public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger)
+    public McpSessionRegistry(IMessageQueue queue, ILogger<McpSessionRegistry> logger, TimeProvider? time = null)
     {
         _queue = queue;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _queue.MessageStored += OnMessageStored;
     }
 
@@ -77,6 +80,9 @@ internal sealed partial class McpSessionRegistry : IDisposable
     public bool IsHttpSession(string sessionId) =>
         !string.Equals(sessionId, StdioKey, StringComparison.Ordinal) && _sessions.ContainsKey(sessionId);
 
+    /// <summary>The live HTTP session <paramref name="sessionId"/>, or null.</summary>
+    public McpSessionState? Find(string sessionId) => _sessions.TryGetValue(sessionId, out var state) ? state : null;
+
     /// <summary>Registers an HTTP session when it starts, with the session-wide server used for pushes.</summary>
     public void Begin(McpServer server)
     {
@@ -85,6 +91,27 @@ internal sealed partial class McpSessionRegistry : IDisposable
             _sessions.TryAdd(key, new McpSessionState(key, server));
             LogSessionStarted(key);
         }
+    }
+
+    /// <summary>
+    /// The stdio session's state with <paramref name="server"/> for its notifications, before its first request
+    /// (<c>brummerq mcp --wake</c> subscribes it at start).
+    /// </summary>
+    public McpSessionState Stdio(McpServer server)
+    {
+        var state = _sessions.GetOrAdd(StdioKey, static (k, s) => new McpSessionState(k, s), server);
+        state.AttachServer(server);
+        return state;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="subscription"/>'s messages to <paramref name="session"/>'s client as channel events
+    /// (<see cref="ChannelPush"/>). <paramref name="open"/> false holds them until <see cref="ChannelPush.Open"/>.
+    /// </summary>
+    public void StartPush(McpSessionState session, Subscription subscription, bool open = true)
+    {
+        var push = session.GetOrCreatePush(() => new ChannelPush(session, open, _time, _logger));
+        push.Start(subscription);
     }
 
     /// <summary>Ends a session: removes its queue subscriptions and its resource subscriptions.</summary>
@@ -97,6 +124,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
         Interlocked.Add(ref _resourceSubscriptions, -state.ResourceCount);
         var removed = _queue.UnsubscribeOwner(state.Owner);
+        state.Push?.Dispose();
         LogSessionEnded(key, removed);
     }
 

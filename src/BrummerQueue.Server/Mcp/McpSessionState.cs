@@ -34,6 +34,17 @@ internal sealed class McpSessionState
     private readonly Queue<string> _receiptOrder = new();
     private readonly Lock _receiptsLock = new();
 
+    // Created by the first push subscription (Interlocked.CompareExchange), never replaced.
+    private ChannelPush? _push;
+
+    // Guarded by _streamsLock. Streamable HTTP GET streams open now (the SDK 2.4.0 drops a notification silently when
+    // there is none); _listening completes while one is open and is replaced when the last one closes; _streamsClosed
+    // counts closes, so a sender can tell that a stream closed while it wrote.
+    private readonly Lock _streamsLock = new();
+    private int _streams;
+    private long _streamsClosed;
+    private TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public McpSessionState(string key, McpServer? server)
     {
         Key = key;
@@ -77,6 +88,77 @@ internal sealed class McpSessionState
         {
             Server = server;
         }
+    }
+
+    /// <summary>True for the stdio session, whose notifications always have a stream to go to.</summary>
+    public bool IsStdio => string.Equals(Key, McpSessionRegistry.StdioKey, StringComparison.Ordinal);
+
+    /// <summary>Completes when the session has a stream for notifications: at once for stdio; over HTTP while a GET stream is open.</summary>
+    public Task WhenListening()
+    {
+        if (IsStdio)
+        {
+            return Task.CompletedTask;
+        }
+
+        lock (_streamsLock)
+        {
+            return _listening.Task;
+        }
+    }
+
+    /// <summary>How many GET streams of this session have closed so far.</summary>
+    public long StreamsClosed
+    {
+        get
+        {
+            lock (_streamsLock)
+            {
+                return _streamsClosed;
+            }
+        }
+    }
+
+    /// <summary>A GET stream of this session started its response (the SDK writes notifications to it from now on).</summary>
+    public void StreamOpened()
+    {
+        TaskCompletionSource listening;
+        lock (_streamsLock)
+        {
+            _streams++;
+            listening = _listening;
+        }
+
+        // Completed outside the lock (continuations run asynchronously anyway).
+        listening.TrySetResult();
+    }
+
+    /// <summary>A GET stream of this session ended or its client went away.</summary>
+    public void StreamClosed()
+    {
+        lock (_streamsLock)
+        {
+            _streamsClosed++;
+            if (--_streams == 0)
+            {
+                _listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    /// <summary>The session's channel events, once a push subscription made them (else null).</summary>
+    public ChannelPush? Push => Volatile.Read(ref _push);
+
+    /// <summary>The session's channel events, made by <paramref name="create"/> the first time (a racing copy is dropped).</summary>
+    public ChannelPush GetOrCreatePush(Func<ChannelPush> create)
+    {
+        if (Volatile.Read(ref _push) is { } push)
+        {
+            return push;
+        }
+
+        var created = create();
+        return Interlocked.CompareExchange(ref _push, created, null) ?? created;
     }
 
     public void AddSubscription(string id) => _subscriptions.TryAdd(id, 0);

@@ -105,14 +105,16 @@ internal static class QueueToolDefinitions
                     {"type":"object","properties":{
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel to listen to"},
                       "buffer_size":{"type":"integer","minimum":1,"maximum":{{{maxBuffer}}},"default":{{{defaultBuffer}}},"description":"messages the buffer holds before dropping the oldest"},
-                      "since_seq":{"type":"integer","minimum":0,"description":"also deliver the retained backlog after this seq (0 = all of it)"}},
+                      "since_seq":{"type":"integer","minimum":0,"description":"also deliver the retained backlog after this seq (0 = all of it)"},
+                      "push":{"type":"boolean","default":false,"description":"send each message to this session as a notifications/claude/channel event (Claude Code channels) instead of waiting for queue_receive"}},
                      "required":["channel"],"additionalProperties":false}
                     """),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{
                       "subscription_id":{"type":"string"},
                       "channel":{"type":"string"},
-                      "buffer_size":{"type":"integer"}},
+                      "buffer_size":{"type":"integer"},
+                      "push":{"type":"boolean"}},
                      "required":["subscription_id","channel","buffer_size"]}
                     """),
                 Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },

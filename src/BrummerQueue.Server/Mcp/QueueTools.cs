@@ -17,12 +17,14 @@ internal sealed partial class QueueTools
     private readonly IMessageQueue _queue;
     private readonly HostStopping _stopping;
     private readonly ILogger<QueueTools> _logger;
+    private readonly McpSessionRegistry _sessions;
 
-    public QueueTools(IMessageQueue queue, HostStopping stopping, ILogger<QueueTools> logger)
+    public QueueTools(IMessageQueue queue, HostStopping stopping, ILogger<QueueTools> logger, McpSessionRegistry sessions)
     {
         _queue = queue;
         _stopping = stopping;
         _logger = logger;
+        _sessions = sessions;
         Definitions = QueueToolDefinitions.Create(queue.Options);
     }
 
@@ -42,7 +44,7 @@ internal sealed partial class QueueTools
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
                 QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
-                QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq"), session),
+                QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "push"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
@@ -189,6 +191,12 @@ internal sealed partial class QueueTools
         var maxBuffer = _queue.Options.MaxSubscriptionBufferSize;
         var bufferSize = args.Integer("buffer_size", () => QueueException.OutOfRange("buffer_size", 1, maxBuffer));
         var sinceSeq = args.Integer("since_seq", () => QueueException.Invalid("since_seq", "since_seq must be an integer of at least 0"));
+        var push = args.Boolean("push", false);
+        if (push && session is null)
+        {
+            throw QueueException.Invalid("push", "push: true needs an MCP session to send channel events to: connect over stdio, or over Streamable HTTP with the initialize handshake");
+        }
+
         var subscription = _queue.Subscribe(channel, new SubscribeOptions
         {
             BufferSize = ToolArguments.ToInt(bufferSize),
@@ -196,12 +204,22 @@ internal sealed partial class QueueTools
             Owner = session?.Owner,
         });
         session?.AddSubscription(subscription.Id);
+        if (push)
+        {
+            _sessions.StartPush(session!, subscription);
+        }
+
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();
             w.WriteString("subscription_id", subscription.Id);
             w.WriteString("channel", subscription.Channel);
             w.WriteNumber("buffer_size", subscription.BufferSize);
+            if (push)
+            {
+                w.WriteBoolean("push", true);
+            }
+
             w.WriteEndObject();
         });
     }

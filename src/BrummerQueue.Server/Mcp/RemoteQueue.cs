@@ -40,6 +40,13 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private readonly Dictionary<string, ListenedResource> _listened = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _listenGate = new(1, 1);
 
+    // Attach mode's channel events: the stdio server they are relayed to (set once by StartRelayAsync, before any
+    // push subscription is made), opened when its client has initialized; and the --wake channels, subscribed again
+    // on every new connection.
+    private McpServer? _relay;
+    private readonly TaskCompletionSource _relayOpen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string[] _wake = [];
+
     public RemoteQueue(Uri baseAddress, string? token, ILoggerFactory loggerFactory)
     {
         _endpoint = new Uri(baseAddress, BrummerMcpServer.Path);
@@ -142,6 +149,25 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         {
             parameters.Remove("_meta");
         }
+    }
+
+    /// <summary>
+    /// Relays the hosting server's <c>notifications/claude/channel</c> events to <paramref name="stdio"/>'s client (once it
+    /// has initialized), and subscribes this process's session to each of <paramref name="wake"/> with <c>push: true</c>,
+    /// now and after every reconnection. Returns the hosting server's refusal of a <c>--wake</c> channel.
+    /// </summary>
+    public async Task<string?> StartRelayAsync(McpServer stdio, string[] wake, CancellationToken cancellationToken)
+    {
+        _relay = stdio;
+        stdio.RegisterNotificationHandler(NotificationMethods.InitializedNotification, (_, _) =>
+        {
+            _relayOpen.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        // The client connected at start has not subscribed them; a client made after this point subscribes them itself.
+        var client = await GetClientAsync(cancellationToken);
+        _wake = [.. wake.Distinct(StringComparer.Ordinal)];
+        return _wake.Length == 0 ? null : await SubscribeWakeAsync(client, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -398,6 +424,54 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>Subscribes the forwarding session to the <c>--wake</c> channels with <c>push: true</c>; returns the first refusal.</summary>
+    private async Task<string?> SubscribeWakeAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        foreach (var channel in _wake)
+        {
+            var result = await client.CallToolAsync(
+                new CallToolRequestParams
+                {
+                    Name = QueueToolDefinitions.Subscribe,
+                    Arguments = new Dictionary<string, JsonElement>
+                    {
+                        ["channel"] = JsonSerializer.SerializeToElement(channel, McpJsonUtilities.DefaultOptions),
+                        ["push"] = JsonSerializer.SerializeToElement(true, McpJsonUtilities.DefaultOptions),
+                    },
+                },
+                cancellationToken);
+            if (result.IsError == true)
+            {
+                return $"--wake {channel}: " + string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text));
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Passes a channel event of the hosting server on to this process's stdio client. The hosting server took its
+    /// messages from the subscription when it sent the event; if the stdio client is gone they are lost from the
+    /// subscription (they stay in the channel's backlog).
+    /// </summary>
+    private async ValueTask RelayChannelEventAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
+    {
+        if (_relay is not { } stdio)
+        {
+            return;
+        }
+
+        try
+        {
+            await _relayOpen.Task.WaitAsync(cancellationToken);
+            await stdio.SendMessageAsync(new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogRelayFailed(e.Message);
+        }
+    }
+
     private async Task<T> ForwardAsync<T>(Func<McpClient, ValueTask<T>> call, CancellationToken cancellationToken) =>
         await ForwardAsync(c => call(c).AsTask(), cancellationToken);
 
@@ -480,12 +554,21 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                         ProtocolVersion = ProtocolRevisions.NewestWithSessions,
                         ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
                         InitializationTimeout = TimeSpan.FromSeconds(10),
+                        Handlers = new McpClientHandlers
+                        {
+                            NotificationHandlers = [new(ChannelEvent.Method, RelayChannelEventAsync)],
+                        },
                     },
                     _loggerFactory,
                     cancellationToken);
 
                 // Fills the client's tool cache, which CallToolAsync looks tools up in.
                 await client.ListToolsAsync(cancellationToken: cancellationToken);
+                if (_wake.Length > 0 && await SubscribeWakeAsync(client, cancellationToken) is { } refused)
+                {
+                    // A reconnection (a refusal at start ends the process instead, see StartRelayAsync).
+                    LogForwardFailed(refused);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -561,6 +644,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "{Problem}")]
     private partial void LogForwardFailed(string problem);
+
+    [LoggerMessage(EventId = McpLogEvents.RemoteRelayFailed, Level = LogLevel.Warning, Message = "Could not pass a channel event on to this MCP client: {Reason}")]
+    private partial void LogRelayFailed(string reason);
 
     [LoggerMessage(EventId = McpLogEvents.RemotePutBackFailed, Level = LogLevel.Warning, Message = "Could not return undelivered messages to the brummerq at {Endpoint}: {Reason}")]
     private partial void LogPutBackFailed(Uri endpoint, string reason);

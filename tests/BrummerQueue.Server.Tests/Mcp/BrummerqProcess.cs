@@ -22,14 +22,14 @@ internal static class BrummerqProcess
     /// Starts <c>brummerq mcp --port</c> <paramref name="port"/> (with <paramref name="environment"/> variables set)
     /// and connects the SDK's stdio client to it (with <paramref name="options"/>, e.g. notification handlers) on
     /// <paramref name="protocolVersion"/> (default 2025-11-25, with <c>resources/subscribe</c>; null: the SDK's
-    /// preference, 2026-07-28) unless the options name a revision.
+    /// preference, 2026-07-28) unless the options name a revision; <paramref name="arguments"/> are added to the command line.
     /// </summary>
-    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, McpClientOptions? options = null, string? protocolVersion = "2025-11-25")
+    public static async Task<McpClient> ConnectStdioAsync(int port, List<string>? stderr = null, Dictionary<string, string?>? environment = null, McpClientOptions? options = null, string? protocolVersion = "2025-11-25", string[]? arguments = null)
     {
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
             Command = "dotnet",
-            Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Arguments = [DllPath, "mcp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments ?? []],
             EnvironmentVariables = environment,
             Name = "brummerq",
             ShutdownTimeout = TimeSpan.FromSeconds(10),
