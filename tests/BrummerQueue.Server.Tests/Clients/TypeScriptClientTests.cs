@@ -13,26 +13,18 @@ namespace BrummerQueue.Server.Tests.Clients;
 /// </summary>
 public sealed class TypeScriptClientTests(TypeScriptClients clients) : IClassFixture<TypeScriptClients>
 {
-    private const string AwaitsRevisionNegotiation =
-        "needs protocol revision negotiation (issue 10, helper i10-revisions): brummerq answers every initialize with 2025-11-25, "
-        + "which this client refuses (\"Server's protocol version is not supported\"); remove this skip when that work is merged";
-
-    private const string AwaitsSessionlessRevision =
-        "needs the 2026-07-28 revision (issue 10, helper i10-revisions): brummerq refuses MCP-Protocol-Version 2026-07-28 "
-        + "and server/discover; remove this skip when that work is merged";
-
     private static readonly JsonSerializerOptions s_compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>client package (tests/clients/package.json), pinned revision or "", transport, the revision it must end up on.</summary>
     public static TheoryData<string, string, string, string> Clients { get; } = new(
         new TheoryDataRow<string, string, string, string>("sdk132", "", "http", "2025-11-25"),
         new TheoryDataRow<string, string, string, string>("sdk132", "", "stdio", "2025-11-25"),
-        new TheoryDataRow<string, string, string, string>("sdk117", "", "http", "2025-06-18") { Skip = AwaitsRevisionNegotiation },
-        new TheoryDataRow<string, string, string, string>("sdk117", "", "stdio", "2025-06-18") { Skip = AwaitsRevisionNegotiation },
+        new TheoryDataRow<string, string, string, string>("sdk117", "", "http", "2025-06-18"),
+        new TheoryDataRow<string, string, string, string>("sdk117", "", "stdio", "2025-06-18"),
         new TheoryDataRow<string, string, string, string>("client2", "", "http", "2025-11-25"),
         new TheoryDataRow<string, string, string, string>("client2", "", "stdio", "2025-11-25"),
-        new TheoryDataRow<string, string, string, string>("client2", "2026-07-28", "http", "2026-07-28") { Skip = AwaitsSessionlessRevision },
-        new TheoryDataRow<string, string, string, string>("client2", "2026-07-28", "stdio", "2026-07-28") { Skip = AwaitsSessionlessRevision });
+        new TheoryDataRow<string, string, string, string>("client2", "2026-07-28", "http", "2026-07-28"),
+        new TheoryDataRow<string, string, string, string>("client2", "2026-07-28", "stdio", "2026-07-28"));
 
     [Theory]
     [MemberData(nameof(Clients))]
