@@ -9,8 +9,8 @@ internal static class McpTestClient
 {
     /// <summary>
     /// A client on <paramref name="protocolVersion"/> (default 2025-11-25, the newest revision with a session, which
-    /// owned subscriptions and <c>resources/subscribe</c> need; null: the SDK's preference, 2026-07-28). Given
-    /// <paramref name="options"/> are used as they are.
+    /// owned subscriptions and <c>resources/subscribe</c> need; null: the SDK's preference, 2026-07-28), unless the
+    /// given <paramref name="options"/> name a revision.
     /// </summary>
     public static async Task<McpClient> ConnectAsync(TestServerHost host, McpClientOptions? options = null, bool standaloneGetStream = true, string? protocolVersion = "2025-11-25")
     {
@@ -24,7 +24,8 @@ internal static class McpTestClient
             },
             http,
             ownsHttpClient: true);
-        options ??= new McpClientOptions { ProtocolVersion = protocolVersion };
+        options ??= new McpClientOptions();
+        options.ProtocolVersion ??= protocolVersion;
         return await McpClient.CreateAsync(transport, options, cancellationToken: TestContext.Current.CancellationToken);
     }
 
