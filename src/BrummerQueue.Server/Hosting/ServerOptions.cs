@@ -16,7 +16,7 @@ public sealed record ServerOptions
     public int Port { get; init; } = 8080;
 
     /// <summary>
-    /// When set, every endpoint but /healthz and the dashboard's files (/mcp, /metrics, the HTTP API, the WebSocket) needs
+    /// When set, every endpoint but /healthz, the dashboard's files and /__brummer_ws__/client.js (so /mcp, /metrics, the HTTP API, the WebSocket) needs
     /// this token (<c>Authorization: Bearer</c>; the API and the WebSocket also take <c>?token=</c>). Never logged. Default none.
     /// </summary>
     public string? Token { get; init; }
@@ -51,7 +51,7 @@ public sealed record ServerOptions
     /// <summary>Seconds between WebSocket keep-alive pings; 0 sends none. Default 30.</summary>
     public int KeepAliveSeconds { get; init; } = 30;
 
-    /// <summary>Seconds without any frame from a WebSocket client before it is closed; 0 never closes. Default 300.</summary>
+    /// <summary>Seconds without any frame from a WebSocket client that has no subscription and no waiting receive before it is closed; 0 never closes. Default 300.</summary>
     public int IdleTimeoutSeconds { get; init; } = 300;
 
     /// <summary>
