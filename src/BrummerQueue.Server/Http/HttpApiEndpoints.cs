@@ -190,9 +190,12 @@ internal static class HttpApiEndpoints
         {
             document = JsonDocument.Parse(body, PayloadEnvelope.DocumentOptions(options));
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            throw QueueException.Invalid("body", "body must be a JSON object { type?, payload?, ttl? }");
+            // Say what is wrong and where, as the WebSocket does for a frame: "body is not valid JSON at byte 17
+            // (in payload.a): …", or "body nests deeper than 72 levels at byte 141 (in payload…)" naming payload.
+            var fault = JsonSyntaxFault.Describe(body.Span, e);
+            throw QueueException.Invalid(fault.Field ?? "body", $"body {fault.Description}");
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)

@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using BrummerQueue.Core;
 
@@ -58,14 +62,17 @@ internal static class WireFields
         }
         catch (InvalidOperationException)
         {
-            // JSON text can escape half of a surrogate pair, which is no text at all.
-            throw QueueException.Invalid(name, $"{name} must be valid Unicode text ({LoneSurrogateRule})");
+            // Bytes that are not UTF-8, or an escape of half a surrogate pair: no text at all. Say which.
+            var text = JsonMarshal.GetRawUtf8Value(value)[1..^1];
+            throw QueueException.Invalid(name, TryFindInvalidUtf8(text, out var where)
+                ? $"{name} must be valid UTF-8 text: {where} of the string does not start a valid UTF-8 sequence"
+                : $"{name} must be valid Unicode text ({LoneSurrogateRule})");
         }
     }
 
     /// <summary>
-    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (it escapes
-    /// half of a surrogate pair), with <see cref="QueueException.Field"/> the name as written. Call it before
+    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (bytes that
+    /// are not UTF-8, or an escape of half a surrogate pair), with <see cref="QueueException.Field"/> the name as written. Call it before
     /// looking fields up: <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> throws on such an object.
     /// </summary>
     public static void RejectNamesThatAreNotText(JsonElement obj)
@@ -78,17 +85,13 @@ internal static class WireFields
             }
             catch (InvalidOperationException)
             {
-                // The raw text of a property is "name": value, the name as the client escaped it.
-                var raw = property.ToString();
-                var end = 1;
-                while (end < raw.Length && raw[end] != '"')
-                {
-                    end += raw[end] == '\\' ? 2 : 1;
-                }
-
-                var name = raw[1..Math.Min(end, raw.Length)];
+                // The name as the client escaped it (a byte that is not UTF-8 shows as U+FFFD).
+                var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+                var name = Encoding.UTF8.GetString(raw);
                 name = name.Length <= MaxQuotedNameLength ? name : name[..MaxQuotedNameLength] + "…";
-                throw QueueException.Invalid(name, $"field name '{name}' is not valid Unicode text ({LoneSurrogateRule})");
+                throw QueueException.Invalid(name, TryFindInvalidUtf8(raw, out var where)
+                    ? $"field name '{name}' is not valid UTF-8 text: {where} of the name does not start a valid UTF-8 sequence"
+                    : $"field name '{name}' is not valid Unicode text ({LoneSurrogateRule})");
             }
         }
     }
@@ -150,6 +153,22 @@ internal static class WireFields
     /// <summary>The message fields <c>type</c>, <c>payload</c>, <c>ttl</c> of a send.</summary>
     public static MessageDraft GetDraft(JsonElement obj, QueueOptions options) =>
         new(GetString(obj, "type"), GetPayload(obj), GetInteger(obj, "ttl", 0, options.MaxTtlSeconds));
+
+    /// <summary>
+    /// Finds the first byte of a string's raw text that does not start a valid UTF-8 sequence, as
+    /// <c>byte 1 (0xE9)</c> counted from the string's first byte; false when the text is UTF-8.
+    /// </summary>
+    private static bool TryFindInvalidUtf8(ReadOnlySpan<byte> raw, out string where)
+    {
+        var at = 0;
+        while (at < raw.Length && Rune.DecodeFromUtf8(raw[at..], out _, out var consumed) == OperationStatus.Done)
+        {
+            at += consumed;
+        }
+
+        where = at < raw.Length ? $"byte {at} (0x{raw[at].ToString("X2", CultureInfo.InvariantCulture)})" : string.Empty;
+        return at < raw.Length;
+    }
 
     private static bool TryGet(JsonElement obj, string name, out JsonElement value) =>
         obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;

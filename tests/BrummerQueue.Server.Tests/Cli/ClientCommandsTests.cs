@@ -80,6 +80,18 @@ public sealed class ClientCommandsTests
     }
 
     [Fact]
+    public async Task Send_PayloadDeeperThanTheServerParses_PrintsDepthAndPath()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+
+        var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", new string('[', 80) + new string(']', 80), "--url", host.BaseAddress.ToString());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("400 body nests deeper than 72 levels at byte 82 (in payload[0]", error.Text, StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
     public async Task Send_TokenRequired_UsesTokenOption()
     {
         await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:Token"] = "t0k" });

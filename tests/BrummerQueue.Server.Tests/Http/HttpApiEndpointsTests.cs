@@ -114,6 +114,67 @@ public sealed class HttpApiEndpointsTests
         Assert.Empty(host.Queue.ListChannels());
     }
 
+    [Theory]
+    [InlineData("{\"type\":\"x\u00e9\",\"payload\":1}", "type", "type must be valid UTF-8 text: byte 1 (0xE9) of the string does not start a valid UTF-8 sequence")]
+    [InlineData("""{"type":"x\ud83d","payload":1}""", "type", """type must be valid Unicode text (no lone surrogate escape such as \ud83d)""")]
+    [InlineData("{\"x\u00e9\":1}", "x\ufffd", "field name 'x\ufffd' is not valid UTF-8 text: byte 1 (0xE9) of the name does not start a valid UTF-8 sequence")]
+    [InlineData("""{"x\ud83d":1}""", """x\ud83d""", """field name 'x\ud83d' is not valid Unicode text (no lone surrogate escape such as \ud83d)""")]
+    public async Task Post_FieldNotText_DetailNamesTheRuleBroken(string latin1Body, string field, string detail)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        // Latin-1 writes U+00E9 as the single byte 0xE9, which is not UTF-8.
+        using var content = new ByteArrayContent(Encoding.Latin1.GetBytes(latin1Body));
+        using var response = await client.PostAsync(new Uri("/api/channels/c/messages", UriKind.Relative), content, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
+    [Theory]
+    [InlineData("""{"payload":{"a":}}""", "payload", "body is not valid JSON at byte 16 (in payload.a): ")]
+    [InlineData("""{"type":"t","payload":1,}""", "body", "body is not valid JSON at byte 24: ")]
+    [InlineData("""{"type":"t" "payload":1}""", "body", "body is not valid JSON at byte 12: ")]
+    [InlineData("[1]", "body", "body must be a JSON object { type?, payload?, ttl? }")]
+    public async Task Post_BodyNotAJsonObject_DetailSaysWhatAndWhere(string body, string field, string detailStart)
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("/api/channels/c/messages", UriKind.Relative), Json(body), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.StartsWith(detailStart, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
+    [Fact]
+    public async Task Post_PayloadDeeperThanTheEnvelopeAllows_DetailSaysDepthAndPathNamingPayload()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        // 80 levels: past the body parser's 64 + 8, so the parser stops before the payload rule sees it.
+        var body = """{"payload":""" + new string('[', 80) + new string(']', 80) + "}";
+        using var response = await client.PostAsync(new Uri("/api/channels/c/messages", UriKind.Relative), Json(body), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal("payload", problem.GetProperty("field").GetString());
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.StartsWith("body nests deeper than 72 levels at byte 82 (in payload[0]", detail, StringComparison.Ordinal);
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
     [Fact]
     public async Task Post_TtlTooLarge_DetailIsTheEngineRule()
     {
