@@ -35,10 +35,11 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private const int ClientMaxDepth = 64;
 
     /// <summary>
-    /// The deepest payload the SDK client can write in a forwarded <c>queue_send</c>: the request puts it 3 levels down
-    /// (message, params, arguments).
+    /// The deepest payload a forwarded <c>queue_send</c> can carry: the SDK client must write the request (payload 3
+    /// levels down: message, params, arguments) and read the answer, which echoes the message 4 levels down (message,
+    /// result, structuredContent, message). A deeper one would be stored but reported as a failure.
     /// </summary>
-    private const int MaxForwardedPayloadDepth = ClientMaxDepth - 3;
+    private const int MaxForwardedPayloadDepth = ClientMaxDepth - 4;
 
     /// <summary>
     /// The deepest payload the SDK client can read in a <c>queue_receive</c> answer: the reply puts it 5 levels down
@@ -355,7 +356,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 // Legal on the hosting server, but the SDK's client cannot write it; nothing is sent, so nothing is stored.
                 return ToolResults.Error(
                     $"payload is nested more than {MaxForwardedPayloadDepth} levels deep, which {QueueToolDefinitions.Send} through an attached " +
-                    $"'brummerq mcp' cannot forward (the MCP client's limit of {ClientMaxDepth} levels for a whole request); nothing was sent. " +
+                    $"'brummerq mcp' cannot forward (the MCP client's limit of {ClientMaxDepth} levels for a whole request or reply); nothing was sent. " +
                     "Send it with the HTTP API (POST /api/channels/{channel}/messages) or through a direct MCP connection to the hosting server.");
             }
 
