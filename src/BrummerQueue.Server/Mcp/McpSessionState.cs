@@ -216,15 +216,16 @@ internal sealed class McpSessionState
     }
 
     /// <summary>
-    /// Keeps what a receive took under a new receipt id, so the attach-mode process that made the call can put it back
-    /// if it cannot deliver it (<see cref="ReceiveDelivery.PutBackTool"/>). Only the newest <see cref="MaxReceipts"/>
-    /// are kept; the receipts end with the session.
+    /// Keeps what a receive took under a receipt id, so the attach-mode process that made the call can put it back
+    /// if it cannot deliver it (<see cref="ReceiveDelivery.PutBackTool"/>): the id <paramref name="chosen"/> by that
+    /// process (so it can put back even when it never read the answer), or a new one when it chose none or one this
+    /// session already keeps. Only the newest <see cref="MaxReceipts"/> are kept; the receipts end with the session.
     /// </summary>
-    public string KeepReceipt(HeldReceive held)
+    public string KeepReceipt(HeldReceive held, string? chosen = null)
     {
-        var id = Guid.NewGuid().ToString("N");
         lock (_receiptsLock)
         {
+            var id = chosen is not null && !_receipts.ContainsKey(chosen) ? chosen : Guid.NewGuid().ToString("N");
             if (_receiptOrder.Count >= MaxReceipts)
             {
                 _receipts.Remove(_receiptOrder.Dequeue());
@@ -232,9 +233,8 @@ internal sealed class McpSessionState
 
             _receipts[id] = held;
             _receiptOrder.Enqueue(id);
+            return id;
         }
-
-        return id;
     }
 
     /// <summary>Takes the receive a receipt names, once; null when unknown, used or no longer kept.</summary>

@@ -133,7 +133,7 @@ internal sealed partial class QueueTools
         if (session is not null && result.Source is not null && ReceiveDelivery.ReceiptRequested(requestItems))
         {
             // Attach mode: the forwarding process gets a receipt to put these back if its own client never gets them.
-            reply.Meta = new JsonObject { [ReceiveDelivery.ReceiptMeta] = session.KeepReceipt(held) };
+            reply.Meta = new JsonObject { [ReceiveDelivery.ReceiptMeta] = session.KeepReceipt(held, ReceiveDelivery.ChosenReceipt(requestItems)) };
         }
 
         if (result.Source is not null)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using BrummerQueue.Server.Hosting;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -20,9 +21,11 @@ namespace BrummerQueue.Server.Mcp;
 internal static class ReceiveDelivery
 {
     /// <summary>
-    /// The <c>_meta</c> key of attach mode's receipts. A forwarding <c>brummerq mcp</c> sets it (to true) on the
-    /// <c>queue_receive</c> it forwards; the hosting server answers with a receipt id under the same key, which the
-    /// forwarding process hands to <see cref="PutBackTool"/> when it cannot deliver the result to its own client.
+    /// The <c>_meta</c> key of attach mode's receipts. A forwarding <c>brummerq mcp</c> sets it on the
+    /// <c>queue_receive</c> it forwards to a receipt id it chose (a string; <c>true</c> lets the hosting server choose
+    /// one); the hosting server keeps what it took under that id and answers with it under the same key. The forwarding
+    /// process hands the id to <see cref="PutBackTool"/> when it cannot deliver the result to its own client, also
+    /// when the call failed and it never saw the answer (an id the hosting server never kept is a harmless not-found).
     /// </summary>
     public const string ReceiptMeta = "brummerq/receipt";
 
@@ -34,6 +37,9 @@ internal static class ReceiveDelivery
 
     private const string TakenKey = "brummerq/taken";
     private const string ReceiptRequestedKey = "brummerq/receipt-requested";
+
+    /// <summary>The longest receipt id a caller may choose; a longer one is ignored and the hosting server chooses.</summary>
+    private const int MaxChosenReceiptLength = 64;
 
     /// <summary>Adds the two filters to a server's options (local queue, HTTP and stdio).</summary>
     public static void AddFilters(McpServerOptions options)
@@ -62,18 +68,32 @@ internal static class ReceiveDelivery
         }
     }
 
-    /// <summary>Marks a <c>tools/call</c> whose caller asked for a receipt (<see cref="ReceiptMeta"/> in its <c>_meta</c>).</summary>
+    /// <summary>
+    /// Marks a <c>tools/call</c> whose caller asked for a receipt (<see cref="ReceiptMeta"/> in its <c>_meta</c>), with
+    /// the id it chose when that is a non-empty string of at most 64 characters.
+    /// </summary>
     public static void NoteReceiptRequest(RequestContext<CallToolRequestParams> request)
     {
-        if (request.Params?.Meta?.ContainsKey(ReceiptMeta) == true)
+        if (request.Params?.Meta?[ReceiptMeta] is { } requested)
         {
-            request.Items[ReceiptRequestedKey] = true;
+            request.Items[ReceiptRequestedKey] =
+                requested.GetValueKind() == JsonValueKind.String && requested.GetValue<string>() is { Length: > 0 and <= MaxChosenReceiptLength } chosen
+                    ? chosen
+                    : string.Empty;
+        }
+        else if (request.Params?.Meta?.ContainsKey(ReceiptMeta) == true)
+        {
+            request.Items[ReceiptRequestedKey] = string.Empty;
         }
     }
 
     /// <summary>True when the request asked for a receipt (see <see cref="NoteReceiptRequest"/>).</summary>
     public static bool ReceiptRequested(IDictionary<string, object?>? items) =>
         items is not null && items.ContainsKey(ReceiptRequestedKey);
+
+    /// <summary>The receipt id the caller chose (see <see cref="NoteReceiptRequest"/>), or null to choose one.</summary>
+    public static string? ChosenReceipt(IDictionary<string, object?>? items) =>
+        items is not null && items.TryGetValue(ReceiptRequestedKey, out var value) && value is string { Length: > 0 } chosen ? chosen : null;
 
     private static McpMessageHandler PutBackUndelivered(McpMessageHandler next) => async (context, cancellationToken) =>
     {

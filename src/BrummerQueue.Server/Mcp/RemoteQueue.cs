@@ -31,6 +31,22 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     private const string RevisionMetaPrefix = "io.modelcontextprotocol/";
 
+    /// <summary>The SDK client's JSON depth limit for a whole JSON-RPC message it writes or reads (System.Text.Json's default).</summary>
+    private const int ClientMaxDepth = 64;
+
+    /// <summary>
+    /// The deepest payload a forwarded <c>queue_send</c> can carry: the SDK client must write the request (payload 3
+    /// levels down: message, params, arguments) and read the answer, which echoes the message 4 levels down (message,
+    /// result, structuredContent, message). A deeper one would be stored but reported as a failure.
+    /// </summary>
+    private const int MaxForwardedPayloadDepth = ClientMaxDepth - 4;
+
+    /// <summary>
+    /// The deepest payload the SDK client can read in a <c>queue_receive</c> answer: the reply puts it 5 levels down
+    /// (message, result, structuredContent, messages, message).
+    /// </summary>
+    private const int MaxRelayedPayloadDepth = ClientMaxDepth - 5;
+
     // Guarded by _connectLock for writes; read without it (a stale read only costs one failed call).
     private McpClient? _client;
 
@@ -335,6 +351,15 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 return ToolResults.Error(e.Message);
             }
 
+            if (!WithinDepth(sent, MaxForwardedPayloadDepth))
+            {
+                // Legal on the hosting server, but the SDK's client cannot write it; nothing is sent, so nothing is stored.
+                return ToolResults.Error(
+                    $"payload is nested more than {MaxForwardedPayloadDepth} levels deep, which {QueueToolDefinitions.Send} through an attached " +
+                    $"'brummerq mcp' cannot forward (the MCP client's limit of {ClientMaxDepth} levels for a whole request or reply); nothing was sent. " +
+                    "Send it with the HTTP API (POST /api/channels/{channel}/messages) or through a direct MCP connection to the hosting server.");
+            }
+
             arguments["payload"] = JsonElement.Parse(sent, PayloadEnvelope.AnyReplyOptions);
         }
         try
@@ -363,37 +388,59 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     }
 
     /// <summary>
-    /// Forwards a <c>queue_receive</c> asking the hosting server for a receipt, and parks a put-back of that receipt
-    /// until this process's response to its own client is sent (<see cref="ReceiveDelivery"/>, whose filters this
-    /// server runs too): if the response cannot be sent, or the call was cancelled after the hosting server answered,
-    /// the messages go back to the hosting server's queue (SPEC.md §1 "Reads never lose"). A call cancelled while
-    /// the hosting server is still answering is cancelled there too, which takes nothing while it waits; the one
-    /// window left is a cancellation that crosses the hosting server's answer on the wire (the SDK's client then
-    /// drops the answer).
+    /// Forwards a <c>queue_receive</c> with a receipt id this process chose, under which the hosting server keeps what
+    /// it took, and parks a put-back of that receipt until this process's response to its own client is sent
+    /// (<see cref="ReceiveDelivery"/>, whose filters this server runs too): if the response cannot be sent, or the call
+    /// was cancelled after the hosting server answered, the messages go back to the hosting server's queue (SPEC.md §1
+    /// "Reads never lose"). Because the id is chosen here, a forwarded call that fails after the hosting server may
+    /// have taken messages (an answer the SDK's client cannot read, a transport error, a cancellation that crosses the
+    /// answer) is put back too, before the connection is dropped (its session's receipts end with it); a receipt the
+    /// hosting server never kept is a harmless not-found.
     /// </summary>
     private async Task<CallToolResult> ForwardReceiveAsync(RequestContext<CallToolRequestParams> request, CallToolRequestParams receive, CancellationToken cancellationToken)
     {
+        var receipt = Guid.NewGuid().ToString("N");
         receive.Meta ??= [];
-        receive.Meta[ReceiveDelivery.ReceiptMeta] = true;
+        receive.Meta[ReceiveDelivery.ReceiptMeta] = receipt;
 
         // Progress is this process's to send (ReceiveKeepAlive): the hosting server's would reach no one.
         receive.Meta.Remove("progressToken");
         McpClient? used = null;
         var result = await ForwardAsync(
-            c =>
+            async Task<CallToolResult> (McpClient c) =>
             {
                 used = c;
-                return c.CallToolAsync(receive, cancellationToken);
+                try
+                {
+                    return await c.CallToolAsync(receive, cancellationToken);
+                }
+                catch (Exception e) when (e is not McpProtocolException and not OutOfMemoryException)
+                {
+                    var restored = await PutBackRemoteAsync(c, receipt);
+                    if (restored is not null && IsUnreadableAnswer(e))
+                    {
+                        // The hosting server answered (it kept the receipt) with a reply the SDK's client could not read:
+                        // the one such reply is a message nested deeper than the client's JSON depth limit.
+                        throw new McpProtocolException(
+                            $"{QueueToolDefinitions.Receive} through an attached 'brummerq mcp' cannot return a message whose payload is nested " +
+                            $"more than {MaxRelayedPayloadDepth} levels deep (the MCP client's limit of {ClientMaxDepth} levels for a whole reply); " +
+                            $"the {restored} message(s) it took were put back in order. Read them with the HTTP API " +
+                            "(GET /api/channels/{channel}/messages) or through a direct MCP connection to the hosting server.",
+                            McpErrorCode.InternalError);
+                    }
+
+                    throw;
+                }
             },
             cancellationToken);
-        if (result.Meta?[ReceiveDelivery.ReceiptMeta]?.GetValue<string>() is not { } receipt || used is null)
+        if (result.Meta?[ReceiveDelivery.ReceiptMeta]?.GetValue<string>() is not { } kept || used is null)
         {
             return result;
         }
 
         result.Meta.Remove(ReceiveDelivery.ReceiptMeta);
         var client = used;
-        Func<ValueTask> putBack = () => PutBackRemoteAsync(client, receipt);
+        Func<ValueTask> putBack = async () => await PutBackRemoteAsync(client, kept);
         if (cancellationToken.IsCancellationRequested)
         {
             await putBack();
@@ -404,23 +451,56 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         return result;
     }
 
-    private async ValueTask PutBackRemoteAsync(McpClient client, string receipt)
+    /// <summary>True when <paramref name="json"/> (valid JSON) is nested at most <paramref name="maxDepth"/> levels deep.</summary>
+    private static bool WithinDepth(byte[] json, int maxDepth)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = maxDepth });
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// True for the SDK client's failure when the answer to a request was not a message it could read (it logs the
+    /// JSON error and reports that the response completed without a reply).
+    /// </summary>
+    private static bool IsUnreadableAnswer(Exception e) =>
+        e is McpException && e.InnerException is null
+        && e.Message.Contains("completed without a reply", StringComparison.Ordinal);
+
+    /// <summary>Puts back what <paramref name="receipt"/> names; returns how many messages were restored, null when the receipt was not kept or the call failed.</summary>
+    private async Task<int?> PutBackRemoteAsync(McpClient client, string receipt)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await client.CallToolAsync(
+            var result = await client.CallToolAsync(
                 new CallToolRequestParams
                 {
                     Name = ReceiveDelivery.PutBackTool,
                     Arguments = new Dictionary<string, System.Text.Json.JsonElement> { ["receipt"] = System.Text.Json.JsonSerializer.SerializeToElement(receipt, McpJsonUtilities.DefaultOptions) },
                 },
                 timeout.Token);
+            return result.IsError != true
+                && result.StructuredContent is { ValueKind: JsonValueKind.Object } content
+                && content.TryGetProperty("restored", out var restored) && restored.TryGetInt32(out var count)
+                    ? count
+                    : null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to.
             LogPutBackFailed(_endpoint, e.Message);
+            return null;
         }
     }
 

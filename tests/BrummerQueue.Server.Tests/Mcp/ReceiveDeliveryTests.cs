@@ -101,6 +101,54 @@ public sealed class ReceiveDeliveryTests
         await AssertStdoutClosedLosesNothingAsync(host, options, null, "attach.lost");
     }
 
+    [Fact]
+    public async Task QueueReceive_AttachModeBatchWithMessageTooDeepForTheClient_ClearErrorAndAllMessagesPutBackInOrder()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        using var attached = await RawStdioSession.StartAsync(host.BaseAddress.Port);
+        var sent = new List<string> { "{\"order\":1}", "{\"order\":2}", "{\"order\":3}", Payload.PayloadFacesTests.Nested(62), Payload.PayloadFacesTests.Nested(59) };
+        foreach (var payload in sent)
+        {
+            host.Queue.Send("batch", new MessageDraft(Payload: JsonPayload.Parse(payload)));
+        }
+
+        var reply = await attached.CallAsync("queue_receive", """{"channel":"batch","limit":10}"""u8.ToArray());
+
+        var error = Payload.PayloadFacesTests.ErrorText(reply);
+        Assert.Contains("queue_receive through an attached 'brummerq mcp' cannot return a message whose payload is nested more than 59 levels deep", error, StringComparison.Ordinal);
+        Assert.Contains("the 5 message(s) it took were put back in order", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not reachable", error, StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesConsumed);
+        var again = await host.Queue.ReceiveAsync(new ReceiveRequest { Channel = "batch", Limit = 10 }, TestContext.Current.CancellationToken);
+        Assert.Equal(sent, again.Messages.Select(m => m.Payload.ToString()));
+
+        // The attached process stays connected: a batch within the client's limit is relayed.
+        host.Queue.Send("batch", new MessageDraft(Payload: JsonPayload.Parse(Payload.PayloadFacesTests.Nested(59))));
+        var relayed = Payload.PayloadFacesTests.Result(await attached.CallAsync("queue_receive", """{"channel":"batch","limit":10}"""u8.ToArray()));
+        Assert.Equal(1, relayed.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueSend_AttachModePayloadTooDeepForTheClient_ClearErrorAndNothingStored()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        using var attached = await RawStdioSession.StartAsync(host.BaseAddress.Port);
+
+        var refused = new List<string>();
+        foreach (var depth in new[] { 61, 62, 64, 65 })
+        {
+            refused.Add(Payload.PayloadFacesTests.ErrorText(await attached.CallAsync("queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"deep","payload":{{Payload.PayloadFacesTests.Nested(depth)}}}"""))));
+        }
+
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+        Assert.All(refused, e => Assert.Contains(
+            "payload is nested more than 60 levels deep, which queue_send through an attached 'brummerq mcp' cannot forward",
+            e,
+            StringComparison.Ordinal));
+        Payload.PayloadFacesTests.Result(await attached.CallAsync("queue_send", Encoding.UTF8.GetBytes($$"""{"channel":"deep","payload":{{Payload.PayloadFacesTests.Nested(60)}}}""")));
+        Assert.Equal(1, host.Queue.GetStats().MessagesSent);
+    }
+
     /// <summary>
     /// Runs an MCP stdio server with <paramref name="options"/> on OS pipes in place of stdin and stdout, closes the
     /// client's end of stdout (the assistant went away), calls queue_receive, and checks the messages it took are
