@@ -33,25 +33,6 @@ internal static class PayloadRule
     /// <summary>The setting that bounds nesting, named in the depth refusal.</summary>
     public const string DepthSetting = "max_payload_depth";
 
-    /// <summary>The bytes of a plain payload: ASCII except the backslash.</summary>
-    private static readonly SearchValues<byte> s_plain = SearchValues.Create([.. Enumerable.Range(0, 0x80).Where(b => b != '\\').Select(b => (byte)b)]);
-
-    /// <summary>What ends a string's content in a plain payload: its closing quote, or a control character (never allowed there).</summary>
-    private static readonly SearchValues<byte> s_quoteOrControl = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"']);
-
-    /// <summary>What the fast pass expects next.</summary>
-    private enum Expect
-    {
-        /// <summary>A value: the top-level one, an array element, or a member's value after its colon.</summary>
-        Value,
-
-        /// <summary>A member name (after <c>{</c> or a comma inside an object).</summary>
-        Name,
-
-        /// <summary>After a value: a comma or the close of the container.</summary>
-        Next,
-    }
-
     /// <summary>
     /// Checks <paramref name="utf8"/> against the rule. The common payload, ASCII without a backslash,
     /// takes one vectorized scan and one scalar pass over its structure (<see cref="IsPlainAndValid"/>);
@@ -74,11 +55,11 @@ internal static class PayloadRule
     /// keeps the whole rule: ASCII is valid UTF-8, and without a backslash there is no escape, so no
     /// escaped surrogate. False when the payload is not plain, breaks the rule, or is nested deeper than
     /// 64 levels: the full pass then decides and words the refusal. Without a backslash a string ends
-    /// at the next quote, so strings are skipped with one search each.
+    /// at the next quote, so its content is skipped, checked only for control characters.
     /// </summary>
     internal static bool IsPlainAndValid(ReadOnlySpan<byte> utf8, int maxDepth)
     {
-        if (utf8.ContainsAnyExcept(s_plain))
+        if (!Ascii.IsValid(utf8) || utf8.Contains((byte)'\\'))
         {
             return false;
         }
@@ -88,99 +69,124 @@ internal static class PayloadRule
         // Bit d is set when the container at level d + 1 is an object, clear when it is an array.
         var objects = 0UL;
         var depth = 0;
-        var expect = Expect.Value;
         var i = 0;
-        while (true)
+
+    // A value: the top-level one, an array element, or a member's value after its colon.
+    Value:
+        i = SkipWhitespace(utf8, i);
+        if (i == utf8.Length)
         {
-            i = SkipWhitespace(utf8, i);
-            if (i == utf8.Length)
-            {
-                // Only a complete top-level value may end the text.
-                return expect == Expect.Next && depth == 0;
-            }
-
-            var b = utf8[i];
-            switch (expect)
-            {
-                case Expect.Value when b is (byte)'{' or (byte)'[':
-                    if (depth == limit)
-                    {
-                        return false;
-                    }
-
-                    var isObject = b == (byte)'{';
-                    objects = isObject ? objects | (1UL << depth) : objects & ~(1UL << depth);
-                    depth++;
-                    i = SkipWhitespace(utf8, i + 1);
-                    if (i < utf8.Length && utf8[i] == (isObject ? (byte)'}' : (byte)']'))
-                    {
-                        depth--;
-                        i++;
-                        expect = Expect.Next;
-                    }
-                    else
-                    {
-                        expect = isObject ? Expect.Name : Expect.Value;
-                    }
-
-                    break;
-                case Expect.Value:
-                    i = b switch
-                    {
-                        (byte)'"' => EndOfString(utf8, i),
-                        (byte)'t' => EndOfLiteral(utf8, i, "true"u8),
-                        (byte)'f' => EndOfLiteral(utf8, i, "false"u8),
-                        (byte)'n' => EndOfLiteral(utf8, i, "null"u8),
-                        _ => EndOfNumber(utf8, i),
-                    };
-                    if (i < 0)
-                    {
-                        return false;
-                    }
-
-                    expect = Expect.Next;
-                    break;
-                case Expect.Name:
-                    if (b != (byte)'"')
-                    {
-                        return false;
-                    }
-
-                    i = SkipWhitespace(utf8, EndOfString(utf8, i));
-                    if (i < 0 || i == utf8.Length || utf8[i] != (byte)':')
-                    {
-                        return false;
-                    }
-
-                    i++;
-                    expect = Expect.Value;
-                    break;
-                default:
-                    // Expect.Next: after a value, inside a container (a top-level value ends the text).
-                    if (depth == 0)
-                    {
-                        return false;
-                    }
-
-                    var inObject = ((objects >> (depth - 1)) & 1) != 0;
-                    if (b == (byte)',')
-                    {
-                        i++;
-                        expect = inObject ? Expect.Name : Expect.Value;
-                    }
-                    else if (b == (inObject ? (byte)'}' : (byte)']'))
-                    {
-                        i++;
-                        depth--;
-                    }
-                    else
-                    {
-                        return false;
-                    }
-
-                    break;
-            }
+            return false;
         }
+
+        switch (utf8[i])
+        {
+            case (byte)'"':
+                i = EndOfString(utf8, i);
+                break;
+            case (byte)'{':
+                if (depth == limit)
+                {
+                    return false;
+                }
+
+                objects |= 1UL << depth;
+                depth++;
+                i = SkipWhitespace(utf8, i + 1);
+                if (i < utf8.Length && utf8[i] == (byte)'}')
+                {
+                    depth--;
+                    i++;
+                    goto Next;
+                }
+
+                goto Name;
+            case (byte)'[':
+                if (depth == limit)
+                {
+                    return false;
+                }
+
+                objects &= ~(1UL << depth);
+                depth++;
+                i = SkipWhitespace(utf8, i + 1);
+                if (i < utf8.Length && utf8[i] == (byte)']')
+                {
+                    depth--;
+                    i++;
+                    goto Next;
+                }
+
+                goto Value;
+            case (byte)'t':
+                i = EndOfLiteral(utf8, i, "true"u8);
+                break;
+            case (byte)'f':
+                i = EndOfLiteral(utf8, i, "false"u8);
+                break;
+            case (byte)'n':
+                i = EndOfLiteral(utf8, i, "null"u8);
+                break;
+            default:
+                i = EndOfNumber(utf8, i);
+                break;
+        }
+
+        if (i < 0)
+        {
+            return false;
+        }
+
+    // After a value: a comma or the close of its container, or the end of the text after the top-level value.
+    Next:
+        i = SkipWhitespace(utf8, i);
+        if (depth == 0)
+        {
+            return i == utf8.Length;
+        }
+
+        if (i == utf8.Length)
+        {
+            return false;
+        }
+
+        var inObject = ((objects >> (depth - 1)) & 1) != 0;
+        if (utf8[i] == (byte)',')
+        {
+            i++;
+            if (inObject)
+            {
+                goto Name;
+            }
+
+            goto Value;
+        }
+
+        if (utf8[i] != (inObject ? (byte)'}' : (byte)']'))
+        {
+            return false;
+        }
+
+        depth--;
+        i++;
+        goto Next;
+
+    // A member name and its colon.
+    Name:
+        i = SkipWhitespace(utf8, i);
+        if (i == utf8.Length || utf8[i] != (byte)'"')
+        {
+            return false;
+        }
+
+        i = SkipWhitespace(utf8, EndOfString(utf8, i));
+        if (i < 0 || i == utf8.Length || utf8[i] != (byte)':')
+        {
+            return false;
+        }
+
+        i++;
+        goto Value;
     }
 
     /// <summary>
@@ -243,9 +249,21 @@ internal static class PayloadRule
     /// <summary>Index just past the string opening at <paramref name="quote"/> in a plain payload; -1 when it is unterminated or holds a control character.</summary>
     private static int EndOfString(ReadOnlySpan<byte> utf8, int quote)
     {
-        var rest = utf8[(quote + 1)..];
-        var end = rest.IndexOfAny(s_quoteOrControl);
-        return end >= 0 && rest[end] == (byte)'"' ? quote + end + 2 : -1;
+        for (var i = quote + 1; i < utf8.Length; i++)
+        {
+            var b = utf8[i];
+            if (b == (byte)'"')
+            {
+                return i + 1;
+            }
+
+            if (b < 0x20)
+            {
+                return -1;
+            }
+        }
+
+        return -1;
     }
 
     private static int EndOfLiteral(ReadOnlySpan<byte> utf8, int start, ReadOnlySpan<byte> literal) =>
