@@ -20,5 +20,4 @@ public class PayloadRuleBenchmarks
 
     [Benchmark(Description = "check (fast pass)")]
     public void Check() => PayloadRule.Check(_payload, 64);
-
 }

@@ -71,7 +71,7 @@ internal static class PayloadRule
         var depth = 0;
         var i = 0;
 
-    // A value: the top-level one, an array element, or a member's value after its colon.
+        // A value: the top-level one, an array element, or a member's value after its colon.
     Value:
         i = SkipWhitespace(utf8, i);
         if (i == utf8.Length)
@@ -137,7 +137,7 @@ internal static class PayloadRule
             return false;
         }
 
-    // After a value: a comma or the close of its container, or the end of the text after the top-level value.
+        // After a value: a comma or the close of its container, or the end of the text after the top-level value.
     Next:
         i = SkipWhitespace(utf8, i);
         if (depth == 0)
@@ -171,7 +171,7 @@ internal static class PayloadRule
         i++;
         goto Next;
 
-    // A member name and its colon.
+        // A member name and its colon.
     Name:
         i = SkipWhitespace(utf8, i);
         if (i == utf8.Length || utf8[i] != (byte)'"')
