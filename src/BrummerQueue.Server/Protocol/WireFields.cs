@@ -1,4 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using BrummerQueue.Core;
 
 namespace BrummerQueue.Server.Protocol;
@@ -64,9 +67,10 @@ internal static class WireFields
     }
 
     /// <summary>
-    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (it escapes
-    /// half of a surrogate pair), with <see cref="QueueException.Field"/> the name as written. Call it before
-    /// looking fields up: <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> throws on such an object.
+    /// Throws <c>invalid_argument</c> for a field name of <paramref name="obj"/> that is not text (bytes that
+    /// are not UTF-8, or an escape of half of a surrogate pair), with <see cref="QueueException.Field"/> the
+    /// name as written (a byte that is not UTF-8 shown as U+FFFD). Call it before looking fields up:
+    /// <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> throws on such an object.
     /// </summary>
     public static void RejectNamesThatAreNotText(JsonElement obj)
     {
@@ -78,17 +82,12 @@ internal static class WireFields
             }
             catch (InvalidOperationException)
             {
-                // The raw text of a property is "name": value, the name as the client escaped it.
-                var raw = property.ToString();
-                var end = 1;
-                while (end < raw.Length && raw[end] != '"')
-                {
-                    end += raw[end] == '\\' ? 2 : 1;
-                }
-
-                var name = raw[1..Math.Min(end, raw.Length)];
+                // The name as the client wrote it, escapes and all; the property's text would fail to decode as the name did.
+                var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+                var name = Encoding.UTF8.GetString(raw);
                 name = name.Length <= MaxQuotedNameLength ? name : name[..MaxQuotedNameLength] + "…";
-                throw QueueException.Invalid(name, $"field name '{name}' is not valid Unicode text ({LoneSurrogateRule})");
+                var rule = Utf8.IsValid(raw) ? LoneSurrogateRule : "JSON text is UTF-8";
+                throw QueueException.Invalid(name, $"field name '{name}' is not valid Unicode text ({rule})");
             }
         }
     }
