@@ -135,6 +135,19 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         };
     }
 
+    /// <summary>True when <paramref name="channel"/> names a channel in <see cref="FuzzLedger.DeepChannels"/>; a string that is not text (a lone surrogate escape) names none.</summary>
+    private bool IsDeepChannel(JsonElement channel)
+    {
+        try
+        {
+            return channel.ValueKind == JsonValueKind.String && ledger.DeepChannels.ContainsKey(channel.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private void Ack(string id, string channel)
     {
         ledger.Acked[id] = channel;
@@ -277,7 +290,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
             return;
         }
 
-        if (input.Target == "queue_receive" && arguments.TryGetValue("channel", out var channel) && ledger.DeepChannels.Keys.Any(c => channel.ValueKind == JsonValueKind.String && channel.ValueEquals(c)))
+        if (input.Target == "queue_receive" && arguments.TryGetValue("channel", out var channel) && IsDeepChannel(channel))
         {
             await RunRawMcpReceiveAsync(input);
             return;
