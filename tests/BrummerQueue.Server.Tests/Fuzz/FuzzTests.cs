@@ -124,8 +124,11 @@ public sealed class FuzzTests
         for (var i = 0; i < expected.Count; i++)
         {
             var (e, a) = (expected[i], actual[i]);
+            var (ep, ap) = (e.GetProperty("payload"), a.GetProperty("payload"));
+
+            // The same bytes first: DeepEquals throws on a number whose exponent does not fit an int (1e99999999999 is valid JSON).
             Assert.True(
-                e.GetProperty("id").GetString() == a.GetProperty("id").GetString() && JsonElement.DeepEquals(e.GetProperty("payload"), a.GetProperty("payload")),
+                e.GetProperty("id").GetString() == a.GetProperty("id").GetString() && (ep.GetRawText() == ap.GetRawText() || JsonElement.DeepEquals(ep, ap)),
                 $"{what}: message {i} differs:\n{Shorten(e)}\n{Shorten(a)}");
         }
     }
