@@ -30,7 +30,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
 
     private static readonly TimeSpan s_replyTimeout = TimeSpan.FromSeconds(15);
     private static readonly HashSet<string> s_frameTypes = ["ack", "subscribed", "unsubscribed", "messages", "pong", "error", "queue_message", "connected"];
-    private static readonly HashSet<string> s_errorCodes = ["invalid_json", "invalid_argument", "unknown_type", "message_too_large", "queue_full", "limit_exceeded", "not_found", "frame_too_large", "rate_limited"];
+    private static readonly HashSet<string> s_errorCodes = ["invalid_json", "invalid_argument", "unknown_type", "message_too_large", "queue_full", "too_many_subscriptions", "limit_exceeded", "not_found", "frame_too_large", "rate_limited"];
     private static readonly HashSet<int> s_closeCodes = [1007, 1008, 1009];
     private static readonly HashSet<HttpStatusCode> s_statuses = [HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.BadRequest, HttpStatusCode.NotFound, HttpStatusCode.MethodNotAllowed, HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.TooManyRequests];
 
