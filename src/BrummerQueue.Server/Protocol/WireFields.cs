@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using BrummerQueue.Core;
 
 namespace BrummerQueue.Server.Protocol;

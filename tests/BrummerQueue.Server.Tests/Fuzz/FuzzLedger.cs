@@ -11,6 +11,12 @@ internal sealed class FuzzLedger
     /// <summary>Ids of messages that appeared in a read reply (consuming or peek) on any face.</summary>
     public ConcurrentDictionary<string, byte> HandedOver { get; } = new();
 
+    /// <summary>
+    /// Channels that hold (or held) an acknowledged payload nested so deep that a reply carrying it is deeper than
+    /// the SDK's client reads (<see cref="FuzzTarget.SdkClientPayloadDepth"/>); MCP reads them through a <see cref="Mcp.RawMcpSession"/>.
+    /// </summary>
+    public ConcurrentDictionary<string, byte> DeepChannels { get; } = new();
+
     /// <summary>Outcome counters, e.g. <c>ws sent</c>, <c>ws accepted</c>, <c>ws refused</c>, <c>ws close 1007</c>, <c>skipped lone-surrogate…</c>.</summary>
     public ConcurrentDictionary<string, long> Counts { get; } = new();
 

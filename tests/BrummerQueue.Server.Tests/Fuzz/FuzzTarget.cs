@@ -17,11 +17,20 @@ namespace BrummerQueue.Server.Tests.Fuzz;
 /// invalid-params error; an HTTP request gets a documented status with a JSON body. Every
 /// acknowledgement and every read is written to the <see cref="FuzzLedger"/>.
 /// </summary>
-internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient mcp, FuzzLedger ledger) : IAsyncDisposable
+internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient mcp, RawMcpSession rawMcp, FuzzLedger ledger) : IAsyncDisposable
 {
+    /// <summary>
+    /// The deepest payload (in nested arrays and objects) that the SDK's client can read in a <c>queue_receive</c>
+    /// result, with a margin: it refuses a reply more than 64 levels deep and drops it without an error ("response
+    /// completed without a reply"), and the payload sits 5 levels down (response, result, structuredContent,
+    /// messages, message). The server writes such a reply whole (StructuredContentRelay), so a channel holding a
+    /// deeper payload is read over MCP through <see cref="RawMcpSession"/>, which reads replies at any depth.
+    /// </summary>
+    public const int SdkClientPayloadDepth = 55;
+
     private static readonly TimeSpan s_replyTimeout = TimeSpan.FromSeconds(15);
     private static readonly HashSet<string> s_frameTypes = ["ack", "subscribed", "unsubscribed", "messages", "pong", "error", "queue_message", "connected"];
-    private static readonly HashSet<string> s_errorCodes = ["invalid_json", "invalid_argument", "unknown_type", "message_too_large", "queue_full", "limit_exceeded", "not_found", "frame_too_large", "rate_limited"];
+    private static readonly HashSet<string> s_errorCodes = ["invalid_json", "invalid_argument", "unknown_type", "message_too_large", "queue_full", "too_many_subscriptions", "limit_exceeded", "not_found", "frame_too_large", "rate_limited"];
     private static readonly HashSet<int> s_closeCodes = [1007, 1008, 1009];
     private static readonly HashSet<HttpStatusCode> s_statuses = [HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.BadRequest, HttpStatusCode.NotFound, HttpStatusCode.MethodNotAllowed, HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.TooManyRequests];
 
@@ -33,6 +42,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
     private readonly ConcurrentBag<WebSocket> _sockets = [];
     private readonly byte[] _buffer = new byte[4 << 20];
     private long _sentinel;
+    private bool _deep;
 
     public async Task RunAsync(FuzzInput input)
     {
@@ -44,6 +54,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         }
 
         ledger.Count($"{face} inputs");
+        _deep = PayloadNesting(input) > SdkClientPayloadDepth;
         switch (input.Face)
         {
             case FuzzFace.WebSocket:
@@ -98,6 +109,51 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         {
             // Not JSON, or a name that is not text: the server refuses it before reading a TTL.
             return false;
+        }
+    }
+
+    /// <summary>How deep the input's payload nests (0 for a scalar or none); inputs that are not JSON count as 0.</summary>
+    private static int PayloadNesting(FuzzInput input)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(input.Body, new JsonDocumentOptions { MaxDepth = 1024 });
+            var root = document.RootElement;
+            var fields = input.Face == FuzzFace.WebSocket && root.ValueKind == JsonValueKind.Object && root.TryGetProperty("data", out var data) ? data : root;
+            return fields.ValueKind == JsonValueKind.Object && fields.TryGetProperty("payload", out var payload) ? Nesting(payload) : 0;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return 0;
+        }
+
+        static int Nesting(JsonElement e) => e.ValueKind switch
+        {
+            JsonValueKind.Object => 1 + e.EnumerateObject().Select(p => Nesting(p.Value)).DefaultIfEmpty(0).Max(),
+            JsonValueKind.Array => 1 + e.EnumerateArray().Select(Nesting).DefaultIfEmpty(0).Max(),
+            _ => 0,
+        };
+    }
+
+    /// <summary>True when <paramref name="channel"/> names a channel in <see cref="FuzzLedger.DeepChannels"/>; a string that is not text (a lone surrogate escape) names none.</summary>
+    private bool IsDeepChannel(JsonElement channel)
+    {
+        try
+        {
+            return channel.ValueKind == JsonValueKind.String && ledger.DeepChannels.ContainsKey(channel.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private void Ack(string id, string channel)
+    {
+        ledger.Acked[id] = channel;
+        if (_deep)
+        {
+            ledger.DeepChannels[channel] = 0;
         }
     }
 
@@ -190,7 +246,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
                     return;
                 case "ack":
                     var data = f.GetProperty("data");
-                    ledger.Acked[data.GetProperty("message_id").GetString()!] = data.GetProperty("channel").GetString()!;
+                    Ack(data.GetProperty("message_id").GetString()!, data.GetProperty("channel").GetString()!);
                     ledger.Count("ws accepted");
                     break;
                 case "messages":
@@ -234,6 +290,12 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
             return;
         }
 
+        if (input.Target == "queue_receive" && arguments.TryGetValue("channel", out var channel) && IsDeepChannel(channel))
+        {
+            await RunRawMcpReceiveAsync(input);
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(s_replyTimeout);
         CallToolResult result;
         try
@@ -268,7 +330,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         if (input.Target == "queue_send")
         {
             var message = structured.GetProperty("message");
-            ledger.Acked[message.GetProperty("id").GetString()!] = message.GetProperty("channel").GetString()!;
+            Ack(message.GetProperty("id").GetString()!, message.GetProperty("channel").GetString()!);
             ledger.Count("mcp accepted");
         }
         else if (input.Target == "queue_receive")
@@ -284,6 +346,34 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         {
             ledger.Count("mcp ok");
         }
+    }
+
+    /// <summary>A <c>queue_receive</c> on a channel that may hold a payload too deep for the SDK's client (<see cref="SdkClientPayloadDepth"/>).</summary>
+    private async Task RunRawMcpReceiveAsync(FuzzInput input)
+    {
+        var reply = await rawMcp.CallAsync(input.Target, input.Body).WaitAsync(s_replyTimeout);
+        if (reply.TryGetProperty("error", out var error))
+        {
+            Assert.True(error.GetProperty("code").GetInt32() == (int)McpErrorCode.InvalidParams, $"a JSON-RPC error other than invalid params: {reply}");
+            ledger.Count("mcp refused (json-rpc invalid params)");
+            return;
+        }
+
+        var result = reply.GetProperty("result");
+        var text = Assert.Single(result.GetProperty("content").EnumerateArray()).GetProperty("text").GetString();
+        if (result.TryGetProperty("isError", out var isError) && isError.GetBoolean())
+        {
+            Assert.False(string.IsNullOrWhiteSpace(text) || text.Contains("An error occurred", StringComparison.Ordinal), $"a generic or empty error: {text}");
+            ledger.Count("mcp refused");
+            return;
+        }
+
+        foreach (var message in result.GetProperty("structuredContent").GetProperty("messages").EnumerateArray())
+        {
+            ledger.HandedOver[message.GetProperty("id").GetString()!] = 0;
+        }
+
+        ledger.Count("mcp read (raw, deep payload)");
     }
 
     private async Task RunHttpAsync(FuzzInput input)
@@ -315,7 +405,7 @@ internal sealed class FuzzTarget(TestServerHost host, HttpClient http, McpClient
         else if (response.StatusCode == HttpStatusCode.Created)
         {
             var message = json.GetProperty("message");
-            ledger.Acked[message.GetProperty("id").GetString()!] = message.GetProperty("channel").GetString()!;
+            Ack(message.GetProperty("id").GetString()!, message.GetProperty("channel").GetString()!);
             ledger.Count("http accepted");
         }
         else if (json.TryGetProperty("messages", out var messages))

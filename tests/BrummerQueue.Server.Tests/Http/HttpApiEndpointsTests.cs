@@ -176,6 +176,24 @@ public sealed class HttpApiEndpointsTests
     }
 
     [Fact]
+    public async Task Post_FieldNameNotUtf8_Answers400NamingIt()
+    {
+        // Found by the fuzzer: reading the name to quote it threw again, and the request failed with 500.
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+        byte[] body = [.. "{\"payload\":1,\"ttl"u8, 0x8F, .. "\":3600}"u8];
+
+        using var response = await client.PostAsync(new Uri("/api/channels/ci/messages", UriKind.Relative), new ByteArrayContent(body), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal("ttl\uFFFD", problem.GetProperty("field").GetString());
+        Assert.Equal("field name 'ttl\uFFFD' is not valid UTF-8 text: byte 3 (0x8F) of the name does not start a valid UTF-8 sequence", problem.GetProperty("detail").GetString());
+        Assert.Empty(host.Queue.ListChannels());
+    }
+
+    [Fact]
     public async Task Post_TtlTooLarge_DetailIsTheEngineRule()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
