@@ -125,6 +125,10 @@ async function main() {
     const pushed = await browser.next(f => f.type === 'queue_message', 'the reply pushed to the browser');
     result.browserGot = { channel: pushed.data.message.channel, type: pushed.data.message.type, payload: pushed.data.message.payload };
 
+    // The README's mistake: the client must hand the refusal to the model as a tool error, not throw.
+    const refused = await client.callTool({ name: 'queue_send', arguments: { channel: replies, ttl: 1.5 } });
+    result.refusal = { isError: refused.isError === true, text: refused.content?.find(c => c.type === 'text')?.text ?? null };
+
     toolJson('queue_unsubscribe', await client.callTool({ name: 'queue_unsubscribe', arguments: { subscription_id: subscribed.subscription_id } }));
     browser.socket.close();
     result.ok = true;

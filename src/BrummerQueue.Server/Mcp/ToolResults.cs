@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
@@ -15,6 +16,8 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class ToolResults
 {
+    /// <summary>The <c>_meta</c> key of a refusal's machine-readable form.</summary>
+    public const string ErrorMeta = "brummerq/error";
 
     /// <summary>A successful result whose JSON object <paramref name="write"/> produces.</summary>
     public static CallToolResult Json(Action<Utf8JsonWriter> write)
@@ -35,29 +38,25 @@ internal static class ToolResults
     }
 
     /// <summary>
-    /// A refusal as a tool error: the text is the refusal's message, and <c>structuredContent</c> is
-    /// <c>{ "error": { "code", "message", "field"? } }</c>, the code being the same wire code the other faces answer.
+    /// A refusal as a tool error: the text is the refusal's message, and <c>_meta["brummerq/error"]</c> is
+    /// <c>{ "code", "message", "field"? }</c>, the code being the same wire code the other faces answer. Not in
+    /// <c>structuredContent</c>: the TypeScript SDK (1.17 to 1.32) checks <c>structuredContent</c> against the tool's
+    /// <c>outputSchema</c> even on an error, and an error object there turns every refusal into a protocol exception.
     /// </summary>
     public static CallToolResult Error(QueueException refusal)
     {
-        var result = Json(w =>
+        var error = new JsonObject { ["code"] = refusal.Code, ["message"] = refusal.Message };
+        if (refusal.Field is not null)
         {
-            w.WriteStartObject();
-            w.WritePropertyName("error"u8);
-            w.WriteStartObject();
-            w.WriteString("code"u8, refusal.Code);
-            w.WriteString("message"u8, refusal.Message);
-            if (refusal.Field is not null)
-            {
-                w.WriteString("field"u8, refusal.Field);
-            }
+            error["field"] = refusal.Field;
+        }
 
-            w.WriteEndObject();
-            w.WriteEndObject();
-        });
-        result.IsError = true;
-        result.Content = [new TextContentBlock { Text = refusal.Message }];
-        return result;
+        return new CallToolResult
+        {
+            IsError = true,
+            Content = [new TextContentBlock { Text = refusal.Message }],
+            Meta = new JsonObject { [ErrorMeta] = error },
+        };
     }
 
     /// <summary>A tool error (<c>isError: true</c>) whose text is <paramref name="message"/>.</summary>

@@ -75,6 +75,11 @@ public sealed class TypeScriptClientTests(TypeScriptClients clients) : IClassFix
         var answer = result.GetProperty("browserGot");
         Assert.Equal("reply", answer.GetProperty("type").GetString());
         Assert.Equal("""{"to":"ada@example.com","text":"Welcome, Ada!"}""", JsonSerializer.Serialize(answer.GetProperty("payload"), s_compact));
+
+        // A refusal reaches the client as a tool error the model can read (SPEC.md section 2), not a protocol exception.
+        var refusal = result.GetProperty("refusal");
+        Assert.True(refusal.GetProperty("isError").GetBoolean());
+        Assert.Equal("ttl must be an integer between 0 and 604800", refusal.GetProperty("text").GetString());
     }
 
     private static string WebSocketUrl(int port) => $"ws://127.0.0.1:{port}/__brummer_ws__";

@@ -55,7 +55,9 @@ public sealed class LimitRefusalTests
         var result = await client.CallAsync("queue_send", $$"""{"channel":"f","payload":"{{new string('b', 40)}}"}""");
 
         Assert.True(result.IsError);
-        var error = Assert.NotNull(result.StructuredContent).GetProperty("error");
+        Assert.NotNull(result.Meta);
+        var error = System.Text.Json.JsonSerializer.SerializeToElement(result.Meta["brummerq/error"]);
+        Assert.Null(result.StructuredContent);
         Assert.Equal("queue_full", error.GetProperty("code").GetString());
         var text = Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text;
         Assert.Equal(error.GetProperty("message").GetString(), text);
@@ -107,7 +109,9 @@ public sealed class LimitRefusalTests
         var result = await client.CallAsync("queue_subscribe", """{"channel":"l"}""");
 
         Assert.True(result.IsError);
-        var error = Assert.NotNull(result.StructuredContent).GetProperty("error");
+        Assert.NotNull(result.Meta);
+        var error = System.Text.Json.JsonSerializer.SerializeToElement(result.Meta["brummerq/error"]);
+        Assert.Null(result.StructuredContent);
         Assert.Equal("too_many_subscriptions", error.GetProperty("code").GetString());
         AssertNamesSetting(error.GetProperty("message").GetString(), "MaxSubscriptionsPerOwner", "--max-subscriptions-per-owner", "BRUMMERQ_MAX_SUBSCRIPTIONS_PER_OWNER");
         Assert.Equal(1, await LimitMetrics.HitsAsync(host, "max_subscriptions_per_owner"));
