@@ -17,12 +17,6 @@ namespace BrummerQueue.Server.Mcp;
 /// </summary>
 internal static class JsonRpcLineGuard
 {
-    /// <summary>
-    /// The nesting the SDK's stdio transport reads (System.Text.Json's default, which its serializer
-    /// options keep): a deeper line fails there with a bare parse error, so it is refused here, naming the path.
-    /// </summary>
-    public const int SdkMaxDepth = 64;
-
     /// <summary>Null when the SDK can take <paramref name="line"/> (a message, or a blank line it skips); else the error to answer.</summary>
     public static JsonRpcError? Check(ReadOnlySpan<byte> line)
     {
@@ -44,7 +38,7 @@ internal static class JsonRpcLineGuard
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = SdkMaxDepth });
+            document = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = PayloadEnvelope.McpSdkMaxDepth });
         }
         catch (JsonException e)
         {

@@ -31,8 +31,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     private const string RevisionMetaPrefix = "io.modelcontextprotocol/";
 
-    /// <summary>The SDK client's JSON depth limit for a whole JSON-RPC message it writes or reads (System.Text.Json's default).</summary>
-    private const int ClientMaxDepth = 64;
+    /// <summary>The SDK client's JSON depth limit for a whole JSON-RPC message it writes or reads.</summary>
+    private const int ClientMaxDepth = PayloadEnvelope.McpSdkMaxDepth;
 
     /// <summary>
     /// The deepest payload a forwarded <c>queue_send</c> can carry: the SDK client must write the request (payload 3

@@ -22,6 +22,12 @@ internal static class PayloadEnvelope
     public const int Levels = 8;
 
     /// <summary>
+    /// The nesting the MCP SDK (2.4.0) reads and its client writes for a whole JSON-RPC message (System.Text.Json's
+    /// default, which its serializer options keep). One fact, used by the stdio line guard and by attach mode.
+    /// </summary>
+    public const int McpSdkMaxDepth = 64;
+
+    /// <summary>
     /// Parser options for a reply or result that holds stored payloads when the queue's own limit is not at
     /// hand (a CLI reading any server's replies, a tool result): as deep as the largest limit allows.
     /// </summary>
