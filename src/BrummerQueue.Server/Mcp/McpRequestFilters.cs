@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -43,6 +47,13 @@ internal static partial class McpRequestFilters
                     Log(context).RequestRefused(request.Method, refusal);
                     await context.Server.SendMessageAsync(
                         new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidParams, Message = refusal } },
+                        cancellationToken);
+                    return;
+                case RequestMethods.ToolsCall when ArgumentNotText(request) is { } refusal:
+                    // A tool error the model can read, as for every other bad argument (SPEC.md section 2).
+                    Log(context).RequestRefused(request.Method, refusal);
+                    await context.Server.SendMessageAsync(
+                        new JsonRpcResponse { Id = request.Id, Result = JsonSerializer.SerializeToNode(ToolResults.Error(QueueException.Invalid(refusal[..refusal.IndexOf(' ', StringComparison.Ordinal)], refusal)), McpJsonUtilities.DefaultOptions) },
                         cancellationToken);
                     return;
                 case RequestMethods.ToolsCall or RequestMethods.SubscriptionsListen:
@@ -91,6 +102,70 @@ internal static partial class McpRequestFilters
             "Invalid params: arguments must be a JSON object of the tool's arguments",
         _ => null,
     };
+
+    /// <summary>
+    /// A <c>tools/call</c> argument string holding an escaped lone surrogate (<c>"x\ud83d"</c>): the SDK cannot
+    /// re-write such arguments into its request type and would answer a bare -32603 "An error occurred." The
+    /// payload is not looked at: a <c>queue_send</c> payload was kept aside before the SDK parsed the request
+    /// (<see cref="SentPayloads"/>) and the engine's payload rule judges it.
+    /// </summary>
+    private static string? ArgumentNotText(JsonRpcRequest request)
+    {
+        if (request.Params is not JsonObject { } parameters || parameters["arguments"] is not JsonObject arguments)
+        {
+            return null;
+        }
+
+        foreach (var (name, value) in arguments)
+        {
+            if (name != "payload" && value is not null && FirstNotText(value, name) is { } path)
+            {
+                return $"{path} must be valid Unicode text ({WireFields.LoneSurrogateRule})";
+            }
+        }
+
+        return null;
+
+        static string? FirstNotText(JsonNode node, string path)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, child) in obj)
+                    {
+                        if (child is not null && FirstNotText(child, $"{path}.{key}") is { } found)
+                        {
+                            return found;
+                        }
+                    }
+
+                    return null;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++)
+                    {
+                        if (array[i] is { } item && FirstNotText(item, $"{path}[{i}]") is { } found)
+                        {
+                            return found;
+                        }
+                    }
+
+                    return null;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    try
+                    {
+                        _ = value.GetValue<string>();
+                        return null;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+
+                default:
+                    return null;
+            }
+        }
+    }
 
     private static McpProtocolException? Refusal(MessageContext context, JsonRpcRequest request)
     {

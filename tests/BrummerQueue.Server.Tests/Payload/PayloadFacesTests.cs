@@ -104,6 +104,21 @@ public sealed class PayloadFacesTests
     }
 
     [Fact]
+    public async Task McpCall_LoneSurrogateInAnArgumentOtherThanPayload_IsToolErrorNamingItNeverInternalError()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var mcp = await RawMcpSession.StartAsync(host);
+
+        var inType = await mcp.CallAsync("queue_send", """{"channel":"m","type":"x\ud83d","payload":1}""");
+        var inChannel = await mcp.CallAsync("queue_subscribe", """{"channel":"m\udc00"}""");
+
+        Assert.Equal(@"type must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(inType));
+        Assert.Equal(@"channel must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(inChannel));
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+        Assert.Equal(0, host.Queue.GetStats().TotalSubscriptions);
+    }
+
+    [Fact]
     public async Task PayloadAtDepthLimit_SentByEveryFace_DeliveredByEveryFace()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
