@@ -104,65 +104,64 @@ internal static partial class McpRequestFilters
     };
 
     /// <summary>
-    /// A <c>tools/call</c> argument string holding an escaped lone surrogate (<c>"x\ud83d"</c>): the SDK cannot
-    /// re-write such arguments into its request type and would answer a bare -32603 "An error occurred." The
-    /// payload is not looked at: a <c>queue_send</c> payload was kept aside before the SDK parsed the request
-    /// (<see cref="SentPayloads"/>) and the engine's payload rule judges it.
+    /// A <c>tools/call</c> argument holding a string with an escaped lone surrogate (<c>"x\ud83d"</c>, as a value
+    /// or a property name, at any depth): the SDK cannot write such arguments out again into its request type and
+    /// would answer a bare -32603 "An error occurred." Each argument is written here once, as the SDK will write
+    /// it, and the first that cannot be is named; when an argument name is repeated the arguments cannot be listed
+    /// by name and are written whole, naming <c>arguments</c>. The payload is not looked at: a <c>queue_send</c>
+    /// payload was kept aside before the SDK parsed the request (<see cref="SentPayloads"/>) and the engine's
+    /// payload rule judges it.
     /// </summary>
     private static string? ArgumentNotText(JsonRpcRequest request)
     {
-        if (request.Params is not JsonObject { } parameters || parameters["arguments"] is not JsonObject arguments)
+        if (request.Params is not JsonObject { } parameters)
         {
             return null;
         }
 
-        foreach (var (name, value) in arguments)
+        string? field = null;
+        try
         {
-            if (name != "payload" && value is not null && FirstNotText(value, name) is { } path)
+            if (parameters["arguments"] is not JsonObject arguments)
             {
-                return $"{path} must be valid Unicode text ({WireFields.LoneSurrogateRule})";
+                return null;
+            }
+
+            try
+            {
+                foreach (var (name, value) in arguments)
+                {
+                    if (name != "payload" && !CanWrite(value))
+                    {
+                        field = name;
+                        break;
+                    }
+                }
+            }
+            catch (ArgumentException)
+            {
+                // A repeated argument name: the object cannot be listed by name, only written whole.
+                field = CanWrite(arguments) ? null : "arguments";
             }
         }
-
-        return null;
-
-        static string? FirstNotText(JsonNode node, string path)
+        catch (ArgumentException)
         {
-            switch (node)
+            // A repeated name in params itself: the SDK's to judge.
+            return null;
+        }
+
+        return field is null ? null : $"{field} must be valid Unicode text ({WireFields.LoneSurrogateRule})";
+
+        static bool CanWrite(JsonNode? node)
+        {
+            try
             {
-                case JsonObject obj:
-                    foreach (var (key, child) in obj)
-                    {
-                        if (child is not null && FirstNotText(child, $"{path}.{key}") is { } found)
-                        {
-                            return found;
-                        }
-                    }
-
-                    return null;
-                case JsonArray array:
-                    for (var i = 0; i < array.Count; i++)
-                    {
-                        if (array[i] is { } item && FirstNotText(item, $"{path}[{i}]") is { } found)
-                        {
-                            return found;
-                        }
-                    }
-
-                    return null;
-                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                    try
-                    {
-                        _ = value.GetValue<string>();
-                        return null;
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        return path;
-                    }
-
-                default:
-                    return null;
+                _ = JsonSerializer.SerializeToUtf8Bytes(node, McpJsonUtilities.DefaultOptions);
+                return true;
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                return false;
             }
         }
     }
