@@ -1,3 +1,4 @@
 using BenchmarkDotNet.Running;
+using BrummerQueue.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(PushFrameBenchmarks).Assembly).Run(args);

@@ -6,6 +6,9 @@ namespace BrummerQueue.Core;
 /// </summary>
 public sealed class QueueMessage
 {
+    // A host's encoding of this message (GetOrAddEncoded): set once, by the first caller.
+    private object? _encoded;
+
     /// <summary>Creates a message; the queue does this, and other stores and tests may too.</summary>
     public QueueMessage(Guid id, string channel, long seq, string type, JsonPayload payload, long timestampMs, int ttlSeconds)
     {
@@ -51,4 +54,25 @@ public sealed class QueueMessage
 
     /// <summary>True when the message has expired at <paramref name="nowMs"/>.</summary>
     public bool IsExpiredAt(long nowMs) => nowMs >= ExpiresAtMs;
+
+    /// <summary>
+    /// A form of this message that a host derives once and shares between every delivery of it (a WebSocket
+    /// server's wire JSON, written once however many subscribers it is pushed to). The first call runs
+    /// <paramref name="encode"/> and keeps its result; later calls return that result. Thread-safe: callers that race
+    /// may each run <paramref name="encode"/>, and all get the one kept. One kind per message: a caller asking for
+    /// another type than the one kept gets a fresh, unkept result. The engine never reads it.
+    /// </summary>
+    public T GetOrAddEncoded<T>(Func<QueueMessage, T> encode)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(encode);
+        var kept = Volatile.Read(ref _encoded);
+        if (kept is T known)
+        {
+            return known;
+        }
+
+        var made = encode(this);
+        return kept is null && Interlocked.CompareExchange(ref _encoded, made, null) is T other ? other : made;
+    }
 }

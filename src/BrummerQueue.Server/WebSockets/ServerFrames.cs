@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
 using System.Text.Json;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
@@ -62,24 +64,47 @@ internal static class ServerFrames
             }
         });
 
-    /// <summary>Writes a push into <paramref name="buffer"/> (reused by the socket's writer).</summary>
-    public static void WritePush(ArrayBufferWriter<byte> buffer, string subscriptionId, QueueMessage message, long dropped)
+    /// <summary>
+    /// The start of every push of one subscription, up to its message: <c>{"type":"queue_message","data":{"subscription_id":"…","message":</c>.
+    /// Made once per subscription (<see cref="SocketSubscription.PushHead"/>).
+    /// </summary>
+    public static byte[] PushHead(string subscriptionId)
     {
-        using var w = new Utf8JsonWriter(buffer, WireJson.WriterOptions);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "queue_message"u8);
-        w.WritePropertyName("data"u8);
-        w.WriteStartObject();
-        w.WriteString("subscription_id"u8, subscriptionId);
-        w.WritePropertyName("message"u8);
-        MessageJson.WriteMessage(w, message);
-        if (dropped > 0)
+        var buffer = new ArrayBufferWriter<byte>(96);
+        using (var w = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
-            w.WriteNumber("dropped"u8, dropped);
+            w.WriteStartObject();
+            w.WriteString("type"u8, "queue_message"u8);
+            w.WritePropertyName("data"u8);
+            w.WriteStartObject();
+            w.WriteString("subscription_id"u8, subscriptionId);
+            w.WritePropertyName("message"u8);
+            w.WriteNullValue();
         }
 
-        w.WriteEndObject();
-        w.WriteEndObject();
+        return buffer.WrittenSpan[..^"null"u8.Length].ToArray();
+    }
+
+    /// <summary>
+    /// Writes a push, <c>{"type":"queue_message","data":{"subscription_id","message","dropped"?}}</c>, into
+    /// <paramref name="buffer"/> (reused by the socket's writer) by copying: the subscription's
+    /// <paramref name="pushHead"/>, the message's JSON written once for all its pushes (<see cref="EncodedMessage"/>),
+    /// and <c>dropped</c> when above 0. Allocates nothing once the message's JSON exists and the buffer is large enough.
+    /// </summary>
+    public static void WritePush(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> pushHead, QueueMessage message, long dropped)
+    {
+        buffer.Write(pushHead);
+        EncodedMessage.Of(message).CopyTo(buffer, message.Payload);
+        if (dropped > 0)
+        {
+            buffer.Write(",\"dropped\":"u8);
+            var digits = buffer.GetSpan(20);
+            var formatted = Utf8Formatter.TryFormat(dropped, digits, out var written);
+            Debug.Assert(formatted, "a long fits in 20 bytes");
+            buffer.Advance(written);
+        }
+
+        buffer.Write("}}"u8);
     }
 
     private static byte[] Build<TState>(string type, string? id, TState state, Action<Utf8JsonWriter, TState>? writeData)

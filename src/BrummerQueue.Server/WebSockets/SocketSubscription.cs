@@ -18,6 +18,9 @@ internal sealed class SocketSubscription(Subscription subscription)
 
     public string Id => Subscription.Id;
 
+    /// <summary>The start of every push of this subscription (<see cref="ServerFrames.PushHead"/>), made once.</summary>
+    public byte[] PushHead { get; } = ServerFrames.PushHead(subscription.Id);
+
     public bool Ended => _ended;
 
     public void End() => _ended = true;

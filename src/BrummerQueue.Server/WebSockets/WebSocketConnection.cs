@@ -316,7 +316,7 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
 
                 pushBuffer.ResetWrittenCount();
-                ServerFrames.WritePush(pushBuffer, subscription.Id, item.Message!, item.Dropped);
+                ServerFrames.WritePush(pushBuffer, subscription.PushHead, item.Message!, item.Dropped);
                 await _socket.SendAsync(pushBuffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
                 if (pushBuffer.Capacity > KeepBufferBytes)
                 {
