@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
+using BrummerQueue.Server.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
@@ -37,16 +38,11 @@ internal static class McpCommand
     private static async Task<int> RunAsync(Dictionary<string, string?> settings, string[] wake, TextWriter error, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureStderrLogging);
+        var settingsFile = SettingsFile.InWorkingDirectory();
         ServerOptions server;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile("appsettings.json", optional: true)
-                .Add(new BrummerEnvironmentSource(Environment.GetEnvironmentVariables()))
-                .AddInMemoryCollection(settings)
-                .Build();
-            server = SettingsBinder.Bind<ServerOptions>(configuration);
+            server = SettingsBinder.Bind<ServerOptions>(settingsFile.BuildConfiguration(Environment.GetEnvironmentVariables(), settings));
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
@@ -61,7 +57,7 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, settingsFile, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -74,7 +70,11 @@ internal static class McpCommand
             {
                 b.Configuration.AddInMemoryCollection(settings);
                 ConfigureStderrLogging(b.Logging);
-            }).Build().MapEndpoints();
+
+                // No "Application started. Press Ctrl+C", "Hosting environment", "Content root path" in the assistant's
+                // log: the assistant, not a person at a terminal, starts and stops this process. One brummerq line instead.
+                b.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+            }, settingsFile).Build().MapEndpoints();
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
@@ -98,9 +98,13 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, settingsFile, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
+
+            await error.WriteLineAsync(
+                $"brummerq: MCP on stdio, hosting the queue on {StartupBanner.BaseAddress(app.Services)} (dashboard /, MCP {BrummerMcpServer.Path}, " +
+                $"WebSocket {WebSocketEndpoint.Path}); settings: {settingsFile.Describe()}");
 
             try
             {
@@ -186,7 +190,7 @@ internal static class McpCommand
         }
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, SettingsFile settingsFile, TextWriter error, CancellationToken cancellationToken)
     {
         await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
         try
@@ -198,6 +202,9 @@ internal static class McpCommand
             await error.WriteLineAsync("brummerq: " + e.Message);
             return 1;
         }
+
+        // RemoteQueue has logged what this process attached to; the settings that pointed it there:
+        await error.WriteLineAsync($"brummerq: settings: {settingsFile.Describe()}");
 
         var options = new McpServerOptions();
         remote.Configure(options);
@@ -247,6 +254,12 @@ internal static class McpCommand
         // An assistant shows this stderr in its MCP log: keep per-request chatter of the SDK and ASP.NET Core out of it.
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // "Now listening on" (the lifetime's other messages are suppressed in the host): the brummerq line says it.
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
+        // The SDK's stream transport (subclassed here) logs "transport reading messages" and the like at Information.
+        logging.AddFilter(typeof(PayloadDepthStreamTransport).FullName, LogLevel.Warning);
         HostRunner.QuietStartFailures(logging);
 
         // The forwarding client of attach mode: RemoteQueue reports each of its failures in one line;
