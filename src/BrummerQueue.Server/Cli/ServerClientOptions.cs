@@ -11,25 +11,52 @@ namespace BrummerQueue.Server.Cli;
 /// <summary>
 /// The options every client command (<c>send</c>, <c>tail</c>, <c>stats</c>) shares: where the server
 /// is and its token; and the HTTP client and messages built from them. They follow the server's own settings:
-/// <c>--url</c>, else <c>BRUMMERQ_URL</c>, else the host and port a <c>brummerq serve</c> started here would use
-/// (<c>BRUMMERQ_HOST</c>, <c>BRUMMERQ_PORT</c>, <c>Brummerq:Host</c> and <c>Brummerq:Port</c> in the working
-/// directory's appsettings.json, see <see cref="SettingsFile"/>); the token likewise (<c>--token</c>, else
-/// <c>BRUMMERQ_TOKEN</c>, else <c>Brummerq:Token</c>).
+/// <c>--url</c>, else the <c>--host</c>/<c>--port</c> flags, else <c>BRUMMERQ_URL</c>, else the host and port a
+/// <c>brummerq serve</c> started here would use (<c>BRUMMERQ_HOST</c>, <c>BRUMMERQ_PORT</c>, <c>Brummerq:Host</c> and
+/// <c>Brummerq:Port</c> in the working directory's appsettings.json, see <see cref="SettingsFile"/>); the token
+/// likewise (<c>--token</c>, else <c>BRUMMERQ_TOKEN</c>, else <c>Brummerq:Token</c>).
 /// </summary>
 internal static class ServerClientOptions
 {
     /// <summary>Environment variable naming the server's URL for the client commands.</summary>
     public const string UrlVariable = SettingsCatalog.EnvironmentPrefix + "URL";
 
-    public static Option<Uri> CreateUrlOption() => new("--url")
+    /// <summary><c>--host</c>: the server's Host setting, for the URL when <c>--url</c> is not given.</summary>
+    public static Option<string?> CreateHostOption() => new("--host")
+    {
+        Description = $"The server's --host, to reach it without --url [env: {SettingsCatalog.EnvironmentPrefix}HOST]",
+        HelpName = "address",
+    };
+
+    /// <summary><c>--port</c>: the server's Port setting, for the URL when <c>--url</c> is not given.</summary>
+    public static Option<string?> CreatePortOption() => new("--port")
+    {
+        Description = $"The server's --port, to reach it without --url [env: {SettingsCatalog.EnvironmentPrefix}PORT]",
+        HelpName = "int",
+    };
+
+    /// <summary>
+    /// <c>--url</c>; without it, <see cref="DefaultUrl"/> with the <paramref name="host"/> and <paramref name="port"/>
+    /// flags. A bad setting is a parse error naming it.
+    /// </summary>
+    public static Option<Uri> CreateUrlOption(Option<string?> host, Option<string?> port) => new("--url")
     {
         // The help shows the default once, from DefaultValueFactory: the URL this command would use.
-        Description = $"URL of the running brummerq server; without it {UrlVariable}, else http://HOST:PORT from the server's settings ({SettingsCatalog.EnvironmentPrefix}HOST, {SettingsCatalog.EnvironmentPrefix}PORT, appsettings.json)",
+        Description = $"URL of the running brummerq server; without it http://HOST:PORT from --host/--port, else {UrlVariable}, else from the server's settings ({SettingsCatalog.EnvironmentPrefix}HOST, {SettingsCatalog.EnvironmentPrefix}PORT, appsettings.json)",
         DefaultValueFactory = result =>
         {
             try
             {
-                return DefaultUrl(Environment.GetEnvironmentVariables(), SettingsFile.InWorkingDirectory());
+                var flags = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+                foreach (var (option, name) in new[] { (host, nameof(ServerOptions.Host)), (port, nameof(ServerOptions.Port)) })
+                {
+                    if (result.GetValue(option) is { Length: > 0 } value)
+                    {
+                        flags[SettingsCatalog.All.Single(s => s.Name == name).ConfigKey] = value;
+                    }
+                }
+
+                return DefaultUrl(Environment.GetEnvironmentVariables(), SettingsFile.InWorkingDirectory(), flags);
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
@@ -51,22 +78,24 @@ internal static class ServerClientOptions
     };
 
     /// <summary>
-    /// The server URL when <c>--url</c> is not given: <see cref="UrlVariable"/> from <paramref name="environment"/>, else
-    /// <c>http://HOST:PORT/</c> from the <c>Host</c> and <c>Port</c> settings as the server reads them (environment,
-    /// then <paramref name="settingsFile"/>, then the defaults 127.0.0.1 and 8080; 0.0.0.0 and :: become loopback).
-    /// Only those two settings are read, so a bad value of another setting does not stop a client.
+    /// The server URL when <c>--url</c> is not given: from <paramref name="flags"/> (configuration keys of
+    /// <c>--host</c>/<c>--port</c>) when there are any, else <see cref="UrlVariable"/> from <paramref name="environment"/>,
+    /// else <c>http://HOST:PORT/</c> from the <c>Host</c> and <c>Port</c> settings as the server reads them (flags,
+    /// environment, <paramref name="settingsFile"/>, then the defaults 127.0.0.1 and 8080; 0.0.0.0 and :: become
+    /// loopback). Only those two settings are read, so a bad value of another setting does not stop a client.
     /// </summary>
     /// <exception cref="SettingsException">The variable is not an http(s) URL, or Host or Port is malformed or 0.</exception>
-    public static Uri DefaultUrl(IDictionary environment, SettingsFile settingsFile)
+    public static Uri DefaultUrl(IDictionary environment, SettingsFile settingsFile, IDictionary<string, string?>? flags = null)
     {
-        if (environment[UrlVariable] is string { Length: > 0 } text)
+        flags ??= new Dictionary<string, string?>();
+        if (flags.Count == 0 && environment[UrlVariable] is string { Length: > 0 } text)
         {
             return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                 ? uri
                 : throw new SettingsException($"{UrlVariable} must be an http:// or https:// URL, not '{text}'");
         }
 
-        var configuration = settingsFile.BuildConfiguration(environment, new Dictionary<string, string?>());
+        var configuration = settingsFile.BuildConfiguration(environment, flags);
         var defaults = new ServerOptions();
         var host = Read(configuration, nameof(ServerOptions.Host)) as string ?? defaults.Host;
         var port = Read(configuration, nameof(ServerOptions.Port)) as int? ?? defaults.Port;

@@ -62,11 +62,13 @@ public sealed class SettingsFileTests
         var fromFile = ServerClientOptions.DefaultUrl(new Hashtable(), file);
         var fromVariables = ServerClientOptions.DefaultUrl(new Hashtable { ["BRUMMERQ_PORT"] = "9100", ["BRUMMERQ_HOST"] = "0.0.0.0" }, file);
         var fromUrl = ServerClientOptions.DefaultUrl(new Hashtable { ["BRUMMERQ_URL"] = "http://queue.example:7000/", ["BRUMMERQ_PORT"] = "9100" }, file);
+        var fromFlags = ServerClientOptions.DefaultUrl(new Hashtable { ["BRUMMERQ_URL"] = "http://queue.example:7000/" }, file, new Dictionary<string, string?> { ["Brummerq:Port"] = "9300" });
 
         Assert.Equal(new Uri("http://127.0.0.1:8080/"), none);
         Assert.Equal(new Uri("http://[::1]:9200/"), fromFile);
         Assert.Equal(new Uri("http://127.0.0.1:9100/"), fromVariables);
         Assert.Equal(new Uri("http://queue.example:7000/"), fromUrl);
+        Assert.Equal(new Uri("http://[::1]:9300/"), fromFlags);
     }
 
     [Fact]
@@ -116,6 +118,23 @@ public sealed class SettingsFileTests
         Assert.Contains($"cannot reach a brummerq server at {nobody}", byUrl.Stderr, StringComparison.Ordinal);
         Assert.True(stats.ExitCode == 0, stats.Stderr);
         Assert.Equal(2, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task ClientCommands_PortAndHostFlags_ReachTheServerWithoutUrl()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var port = host.BaseAddress.Port.ToString(CultureInfo.InvariantCulture);
+
+        var (sent, _, sendError) = await CliRunner.RunAsync("send", "flags", "1", "--port", port);
+        var (stats, output, statsError) = await CliRunner.RunAsync("stats", "--json", "--host", "127.0.0.1", "--port", port);
+        var (bad, _, badError) = await CliRunner.RunAsync("stats", "--port", "eighty");
+
+        Assert.True(sent == 0, sendError.Text);
+        Assert.True(stats == 0, statsError.Text);
+        Assert.Contains("\"messages_sent\":1", output.Text, StringComparison.Ordinal);
+        Assert.NotEqual(0, bad);
+        Assert.Contains("Invalid setting Port (--port, BRUMMERQ_PORT, Brummerq:Port): 'eighty' is not an integer.", badError.Text, StringComparison.Ordinal);
     }
 
     private static string BuildConfiguration =>
