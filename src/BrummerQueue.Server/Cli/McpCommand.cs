@@ -57,7 +57,7 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, settingsFile, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -70,11 +70,7 @@ internal static class McpCommand
             {
                 b.Configuration.AddInMemoryCollection(settings);
                 ConfigureStderrLogging(b.Logging);
-
-                // No "Application started. Press Ctrl+C", "Hosting environment", "Content root path" in the assistant's
-                // log: the assistant, not a person at a terminal, starts and stops this process. One brummerq line instead.
-                b.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-            }, settingsFile).Build().MapEndpoints();
+            }).Build().MapEndpoints();
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
@@ -98,7 +94,7 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, settingsFile, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
 
@@ -190,7 +186,7 @@ internal static class McpCommand
         }
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, SettingsFile settingsFile, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
         await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
         try
@@ -204,7 +200,7 @@ internal static class McpCommand
         }
 
         // RemoteQueue has logged what this process attached to; the settings that pointed it there:
-        await error.WriteLineAsync($"brummerq: settings: {settingsFile.Describe()}");
+        await error.WriteLineAsync($"brummerq: settings: {SettingsFile.InWorkingDirectory().Describe()}");
 
         var options = new McpServerOptions();
         remote.Configure(options);
@@ -255,8 +251,11 @@ internal static class McpCommand
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        // "Now listening on" (the lifetime's other messages are suppressed in the host): the brummerq line says it.
+        // No "Now listening on", "Application started. Press Ctrl+C", "Hosting environment", "Content root path" in the
+        // assistant's log: the assistant, not a person at a terminal, starts and stops this process. One brummerq line
+        // says what it serves instead.
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
 
         // The SDK's stream transport (subclassed here) logs "transport reading messages" and the like at Information.
         logging.AddFilter(typeof(PayloadDepthStreamTransport).FullName, LogLevel.Warning);
