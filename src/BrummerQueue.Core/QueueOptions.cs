@@ -17,7 +17,7 @@ public sealed record QueueOptions
 
     /// <summary>
     /// Levels a payload may nest, counted from the payload itself (<c>[[1]]</c> is 2 levels, a scalar 0).
-    /// Default 64, between 1 and 900 (<see cref="MaxPayloadDepthLimit"/>). Every face accepts and delivers a payload
+    /// Between 1 and 900 (<see cref="MaxPayloadDepthLimit"/>). Default 64. Every face accepts and delivers a payload
     /// at exactly this depth; a deeper one is refused with <c>invalid_argument</c> on <c>payload</c>.
     /// </summary>
     public int MaxPayloadDepth { get; init; } = 64;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Settings;
+using BrummerQueue.Server.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
@@ -37,16 +38,11 @@ internal static class McpCommand
     private static async Task<int> RunAsync(Dictionary<string, string?> settings, string[] wake, TextWriter error, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureStderrLogging);
+        var settingsFile = SettingsFile.InWorkingDirectory();
         ServerOptions server;
         try
         {
-            var configuration = new ConfigurationBuilder()
-                .SetBasePath(Directory.GetCurrentDirectory())
-                .AddJsonFile("appsettings.json", optional: true)
-                .Add(new BrummerEnvironmentSource(Environment.GetEnvironmentVariables()))
-                .AddInMemoryCollection(settings)
-                .Build();
-            server = SettingsBinder.Bind<ServerOptions>(configuration);
+            server = SettingsBinder.Bind<ServerOptions>(settingsFile.BuildConfiguration(Environment.GetEnvironmentVariables(), settings));
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
@@ -101,6 +97,10 @@ internal static class McpCommand
                     ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
+
+            await error.WriteLineAsync(
+                $"brummerq: MCP on stdio, hosting the queue on {StartupBanner.BaseAddress(app.Services)} (dashboard /, MCP {BrummerMcpServer.Path}, " +
+                $"WebSocket {WebSocketEndpoint.Path}); settings: {settingsFile.Describe()}");
 
             try
             {
@@ -199,6 +199,9 @@ internal static class McpCommand
             return 1;
         }
 
+        // RemoteQueue has logged what this process attached to; the settings that pointed it there:
+        await error.WriteLineAsync($"brummerq: settings: {SettingsFile.InWorkingDirectory().Describe()}");
+
         var options = new McpServerOptions();
         remote.Configure(options);
         try
@@ -247,6 +250,15 @@ internal static class McpCommand
         // An assistant shows this stderr in its MCP log: keep per-request chatter of the SDK and ASP.NET Core out of it.
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // No "Now listening on", "Application started. Press Ctrl+C", "Hosting environment", "Content root path" in the
+        // assistant's log: the assistant, not a person at a terminal, starts and stops this process. One brummerq line
+        // says what it serves instead.
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+
+        // The SDK's stream transport (subclassed here) logs "transport reading messages" and the like at Information.
+        logging.AddFilter(typeof(PayloadDepthStreamTransport).FullName, LogLevel.Warning);
         HostRunner.QuietStartFailures(logging);
 
         // The forwarding client of attach mode: RemoteQueue reports each of its failures in one line;

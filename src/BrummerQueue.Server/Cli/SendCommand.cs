@@ -20,11 +20,13 @@ internal static class SendCommand
             Description = "Time to live in seconds, 0 = never expires [default: the server's, 3600]",
             CustomParser = result => ServerClientOptions.ParseInteger(result, $"ttl must be an integer between 0 and {new QueueOptions().MaxTtlSeconds}"),
         };
-        var url = ServerClientOptions.CreateUrlOption();
+        var host = ServerClientOptions.CreateHostOption();
+        var port = ServerClientOptions.CreatePortOption();
+        var url = ServerClientOptions.CreateUrlOption(host, port);
         var token = ServerClientOptions.CreateTokenOption();
         var command = new Command("send", "Send a message to a running brummerq server and print the stored message as JSON.")
         {
-            channel, payload, type, ttl, url, token,
+            channel, payload, type, ttl, url, host, port, token,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

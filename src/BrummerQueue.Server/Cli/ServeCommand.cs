@@ -1,9 +1,13 @@
 using System.CommandLine;
 using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Settings;
 
 namespace BrummerQueue.Server.Cli;
 
-/// <summary><c>brummerq serve</c>: the HTTP host. Every setting is a flag (see <see cref="SettingFlags"/>).</summary>
+/// <summary>
+/// <c>brummerq serve</c>: the HTTP host. Every setting is a flag (see <see cref="SettingFlags"/>); once it listens it
+/// prints the <see cref="StartupBanner"/> on stderr.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -13,6 +17,8 @@ internal static class ServeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = flags.ToConfiguration(parse);
+            var settingsFile = SettingsFile.InWorkingDirectory();
+            var error = parse.InvocationConfiguration.Error;
             WebApplication app;
             try
             {
@@ -20,17 +26,18 @@ internal static class ServeCommand
                 {
                     b.Configuration.AddInMemoryCollection(settings);
                     HostRunner.QuietStartFailures(b.Logging);
-                }).Build().MapEndpoints();
+                }, settingsFile).Build().MapEndpoints();
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
             {
-                await parse.InvocationConfiguration.Error.WriteLineAsync("brummerq: " + message);
+                await error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
 
             await using (app)
             {
-                return await HostRunner.RunAsync(app, parse.InvocationConfiguration.Error, cancellationToken);
+                using var banner = app.Lifetime.ApplicationStarted.Register(() => StartupBanner.Write(app.Services, settingsFile, error));
+                return await HostRunner.RunAsync(app, error, cancellationToken);
             }
         });
         return command;

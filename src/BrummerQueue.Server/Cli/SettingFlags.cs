@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using BrummerQueue.Server.Settings;
 
 namespace BrummerQueue.Server.Cli;
@@ -10,6 +11,9 @@ namespace BrummerQueue.Server.Cli;
 /// </summary>
 internal sealed class SettingFlags
 {
+    // "Default 127.0.0.1 (loopback only)." up to the first period that ends a sentence.
+    private static readonly Regex s_defaultSentence = new(@"(?<=^|\.\s)Default\b.*?\.(?=\s|$)\s*", RegexOptions.CultureInvariant);
+
     private readonly List<(SettingDescriptor Setting, Option Option)> _options = [];
 
     /// <summary>Adds every setting's option to <paramref name="command"/>.</summary>
@@ -17,7 +21,7 @@ internal sealed class SettingFlags
     {
         foreach (var setting in SettingsCatalog.All)
         {
-            var help = $"{setting.Description} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}]";
+            var help = $"{HelpDescription(setting)} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}]";
             Option option = setting.IsArray
                 ? new Option<string[]>(setting.Flag) { Description = help + " (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "value" }
                 : new Option<string>(setting.Flag) { Description = help, HelpName = HelpName(setting), Arity = IsBool(setting) ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
@@ -68,6 +72,13 @@ internal sealed class SettingFlags
 
         return values;
     }
+
+    /// <summary>
+    /// The setting's description without its "Default ..." sentence: the XML docs state the default for readers of the
+    /// code, and the help shows it once, as <c>[default: ...]</c>, from the value itself.
+    /// </summary>
+    public static string HelpDescription(SettingDescriptor setting) =>
+        s_defaultSentence.Replace(setting.Description, string.Empty).Trim();
 
     private static bool IsBool(SettingDescriptor setting) =>
         (Nullable.GetUnderlyingType(setting.Property.PropertyType) ?? setting.Property.PropertyType) == typeof(bool);

@@ -10,9 +10,11 @@ internal static class StatsCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the raw stats JSON instead of a table" };
-        var url = ServerClientOptions.CreateUrlOption();
+        var host = ServerClientOptions.CreateHostOption();
+        var port = ServerClientOptions.CreatePortOption();
+        var url = ServerClientOptions.CreateUrlOption(host, port);
         var token = ServerClientOptions.CreateTokenOption();
-        var command = new Command("stats", "Show a running brummerq server's totals and channels.") { json, url, token };
+        var command = new Command("stats", "Show a running brummerq server's totals and channels.") { json, url, host, port, token };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;

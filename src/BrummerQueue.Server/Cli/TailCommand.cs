@@ -23,11 +23,13 @@ internal static class TailCommand
             Description = "First print the retained messages after this seq (0 = all retained)",
             CustomParser = result => ServerClientOptions.ParseInteger(result, "since_seq must be an integer of at least 0"),
         };
-        var url = ServerClientOptions.CreateUrlOption();
+        var host = ServerClientOptions.CreateHostOption();
+        var port = ServerClientOptions.CreatePortOption();
+        var url = ServerClientOptions.CreateUrlOption(host, port);
         var token = ServerClientOptions.CreateTokenOption();
         var command = new Command("tail", "Print each message sent to a channel of a running brummerq server, one JSON line each, until Ctrl-C.")
         {
-            channel, sinceSeq, url, token,
+            channel, sinceSeq, url, host, port, token,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

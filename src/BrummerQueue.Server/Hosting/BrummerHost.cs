@@ -19,10 +19,15 @@ internal static class BrummerHost
     // Kestrel's own default grace before a data rate is enforced.
     private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
 
-    /// <summary>Creates the builder with brummerq's services; <paramref name="configure"/> may override settings and services.</summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// Creates the builder with brummerq's services; <paramref name="configure"/> may override settings and services.
+    /// Settings come from <paramref name="settingsFile"/> (default: <see cref="SettingsFile.InWorkingDirectory"/>), not
+    /// from the content root.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null, SettingsFile? settingsFile = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        (settingsFile ?? SettingsFile.InWorkingDirectory()).ReplaceHostDefaults(builder.Configuration);
 
         // Nothing above Debug per message or per request: ASP.NET Core and the MCP SDK log every request
         // at Information, which cost a quarter of the server's CPU per tool call. These are defaults at the

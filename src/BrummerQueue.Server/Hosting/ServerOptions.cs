@@ -9,15 +9,17 @@ public sealed record ServerOptions
 {
     public const string SectionName = "Brummerq";
 
-    /// <summary>Address to listen on. Default 127.0.0.1 (loopback only).</summary>
+    /// <summary>Address to listen on; 127.0.0.1, ::1 and localhost are loopback only (only this machine can connect). Default 127.0.0.1.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>TCP port. Default 8080.</summary>
     public int Port { get; init; } = 8080;
 
     /// <summary>
-    /// When set, every endpoint but /healthz, the dashboard's files and /__brummer_ws__/client.js (so /mcp, /metrics, the HTTP API, the WebSocket) needs
-    /// this token (<c>Authorization: Bearer</c>; the API and the WebSocket also take <c>?token=</c>). Never logged. Default none.
+    /// When set, MCP (/mcp), the WebSocket (/__brummer_ws__), the HTTP API (/api/...), /metrics and so the dashboard's
+    /// data (the page reads the API and the WebSocket; open it once as /?token=TOKEN) need this token, as
+    /// <c>Authorization: Bearer TOKEN</c>; the WebSocket and the API also take <c>?token=TOKEN</c>. Open without it:
+    /// /healthz, the dashboard's page and files, /__brummer_ws__/client.js. Never logged. Default none.
     /// </summary>
     public string? Token { get; init; }
 

@@ -70,7 +70,7 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
     }
 
     /// <summary>True for <c>localhost</c> and loopback addresses (127.0.0.0/8, ::1): only this machine can connect.</summary>
-    private static bool IsLoopback(string host) =>
+    internal static bool IsLoopback(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 

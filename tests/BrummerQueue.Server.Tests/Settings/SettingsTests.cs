@@ -225,6 +225,31 @@ public sealed class SettingsTests
         Assert.Contains("[default: 64] [env: BRUMMERQ_MAX_PAYLOAD_DEPTH]", help, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("mcp")]
+    public async Task Help_Command_EachDefaultOnceTokenNamesEverySurfaceItGuards(string command)
+    {
+        var output = new StringWriter();
+
+        await BrummerCli.Create().Parse([command, "--help"]).InvokeAsync(new InvocationConfiguration { Output = output }, TestContext.Current.CancellationToken);
+
+        var lines = output.ToString().Split('\n');
+        foreach (var setting in SettingsCatalog.All)
+        {
+            var line = Assert.Single(lines, l => l.TrimStart().StartsWith(setting.Flag + " ", StringComparison.Ordinal));
+            Assert.True(
+                System.Text.RegularExpressions.Regex.Count(line, @"\bdefault\b(?!-)", System.Text.RegularExpressions.RegexOptions.IgnoreCase) == 1,
+                $"{setting.Flag} shows its default more than once: {line}");
+        }
+
+        var token = Assert.Single(lines, l => l.TrimStart().StartsWith("--token ", StringComparison.Ordinal));
+        foreach (var surface in new[] { "MCP (/mcp)", "the WebSocket (/__brummer_ws__)", "the HTTP API (/api/...)", "/metrics", "the dashboard's data" })
+        {
+            Assert.Contains(surface, token, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Validate_MaxPayloadDepthOutOfRange_NamesSettingAndRange()
     {
