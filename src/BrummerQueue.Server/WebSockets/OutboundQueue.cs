@@ -195,6 +195,22 @@ internal sealed class OutboundQueue : IDisposable
     {
         while (true)
         {
+            if (TryTake(waitIfEmpty: true, out var item) is { } taken)
+            {
+                return taken ? item : null;
+            }
+
+            await _itemAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The next item for the writer if one is queued now (replies first), without waiting: a batching writer's next part of a frame.</summary>
+    public bool TryDequeue(out OutboundItem item) => TryTake(waitIfEmpty: false, out item) == true;
+
+    /// <summary>True with an item; false when completed and empty (or empty and not <paramref name="waitIfEmpty"/>); null when the writer should wait.</summary>
+    private bool? TryTake(bool waitIfEmpty, out OutboundItem item)
+    {
+        {
             OutboundItem reply;
             bool dequeued;
             var wakeReader = false;
@@ -217,11 +233,13 @@ internal sealed class OutboundQueue : IDisposable
                 else if (_pushes.TryDequeue(out var push))
                 {
                     _pushSpace.Release();
-                    return push;
+                    item = push;
+                    return true;
                 }
-                else if (_completed)
+                else if (_completed || !waitIfEmpty)
                 {
-                    return null;
+                    item = default;
+                    return false;
                 }
                 else
                 {
@@ -235,12 +253,8 @@ internal sealed class OutboundQueue : IDisposable
                 _replyBytesFreed.Release();
             }
 
-            if (dequeued)
-            {
-                return reply;
-            }
-
-            await _itemAvailable.WaitAsync(cancellationToken).ConfigureAwait(false);
+            item = reply;
+            return dequeued ? true : null;
         }
     }
 

@@ -31,6 +31,9 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private const int InitialBufferBytes = 4096;
     private const int KeepBufferBytes = 64 * 1024;
+
+    /// <summary>A batched frame is closed once it holds this many bytes (one more part may take it past).</summary>
+    private const int MaxBatchBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_receiveDrainTimeout = TimeSpan.FromSeconds(1);
 
@@ -108,6 +111,13 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     /// <summary>The host's test seam for failing replies that hand over consumed messages; null in production code paths that have none.</summary>
     public DeliveryFaults? Faults { get; init; }
+
+    /// <summary>
+    /// The client asked for batched frames (<c>?batch=1</c> on the socket's URL): every frame the server sends is a JSON
+    /// array of one or more of the messages of docs/protocol.md, in order — what was queued for the socket when the
+    /// writer woke, up to <see cref="MaxBatchBytes"/>. No linger: a frame never waits for more.
+    /// </summary>
+    public bool Batched { get; init; }
 
     /// <summary>Serves the socket until either side closes it or it breaks.</summary>
     public async Task RunAsync()
@@ -278,49 +288,53 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private async Task WriteLoopAsync()
     {
-        var pushBuffer = new ArrayBufferWriter<byte>(1024);
+        var frame = new ArrayBufferWriter<byte>(1024);
 
-        // A reply that hands over consumed messages while it is being sent; put back if the send fails.
-        ReceiveResult? sending = null;
+        // Replies in the frame being sent that hand over consumed messages; put back if the send fails.
+        var sending = new List<ReceiveResult>();
         try
         {
-            while (await _outbound.DequeueAsync(_ended.Token) is { } item)
+            while (await _outbound.DequeueAsync(_ended.Token) is { } first)
             {
-                if (item.CloseStatus is { } status)
+                var item = first;
+                var parts = 0;
+                frame.ResetWrittenCount();
+                while (true)
                 {
-                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    if (item.CloseStatus is { } status)
                     {
-                        await _socket.CloseOutputAsync(status, item.CloseReason, _ended.Token);
+                        await SendFrameAsync(frame, parts, sending);
+                        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                        {
+                            await _socket.CloseOutputAsync(status, item.CloseReason, _ended.Token);
+                        }
+
+                        return;
                     }
 
-                    return;
-                }
-
-                if (item.Reply is { } reply)
-                {
-                    sending = item.Taken;
-                    if (sending is not null && Faults?.ShouldFail(DeliveryFaults.WebSocket) == true)
+                    if (item.Reply is { } reply && !Batched)
                     {
-                        _socket.Abort();
+                        // Unbatched, a reply is its own frame, sent as made.
+                        if (item.Taken is { } taken)
+                        {
+                            sending.Add(taken);
+                        }
+
+                        await SendAsync(reply, sending);
+                        break;
                     }
 
-                    await _socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
-                    sending = null;
-                    continue;
+                    parts += Append(frame, item, parts, sending);
+                    if (!Batched || frame.WrittenCount >= MaxBatchBytes || !_outbound.TryDequeue(out item))
+                    {
+                        break;
+                    }
                 }
 
-                var subscription = item.Subscription!;
-                if (subscription.Ended)
+                await SendFrameAsync(frame, parts, sending);
+                if (frame.Capacity > KeepBufferBytes)
                 {
-                    continue;
-                }
-
-                pushBuffer.ResetWrittenCount();
-                ServerFrames.WritePush(pushBuffer, subscription.PushHead, item.Message!, item.Dropped);
-                await _socket.SendAsync(pushBuffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
-                if (pushBuffer.Capacity > KeepBufferBytes)
-                {
-                    pushBuffer = new ArrayBufferWriter<byte>(1024);
+                    frame = new ArrayBufferWriter<byte>(1024);
                 }
             }
         }
@@ -328,13 +342,74 @@ internal sealed partial class WebSocketConnection : IDisposable
         {
             // The socket broke or the connection ended; the reader notices and cleans up. A reply whose send
             // failed handed nothing over: its messages go back (SPEC.md §1 "Reads never lose").
-            if (sending is not null)
+            foreach (var taken in sending)
             {
-                _queue.PutBack(sending);
+                _queue.PutBack(taken);
             }
 
             _readCancel.Cancel();
         }
+    }
+
+    /// <summary>
+    /// Adds one reply or push to the frame being built (batched: as the next element of a JSON array); returns 1, or
+    /// 0 for a push of a subscription the client has ended.
+    /// </summary>
+    private int Append(ArrayBufferWriter<byte> frame, OutboundItem item, int parts, List<ReceiveResult> sending)
+    {
+        if (item.Reply is null && item.Subscription!.Ended)
+        {
+            return 0;
+        }
+
+        if (Batched)
+        {
+            frame.Write(parts == 0 ? "["u8 : ","u8);
+        }
+
+        if (item.Reply is { } reply)
+        {
+            frame.Write(reply);
+            if (item.Taken is { } taken)
+            {
+                sending.Add(taken);
+            }
+        }
+        else
+        {
+            ServerFrames.WritePush(frame, item.Subscription!.PushHead, item.Message!, item.Dropped);
+        }
+
+        return 1;
+    }
+
+    /// <summary>Sends the frame built so far (closing its array when batched), if it has any part.</summary>
+    private async Task SendFrameAsync(ArrayBufferWriter<byte> frame, int parts, List<ReceiveResult> sending)
+    {
+        if (parts == 0)
+        {
+            return;
+        }
+
+        if (Batched)
+        {
+            frame.Write("]"u8);
+        }
+
+        await SendAsync(frame.WrittenMemory, sending);
+        frame.ResetWrittenCount();
+    }
+
+    /// <summary>Sends one text frame; what it hands over (<paramref name="sending"/>) counts as delivered once the send returns.</summary>
+    private async Task SendAsync(ReadOnlyMemory<byte> text, List<ReceiveResult> sending)
+    {
+        if (sending.Count > 0 && Faults?.ShouldFail(DeliveryFaults.WebSocket) == true)
+        {
+            _socket.Abort();
+        }
+
+        await _socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, _ended.Token);
+        sending.Clear();
     }
 
     private async Task EndAsync()

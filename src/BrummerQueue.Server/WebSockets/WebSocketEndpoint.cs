@@ -89,6 +89,7 @@ internal static class WebSocketEndpoint
                 metrics.LimitHit)
             {
                 Faults = services.GetService<DeliveryFaults>(),
+                Batched = context.Request.Query["batch"] is [var batch] && batch is "1" or "true",
             };
             tracker.Add(connection);
             try

@@ -81,6 +81,24 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>Sends a frame built from an anonymous object (snake_case names as written).</summary>
     public Task SendAsync(object frame) => SendAsync(JsonSerializer.Serialize(frame));
 
+    /// <summary>The next frame's text; fails when none arrives in time or the socket closes.</summary>
+    public async Task<string> ReceiveTextAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(Timeout);
+        var count = 0;
+        while (true)
+        {
+            var result = await Socket.ReceiveAsync(_buffer.AsMemory(count), timeout.Token);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return Encoding.UTF8.GetString(_buffer, 0, count);
+            }
+        }
+    }
+
     /// <summary>The next frame; fails when none arrives in time or the socket closes.</summary>
     public async Task<JsonElement> ReceiveAsync()
     {

@@ -29,6 +29,8 @@
  * @property {string} [url]   WebSocket URL. Default: `/__brummer_ws__` on the server that served this module
  *                            (ws: or wss: after the scheme of the module's URL).
  * @property {string} [token] The server's `--token`, sent as the `token` query parameter. Default none.
+ * @property {boolean} [batch] When true (default) the socket asks for batched frames (`?batch=1`): the server packs
+ *   the pushes and replies queued for it into one frame, a JSON array. False: one message per frame.
  * @property {(status: ConnectionStatus, detail: StatusDetail) => void} [onStatus]
  *                            Called on every status change.
  * @property {(error: BrummerError) => void} [onError] Called for `error` frames that answer no request
@@ -140,6 +142,10 @@ export class BrummerClient {
     const url = new URL(this._options.url ?? defaultUrl());
     if (this._options.token) {
       url.searchParams.set('token', this._options.token);
+    }
+    // Batched frames: the server packs what is queued for this socket (pushes, replies) into one frame, a JSON array.
+    if (this._options.batch !== false) {
+      url.searchParams.set('batch', '1');
     }
     /** The WebSocket URL in use. */
     this.url = url.toString();
@@ -441,13 +447,21 @@ export class BrummerClient {
 
   _onFrame(socket, text) {
     if (socket !== this._socket) return;
-    let frame;
+    let parsed;
     try {
-      frame = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       console.warn('brummerq: ignoring a frame that is not JSON', text);
       return;
     }
+    // A batched frame is an array of messages, in order.
+    for (const frame of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (socket !== this._socket) return;
+      this._onMessage(frame);
+    }
+  }
+
+  _onMessage(frame) {
     const data = frame.data ?? {};
     if (frame.type === 'connected') {
       this._onConnected(data);
