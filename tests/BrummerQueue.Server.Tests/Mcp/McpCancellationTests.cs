@@ -76,6 +76,27 @@ public sealed class McpCancellationTests
         AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
     }
 
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData("2026-07-28")]
+    public async Task QueueReceive_BlockingCancelledBySdkClient_LogsOneDebugLineInEveryRevision(string revision)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        await using var client = await McpTestClient.ConnectAsync(host, protocolVersion: revision);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"sdk","blocking":true,"timeout":120}""", cancel.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue) && logs.WithEventId(McpLogEvents.ToolCancelled).Length > 0);
+        await client.CallOkAsync("queue_stats");
+
+        Assert.Empty(logs.RequestLogs());
+        AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
+    }
+
     /// <summary>Nothing at Warning or above and no exception logged; the request's one line is there, at Debug.</summary>
     internal static void AssertOneDebugLine(LogCapture logs, int eventId)
     {
