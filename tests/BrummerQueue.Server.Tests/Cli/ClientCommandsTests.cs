@@ -331,6 +331,33 @@ public sealed class ClientCommandsTests
         }
     }
 
+    [Fact]
+    public async Task Tail_OtherWebSocketServer_SaysItIsNotBrummerq()
+    {
+        // Another program that accepts the WebSocket at brummerq's path but greets otherwise.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var other = builder.Build();
+        other.UseWebSockets();
+        other.Map("/__brummer_ws__", async context =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await socket.SendAsync("""{"type":"welcome","data":{"server":"other"}}"""u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+            var buffer = new byte[1024];
+            while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
+            {
+            }
+        });
+        await other.StartAsync(TestContext.Current.CancellationToken);
+        var url = other.Urls.First() + "/";
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("tail", "c", "--url", url);
+
+        Assert.Equal(ExitCodes.Failed, exitCode);
+        Assert.Equal($"brummerq tail: {url} is not a brummerq server: its WebSocket at /__brummer_ws__ did not greet as brummerq. Check --url or BRUMMERQ_URL.", error.Text.TrimEnd());
+        Assert.Equal(string.Empty, output.Text);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
