@@ -1,7 +1,7 @@
 using System.Text.Json;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
-using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.Mcp;
 

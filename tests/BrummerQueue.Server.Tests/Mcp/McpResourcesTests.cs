@@ -1,7 +1,7 @@
 using System.Text.Json;
+using BrummerQueue.Server.Mcp;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
-using BrummerQueue.Server.Mcp;
 
 namespace BrummerQueue.Server.Tests.Mcp;
 
