@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace BrummerQueue.Server.Cli;
 
@@ -61,6 +62,15 @@ internal static class BrummerCli
         {
             // "brummerq sned": the unknown word is the mistake, not the missing command it stands for.
             messages = messages.Where(m => unmatched.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal)));
+        }
+
+        // "send --tpye x c 1": the parser takes a mistyped option as the CHANNEL argument; name it first.
+        foreach (var token in parse.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal) && !unmatched.Contains(t.Value)))
+        {
+            if (CommandSuggestion.Nearest(parse.CommandResult.Command, token.Value) is { } option)
+            {
+                yield return $"Unrecognized option '{token.Value}'; did you mean '{option}'?";
+            }
         }
 
         foreach (var message in messages)

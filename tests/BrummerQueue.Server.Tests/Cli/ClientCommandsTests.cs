@@ -292,6 +292,17 @@ public sealed class ClientCommandsTests
     }
 
     [Fact]
+    public async Task Run_MistypedOptionBeforeArguments_NamesTheOptionFirst()
+    {
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["send", "--tpye", "x", "c", "1"], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.StartsWith("brummerq send: Unrecognized option '--tpye'; did you mean '--type'?", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_WordFarFromEveryCommand_SuggestsNothing()
     {
         var error = new StringWriter();
