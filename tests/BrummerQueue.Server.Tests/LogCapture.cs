@@ -17,6 +17,26 @@ internal sealed class LogCapture : ILoggerProvider
 
     public void Install(WebApplicationBuilder builder) => builder.Logging.AddProvider(this);
 
+    /// <summary>
+    /// <see cref="Install"/>, and this provider also gets brummerq's own Debug lines (the one line a client's mistake
+    /// or cancellation writes); other providers (the console) keep the host's levels.
+    /// </summary>
+    public void InstallWithDebug(WebApplicationBuilder builder)
+    {
+        Install(builder);
+        builder.Logging.AddFilter<LogCapture>("BrummerQueue", LogLevel.Debug);
+    }
+
+    /// <summary>Entries with event id <paramref name="eventId"/>.</summary>
+    public Entry[] WithEventId(int eventId) => [.. _entries.Where(e => e.EventId.Id == eventId)];
+
+    /// <summary>Every entry at Warning or above, and every entry that carries an exception (a stack trace on a console), one line each.</summary>
+    public string[] Faults() =>
+        [.. _entries.Where(e => e.Level >= LogLevel.Warning || e.Exception is not null).Select(e => $"{e.Category} [{e.Level}] {e.Message}{(e.Exception is null ? string.Empty : " (" + e.Exception.GetType().Name + ")")}")];
+
+    /// <summary>Every entry, one line each, for a failing assertion's message.</summary>
+    public string Dump() => string.Join(Environment.NewLine, _entries.Select(e => $"{e.Category}[{e.EventId.Id}] [{e.Level}] {e.Message}{(e.Exception is null ? string.Empty : " (" + e.Exception.GetType().Name + ")")}"));
+
     /// <summary>Entries at <paramref name="level"/> or above, one line each (category, level, message, exception type).</summary>
     public string[] AtOrAbove(LogLevel level) =>
         [.. _entries.Where(e => e.Level >= level).Select(e => $"{e.Category} [{e.Level}] {e.Message}{(e.Exception is null ? string.Empty : " (" + e.Exception.GetType().Name + ")")}")];

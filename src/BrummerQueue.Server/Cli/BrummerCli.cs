@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace BrummerQueue.Server.Cli;
 
@@ -6,7 +7,7 @@ namespace BrummerQueue.Server.Cli;
 internal static class BrummerCli
 {
     /// <summary>Exit code of a command line that does not parse (docs/protocol.md section 5), as for a payload that is not JSON.</summary>
-    public const int UsageError = 2;
+    public const int UsageError = ExitCodes.Usage;
 
     /// <summary>
     /// How long a command may take to end after SIGTERM or Ctrl-C before the process exits anyway (code 143 or 130).
@@ -29,7 +30,8 @@ internal static class BrummerCli
     /// <summary>
     /// Parses and runs a command line. A usage error prints one line per error and a pointer to
     /// <c>--help</c> on <paramref name="error"/> (stderr), not the whole help: <c>brummerq mcp</c>
-    /// owns stdout for JSON-RPC, and the rule holds for every command.
+    /// owns stdout for JSON-RPC, and the rule holds for every command. A mistyped command or option gets the
+    /// nearest name (<see cref="CommandSuggestion"/>); an unknown word where a command belongs is the only error shown.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
@@ -38,7 +40,7 @@ internal static class BrummerCli
         if (parse.Errors.Count > 0)
         {
             var name = parse.CommandResult.Command is RootCommand ? "brummerq" : "brummerq " + parse.CommandResult.Command.Name;
-            foreach (var message in parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+            foreach (var message in ErrorLines(parse))
             {
                 await error.WriteLineAsync($"{name}: {message}");
             }
@@ -49,5 +51,34 @@ internal static class BrummerCli
 
         var invocation = new InvocationConfiguration { Output = output ?? Console.Out, Error = error, ProcessTerminationTimeout = ProcessTerminationTimeout };
         return await parse.InvokeAsync(invocation, cancellationToken);
+    }
+
+    /// <summary>The parse errors, one line each, a word that was not matched followed by the nearest name when one is near.</summary>
+    private static IEnumerable<string> ErrorLines(ParseResult parse)
+    {
+        var unmatched = parse.UnmatchedTokens;
+        var messages = parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal);
+        if (unmatched.Count > 0 && parse.CommandResult.Command is RootCommand)
+        {
+            // "brummerq sned": the unknown word is the mistake, not the missing command it stands for.
+            messages = messages.Where(m => unmatched.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal)));
+        }
+
+        // "send --tpye x c 1": the parser takes a mistyped option as the CHANNEL argument; name it first.
+        foreach (var token in parse.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal) && !unmatched.Contains(t.Value)))
+        {
+            if (CommandSuggestion.Nearest(parse.CommandResult.Command, token.Value) is { } option)
+            {
+                yield return $"Unrecognized option '{token.Value}'; did you mean '{option}'?";
+            }
+        }
+
+        foreach (var message in messages)
+        {
+            var word = unmatched.FirstOrDefault(t => message.Contains($"'{t}'", StringComparison.Ordinal));
+            yield return word is not null && CommandSuggestion.Nearest(parse.CommandResult.Command, word) is { } nearest
+                ? $"{message.TrimEnd('.')}; did you mean '{nearest}'?"
+                : message;
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace BrummerQueue.Server.Cli;
 internal static class HostRunner
 {
     /// <summary>Exit code for a setting that failed validation.</summary>
-    public const int InvalidSettings = 2;
+    public const int InvalidSettings = ExitCodes.Usage;
 
     /// <summary>Starts <paramref name="host"/>, waits for shutdown, and returns the exit code; a start failure goes to <paramref name="error"/>.</summary>
     public static async Task<int> RunAsync(IHost host, TextWriter error, CancellationToken cancellationToken)
@@ -26,7 +26,7 @@ internal static class HostRunner
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             await error.WriteLineAsync($"brummerq: {e.Message} Another program (or another brummerq) serves that port; choose one with --port or BRUMMERQ_PORT.");
-            return 1;
+            return ExitCodes.Failed;
         }
     }
 

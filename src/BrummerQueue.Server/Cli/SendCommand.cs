@@ -41,7 +41,7 @@ internal static class SendCommand
             catch (JsonException ex)
             {
                 await error.WriteLineAsync($"brummerq send: payload must be a single valid JSON value ({Position(ex)}); to send a string, quote it: '\"text\"'");
-                return 2;
+                return ExitCodes.Usage;
             }
 
             var body = BuildBody(parse.GetValue(type), payloadText, parse.GetValue(ttl));
@@ -55,18 +55,18 @@ internal static class SendCommand
                 using var response = await client.PostAsync(ServerClientOptions.MessagesPath(parse.GetRequiredValue(channel)), content, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await error.WriteLineAsync($"brummerq send: {await ServerClientOptions.ErrorTextAsync(response, tokenValue is not null, cancellationToken)}");
-                    return 1;
+                    return await ServerAnswer.ReportErrorAsync("send", baseUrl, response, tokenValue is not null, error, cancellationToken);
                 }
 
                 using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken), PayloadEnvelope.AnyReplyOptions);
                 await output.WriteLineAsync(document.RootElement.GetProperty("message").GetRawText());
-                return 0;
+                return ExitCodes.Ok;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
+                || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
-                return 1;
+                // Unreachable, timed out, or an answer that is not brummerq's stored message.
+                return await ServerAnswer.ReportBrokenAsync("send", baseUrl, ex, error, cancellationToken);
             }
         });
         return command;

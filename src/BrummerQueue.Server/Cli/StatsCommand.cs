@@ -27,25 +27,22 @@ internal static class StatsCommand
                 using var response = await client.GetAsync(new Uri("api/stats", UriKind.Relative), cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
-                    await error.WriteLineAsync($"brummerq stats: {await ServerClientOptions.ErrorTextAsync(response, tokenValue is not null, cancellationToken)}");
-                    return 1;
+                    return await ServerAnswer.ReportErrorAsync("stats", baseUrl, response, tokenValue is not null, error, cancellationToken);
                 }
 
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (parse.GetValue(json))
-                {
-                    await output.WriteLineAsync(text);
-                    return 0;
-                }
 
+                // Formatted before anything is printed, --json too: an answer that is not brummerq's stats is reported, not printed.
                 using var document = JsonDocument.Parse(text);
-                await output.WriteAsync(FormatTable(document.RootElement));
-                return 0;
+                var table = FormatTable(document.RootElement);
+                await output.WriteAsync(parse.GetValue(json) ? text + Environment.NewLine : table);
+                return ExitCodes.Ok;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
+                || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
-                return 1;
+                // Unreachable, timed out, or an answer that is not brummerq's stats.
+                return await ServerAnswer.ReportBrokenAsync("stats", baseUrl, ex, error, cancellationToken);
             }
         });
         return command;

@@ -52,22 +52,32 @@ internal static class TailCommand
             catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized)
             {
                 await error.WriteLineAsync("brummerq tail: " + ServerClientOptions.TokenRefused(tokenValue is not null));
-                return 1;
+                return ExitCodes.Failed;
             }
             catch (WebSocketException ex) when (socket.HttpStatusCode != 0)
             {
-                await error.WriteLineAsync($"brummerq tail: the server refused the WebSocket with {(int)socket.HttpStatusCode} {socket.HttpStatusCode} ({ex.Message})");
-                return 1;
+                var answered = $"GET {SocketUri(baseUrl).AbsolutePath} answered {(int)socket.HttpStatusCode} instead of a WebSocket";
+                await error.WriteLineAsync("brummerq tail: " + (await ServerAnswer.NotBrummerqAsync(baseUrl, answered, cancellationToken)
+                    ?? $"the server refused the WebSocket with {(int)socket.HttpStatusCode} {socket.HttpStatusCode} ({ex.Message})"));
+                return ExitCodes.Failed;
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
             {
-                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
-                return 1;
+                return await ServerAnswer.ReportBrokenAsync("tail", baseUrl, ex, error, cancellationToken);
             }
 
             var frames = new FrameReader(socket);
             try
             {
+                var greeting = await frames.ReadAsync(cancellationToken);
+                if (!IsBrummerqGreeting(greeting))
+                {
+                    greeting?.Dispose();
+                    await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket at {SocketUri(baseUrl).AbsolutePath} did not greet as brummerq. Check --url or BRUMMERQ_URL.");
+                    return ExitCodes.Failed;
+                }
+
+                frames.PutBack(greeting!);
                 var subscribe = SubscribeFrame(parse.GetRequiredValue(channel), parse.GetValue(sinceSeq));
                 await socket.SendAsync(subscribe, WebSocketMessageType.Text, true, cancellationToken);
                 while (true)
@@ -76,7 +86,7 @@ internal static class TailCommand
                     if (frame is null)
                     {
                         await error.WriteLineAsync($"brummerq tail: the server closed the connection ({socket.CloseStatus} {socket.CloseStatusDescription})");
-                        return 1;
+                        return ExitCodes.Failed;
                     }
 
                     var root = frame.RootElement;
@@ -98,13 +108,13 @@ internal static class TailCommand
                             break;
                         case "error" when root.TryGetProperty("id", out var id) && id.GetString() == RequestId:
                             await error.WriteLineAsync($"brummerq tail: {data.GetProperty("message").GetString()}");
-                            return 1;
+                            return ServerAnswer.ExitCodeOf(data.GetProperty("code").GetString());
                         case "error" when !root.TryGetProperty("id", out _):
                             // The server refused the connection itself (token, connection limit) and closes it.
                             await error.WriteLineAsync("brummerq tail: " + (data.GetProperty("code").GetString() == WebSockets.ErrorCodes.Unauthorized
                                 ? ServerClientOptions.TokenRefused(tokenValue is not null)
                                 : data.GetProperty("message").GetString()));
-                            return 1;
+                            return ExitCodes.Failed;
                         default:
                             break;
                     }
@@ -122,16 +132,36 @@ internal static class TailCommand
                     // Leaving anyway.
                 }
 
-                return 0;
+                return ExitCodes.Ok;
             }
             catch (WebSocketException ex)
             {
                 await error.WriteLineAsync($"brummerq tail: the connection broke ({ex.Message})");
-                return 1;
+                return ExitCodes.Failed;
+            }
+            catch (JsonException)
+            {
+                await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket sent a frame that is not JSON. Check --url or BRUMMERQ_URL.");
+                return ExitCodes.Failed;
             }
         });
         return command;
     }
+
+    /// <summary>
+    /// Whether <paramref name="frame"/>, the first on a connection, is brummerq's: <c>connected</c> naming the server
+    /// brummerq (SPEC.md section 3), or the <c>error</c> {code, message} without id with which it refuses a connection.
+    /// </summary>
+    private static bool IsBrummerqGreeting(JsonDocument? frame) =>
+        frame is { RootElement: { ValueKind: JsonValueKind.Object } root }
+        && root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+        && type.GetString() switch
+        {
+            "connected" => data.TryGetProperty("server", out var server) && server.ValueKind == JsonValueKind.String && server.GetString() == Mcp.BrummerMcpServer.Name,
+            "error" => !root.TryGetProperty("id", out _) && data.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String,
+            _ => false,
+        };
 
     private static byte[] SubscribeFrame(string channel, long? sinceSeq)
     {
@@ -165,10 +195,20 @@ internal static class TailCommand
     private sealed class FrameReader(WebSocket socket)
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+        private JsonDocument? _pending;
+
+        /// <summary>Makes <paramref name="frame"/> the next one <see cref="ReadAsync"/> returns.</summary>
+        public void PutBack(JsonDocument frame) => _pending = frame;
 
         /// <summary>The next frame, or null when the server closed the socket.</summary>
         public async Task<JsonDocument?> ReadAsync(CancellationToken cancellationToken)
         {
+            if (_pending is { } pending)
+            {
+                _pending = null;
+                return pending;
+            }
+
             _buffer.ResetWrittenCount();
             while (true)
             {

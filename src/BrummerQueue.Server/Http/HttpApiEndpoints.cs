@@ -116,7 +116,7 @@ internal static class HttpApiEndpoints
         }
     }
 
-    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue, HostStopping stopping)
+    private static async Task<IResult> ReceiveAsync(HttpContext context, string? path, IMessageQueue queue, HostStopping stopping, ILoggerFactory loggers)
     {
         if (!TryGetChannel(path, out var channel))
         {
@@ -144,6 +144,12 @@ internal static class HttpApiEndpoints
         catch (QueueException ex)
         {
             return ApiProblems.From(ex);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // A long poll whose client went away: nothing was taken, nobody reads an answer, and it is no server fault.
+            HttpApiLog.ClientLeft(loggers.CreateLogger(HttpApiLog.Category), channel);
+            return Results.Empty;
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using BrummerQueue.Server.Protocol;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 
 namespace BrummerQueue.Server.Mcp;
 
@@ -53,6 +55,15 @@ internal static partial class McpEndpointGuard
                 // The client left, or the session ended while the SDK was serving this request: end the response.
                 var logger = Logger(context);
                 LogEndedDuringRequest(logger, context.Request.Method);
+            }
+            catch (JsonException e) when (!context.Response.HasStarted)
+            {
+                // The SDK's HTTP transport reads initialize params itself, before any filter, and lets a refusal
+                // escape as an unhandled exception (500 and an Error log): answer the client's mistake instead.
+                var message = McpRequestFilters.InvalidParamsMessage(RequestMethods.Initialize, e);
+                var logger = Logger(context);
+                LogInvalidParams(logger, RequestMethods.Initialize, message);
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, (int)McpErrorCode.InvalidParams, message, null, logRefusal: false);
             }
         }
     };
@@ -133,8 +144,11 @@ internal static partial class McpEndpointGuard
         return JsonSyntaxFault.ReadId(body.GetBuffer().AsSpan(0, (int)body.Length));
     }
 
-    /// <summary>Answers an MCP POST here with a JSON-RPC error (<paramref name="id"/> is the request's raw JSON id, or null) and HTTP <paramref name="status"/>.</summary>
-    public static async Task WriteErrorAsync(HttpContext context, int status, int code, string message, string? id)
+    /// <summary>
+    /// Answers an MCP POST here with a JSON-RPC error (<paramref name="id"/> is the request's raw JSON id, or null) and HTTP
+    /// <paramref name="status"/>; logs it at Debug unless the caller logs its own line.
+    /// </summary>
+    public static async Task WriteErrorAsync(HttpContext context, int status, int code, string message, string? id, bool logRefusal = true)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
@@ -161,8 +175,12 @@ internal static partial class McpEndpointGuard
             writer.WriteEndObject();
         }
 
-        var logger = Logger(context);
-        LogRefused(logger, context.Request.Method, status, message);
+        if (logRefusal)
+        {
+            var logger = Logger(context);
+            LogRefused(logger, context.Request.Method, status, message);
+        }
+
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
     }
 
@@ -174,4 +192,7 @@ internal static partial class McpEndpointGuard
 
     [LoggerMessage(EventId = McpLogEvents.EndedDuringRequest, Level = LogLevel.Debug, Message = "MCP {Method}: the client left or the session ended during the request")]
     private static partial void LogEndedDuringRequest(ILogger logger, string method);
+
+    [LoggerMessage(EventId = McpLogEvents.RequestRefused, Level = LogLevel.Debug, Message = "{Method} refused: {Reason}")]
+    private static partial void LogInvalidParams(ILogger logger, string method, string reason);
 }

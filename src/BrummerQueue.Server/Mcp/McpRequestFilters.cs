@@ -1,7 +1,9 @@
+using System.Collections.Frozen;
+using System.Reflection;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
+using BrummerQueue.Core;
+using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -31,6 +33,30 @@ internal static partial class McpRequestFilters
 {
     private const string ClientCancellationKey = "brummerq.client-cancellation";
 
+    // Roots, sampling and logging are deprecated by the 2026-07-28 revision; earlier revisions still send them.
+#pragma warning disable MCP9005
+
+    /// <summary>The request methods the SDK knows, less those a client answers.</summary>
+    private static readonly FrozenSet<string> s_serverMethods = typeof(RequestMethods)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .Except([RequestMethods.RootsList, RequestMethods.SamplingCreateMessage, RequestMethods.ElicitationCreate])
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The params type the SDK reads for a method whose params are not checked elsewhere, and whether params are required.</summary>
+    private static readonly FrozenDictionary<string, (Type Type, bool Required)> s_paramsTypes = new Dictionary<string, (Type, bool)>
+    {
+        [RequestMethods.Initialize] = (typeof(InitializeRequestParams), true),
+        [RequestMethods.LoggingSetLevel] = (typeof(SetLevelRequestParams), true),
+        [RequestMethods.CompletionComplete] = (typeof(CompleteRequestParams), true),
+        [RequestMethods.ResourcesUnsubscribe] = (typeof(UnsubscribeRequestParams), true),
+        [RequestMethods.ToolsList] = (typeof(ListToolsRequestParams), false),
+        [RequestMethods.ResourcesList] = (typeof(ListResourcesRequestParams), false),
+        [RequestMethods.ResourcesTemplatesList] = (typeof(ListResourceTemplatesRequestParams), false),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+#pragma warning restore MCP9005
+
     /// <summary>Adds the filter to <paramref name="options"/> (the HTTP and stdio servers on the local queue, and attach mode's stdio server).</summary>
     public static void Install(McpServerOptions options) =>
         options.Filters.Message.IncomingFilters.Add(next => async (context, cancellationToken) =>
@@ -38,6 +64,16 @@ internal static partial class McpRequestFilters
             if (context.JsonRpcMessage is not JsonRpcRequest request)
             {
                 await next(context, cancellationToken);
+                return;
+            }
+
+            if ((UnknownMethodRefusal(context, request) ?? ParamsRefusal(request)) is { } early)
+            {
+                // The SDK would log these at Warning with a stack trace (and answer bad params with a bare -32603).
+                Log(context).RequestRefused(request.Method, early.Message);
+                await context.Server.SendMessageAsync(
+                    new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = early.Code, Message = early.Message } },
+                    cancellationToken);
                 return;
             }
 
@@ -102,6 +138,62 @@ internal static partial class McpRequestFilters
             "Invalid params: arguments must be a JSON object of the tool's arguments",
         _ => null,
     };
+
+    /// <summary>
+    /// A request for a method this server does not answer: not one the SDK knows (<see cref="RequestMethods"/>), one a
+    /// client answers (roots, sampling, elicitation), or <c>prompts/*</c> without the prompts capability. -32601, as the SDK answers.
+    /// </summary>
+    private static (int Code, string Message)? UnknownMethodRefusal(MessageContext context, JsonRpcRequest request)
+    {
+        var served = s_serverMethods.Contains(request.Method)
+            && !(request.Method.StartsWith("prompts/", StringComparison.Ordinal) && context.Server.ServerOptions.Capabilities?.Prompts is null);
+        return served ? null : ((int)McpErrorCode.MethodNotFound, $"Method '{request.Method}' is not available.");
+    }
+
+    /// <summary>
+    /// Params that the SDK cannot read into the method's params type (it would answer a bare -32603 "An error occurred."
+    /// and log a warning): -32602 naming the field, for the methods whose params the SDK reads itself.
+    /// </summary>
+    private static (int Code, string Message)? ParamsRefusal(JsonRpcRequest request)
+    {
+        if (!s_paramsTypes.TryGetValue(request.Method, out var entry))
+        {
+            return null;
+        }
+
+        if (request.Params is null)
+        {
+            return entry.Required ? ((int)McpErrorCode.InvalidParams, $"Invalid params: {request.Method} needs params (see the MCP specification)") : null;
+        }
+
+        try
+        {
+            _ = JsonSerializer.Deserialize(request.Params, McpJsonUtilities.DefaultOptions.GetTypeInfo(entry.Type));
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return ((int)McpErrorCode.InvalidParams, InvalidParamsMessage(request.Method, e));
+        }
+    }
+
+    /// <summary>
+    /// "Invalid params for logging/setLevel: level is not valid" or "... missing 'protocolVersion', 'capabilities'":
+    /// a params object the SDK's types refused, without the serializer's internals.
+    /// </summary>
+    internal static string InvalidParamsMessage(string method, JsonException exception)
+    {
+        const string Missing = "missing required properties including: ";
+        var at = exception.Message.IndexOf(Missing, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            return $"Invalid params for {method}: missing {exception.Message[(at + Missing.Length)..].TrimEnd('.')}";
+        }
+
+        return exception.Path is { Length: > 2 } path
+            ? $"Invalid params for {method}: {path[2..]} is not valid (see the MCP specification)"
+            : $"Invalid params for {method}: params must be an object of the fields the MCP specification gives";
+    }
 
     /// <summary>
     /// A <c>tools/call</c> argument holding a string with an escaped lone surrogate (<c>"x\ud83d"</c>, as a value

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Hosting;
+using BrummerQueue.Server.Settings;
 using BrummerQueue.Server.WebSockets;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -43,7 +44,7 @@ internal sealed class RequestGuardMiddleware
         var request = context.Request;
         if (!_policy.IsAllowedHost(request.Host))
         {
-            SecurityLog.HostRefused(_logger, request.Host.Value ?? string.Empty, request.Path);
+            SecurityLog.HostRefused(_logger, request.Host.Value ?? string.Empty, request.Path, AllowHint(nameof(ServerOptions.AllowedHostNames), request.Host.Host));
             return Refuse(context, StatusCodes.Status403Forbidden, "Host not allowed", $"Host '{request.Host}' is not one of this server's names (DNS-rebinding protection); use localhost or an IP address, or add the name to AllowedHostNames");
         }
 
@@ -52,7 +53,7 @@ internal sealed class RequestGuardMiddleware
         {
             if (!_policy.IsAllowedOrigin(origin.ToString(), request.Host))
             {
-                SecurityLog.OriginRefused(_logger, origin.ToString(), request.Path);
+                SecurityLog.OriginRefused(_logger, origin.ToString(), request.Path, AllowHint(nameof(ServerOptions.AllowedOrigins), origin.ToString()));
                 return Refuse(context, StatusCodes.Status403Forbidden, "Origin not allowed", $"pages from '{origin}' may not use this server; allowed are the server itself, localhost, 127.0.0.1 and [::1] on any port, and AllowedOrigins");
             }
 
@@ -174,4 +175,14 @@ internal sealed class RequestGuardMiddleware
 
     private static Task Refuse(HttpContext context, int status, string title, string detail) =>
         Results.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
+
+    /// <summary>
+    /// How to allow <paramref name="value"/> in the array setting <paramref name="setting"/>:
+    /// <c>--allowed-origin http://app.example:3000 (or BRUMMERQ_ALLOWED_ORIGINS)</c>.
+    /// </summary>
+    internal static string AllowHint(string setting, string value)
+    {
+        var descriptor = SettingsCatalog.For(typeof(ServerOptions)).First(s => s.Property.Name == setting);
+        return $"{descriptor.Flag} {value} (or {descriptor.EnvironmentVariable})";
+    }
 }

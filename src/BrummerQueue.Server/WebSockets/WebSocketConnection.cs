@@ -61,6 +61,10 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private readonly ITimer? _idleTimer;
 
+    // Why the read loop broke when the socket ended without a close handshake; null after a clean close. Written by
+    // RunAsync's reader before EndAsync, which reads it on the same flow.
+    private string? _endedAbruptly;
+
     private readonly HostStopping _stopping;
 
     // Blocking receives in flight by a key from _receiveKeys: added by the reader, removed by each receive as it ends.
@@ -132,7 +136,9 @@ internal sealed partial class WebSocketConnection : IDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
-            WebSocketLog.Aborted(_logger, ex, Id);
+            // The client went without a close frame (or the server aborted the socket): no fault, so the
+            // connection's one end line says so, without the exception's stack trace.
+            _endedAbruptly = ex.Message;
         }
         finally
         {
@@ -443,7 +449,14 @@ internal sealed partial class WebSocketConnection : IDisposable
             _socket.Abort();
         }
 
-        WebSocketLog.Disconnected(_logger, Id);
+        if (_endedAbruptly is { } reason)
+        {
+            WebSocketLog.Aborted(_logger, Id, reason);
+        }
+        else
+        {
+            WebSocketLog.Disconnected(_logger, Id);
+        }
     }
 
     private void CheckIdle()

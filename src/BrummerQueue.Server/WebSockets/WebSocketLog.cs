@@ -15,8 +15,8 @@ internal static partial class WebSocketLog
     [LoggerMessage(4103, LogLevel.Error, "WebSocket {ClientId}: unexpected error handling a {FrameType} frame")]
     public static partial void FrameFailed(ILogger logger, Exception exception, string clientId, string frameType);
 
-    [LoggerMessage(4104, LogLevel.Debug, "WebSocket {ClientId} ended abruptly")]
-    public static partial void Aborted(ILogger logger, Exception exception, string clientId);
+    [LoggerMessage(4104, LogLevel.Debug, "WebSocket {ClientId} ended abruptly: {Reason}")]
+    public static partial void Aborted(ILogger logger, string clientId, string reason);
 
     [LoggerMessage(4105, LogLevel.Warning, "WebSocket refused: {Count} connections open (MaxConnections)")]
     public static partial void ConnectionLimit(ILogger logger, int count);

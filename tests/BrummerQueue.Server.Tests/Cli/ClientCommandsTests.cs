@@ -3,6 +3,9 @@ using System.Net.Sockets;
 using System.Text.Json;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Cli;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace BrummerQueue.Server.Tests.Cli;
 
@@ -75,7 +78,7 @@ public sealed class ClientCommandsTests
 
         var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "1", "--ttl", "99999999", "--url", host.BaseAddress.ToString());
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains("400 ttl must be an integer between 0 and 604800", error.Text, StringComparison.Ordinal);
     }
 
@@ -86,7 +89,7 @@ public sealed class ClientCommandsTests
 
         var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", new string('[', 80) + new string(']', 80), "--url", host.BaseAddress.ToString());
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains("400 body nests deeper than 72 levels at byte 82 (in payload[0]", error.Text, StringComparison.Ordinal);
         Assert.Equal(0, host.Queue.GetStats().MessagesSent);
     }
@@ -224,8 +227,146 @@ public sealed class ClientCommandsTests
 
         var (exitCode, _, error) = await CliRunner.RunAsync("tail", "no spaces allowed", "--url", host.BaseAddress.ToString());
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains("channel must be 1-128 characters", error.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1.5")]
+    [InlineData("soon")]
+    [InlineData("99999999")]
+    public async Task Send_TtlBreaksTheRule_ExitsWithTheUsageCodeWhicheverSideRefuses(string ttl)
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["send", "c", "1", "--ttl", ttl, "--url", host.BaseAddress.ToString()], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("ttl must be an integer between 0 and 604800", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1.5")]
+    public async Task Tail_SinceSeqBreaksTheRule_ExitsWithTheUsageCodeWhicheverSideRefuses(string sinceSeq)
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["tail", "c", "--since-seq", sinceSeq, "--url", host.BaseAddress.ToString()], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("since_seq must be an integer", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sned", "send")]
+    [InlineData("servee", "serve")]
+    [InlineData("stat", "stats")]
+    [InlineData("tial", "tail")]
+    [InlineData("MCP", "mcp")]
+    public async Task Run_MistypedCommand_SuggestsTheNearestAndExitsWithTheUsageCode(string typed, string nearest)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync([typed], output, error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal([$"brummerq: Unrecognized command or argument '{typed}'; did you mean '{nearest}'?", "Run 'brummerq --help' for usage."], error.ToString().TrimEnd().Split(Environment.NewLine));
+        Assert.Equal(string.Empty, output.ToString());
+    }
+
+    [Fact]
+    public async Task Run_MistypedOption_SuggestsTheNearestOption()
+    {
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["stats", "--jsno"], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("brummerq stats: Unrecognized command or argument '--jsno'; did you mean '--json'?", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_MistypedOptionBeforeArguments_NamesTheOptionFirst()
+    {
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["send", "--tpye", "x", "c", "1"], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.StartsWith("brummerq send: Unrecognized option '--tpye'; did you mean '--type'?", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_WordFarFromEveryCommand_SuggestsNothing()
+    {
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync(["xyz"], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal(["brummerq: Unrecognized command or argument 'xyz'.", "Run 'brummerq --help' for usage."], error.ToString().TrimEnd().Split(Environment.NewLine));
+    }
+
+    [Theory]
+    [InlineData(404)]
+    [InlineData(501)]
+    [InlineData(200)]
+    public async Task ClientCommands_OtherHttpServer_SayItIsNotBrummerq(int status)
+    {
+        // Another program on the port: every path answers the status (a plain-text body, as python3 -m http.server does).
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var other = builder.Build();
+        other.Run(async context =>
+        {
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsync("not here");
+        });
+        await other.StartAsync(TestContext.Current.CancellationToken);
+        var url = other.Urls.First() + "/";
+
+        foreach (var args in new[] { new[] { "send", "c", "1" }, ["stats"], ["stats", "--json"], ["tail", "c"] })
+        {
+            var (exitCode, output, error) = await CliRunner.RunAsync([.. args, "--url", url]);
+
+            Assert.Equal(ExitCodes.Failed, exitCode);
+            Assert.StartsWith($"brummerq {args[0]}: {url} is not a brummerq server: GET /healthz answered HTTP {status} without identifying brummerq", error.Text, StringComparison.Ordinal);
+            Assert.Single(error.Text.TrimEnd().Split('\n'));
+            Assert.Equal(string.Empty, output.Text);
+        }
+    }
+
+    [Fact]
+    public async Task Tail_OtherWebSocketServer_SaysItIsNotBrummerq()
+    {
+        // Another program that accepts the WebSocket at brummerq's path but greets otherwise.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var other = builder.Build();
+        other.UseWebSockets();
+        other.Map("/__brummer_ws__", async context =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await socket.SendAsync("""{"type":"welcome","data":{"server":"other"}}"""u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+            var buffer = new byte[1024];
+            while (!(await socket.ReceiveAsync(buffer, context.RequestAborted)).CloseStatus.HasValue)
+            {
+            }
+        });
+        await other.StartAsync(TestContext.Current.CancellationToken);
+        var url = other.Urls.First() + "/";
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("tail", "c", "--url", url);
+
+        Assert.Equal(ExitCodes.Failed, exitCode);
+        Assert.Equal($"brummerq tail: {url} is not a brummerq server: its WebSocket at /__brummer_ws__ did not greet as brummerq. Check --url or BRUMMERQ_URL.", error.Text.TrimEnd());
+        Assert.Equal(string.Empty, output.Text);
     }
 
     private static int FreePort()

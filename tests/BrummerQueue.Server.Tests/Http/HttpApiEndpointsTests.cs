@@ -275,6 +275,27 @@ public sealed class HttpApiEndpointsTests
         Assert.Equal("now", Assert.Single(result.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
     }
 
+    [Fact]
+    public async Task Get_LongPollClientGoesAway_LogsOneDebugLineAndNoFault()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        using var client = host.CreateHttpClient();
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var poll = client.GetAsync(new Uri("/api/channels/left/messages?timeout=120", UriKind.Relative), leave.Token);
+        await Mcp.McpToolsTests.WaitUntilAsync(() => Mcp.McpToolsTests.ReceiverWaiting(host.Queue));
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await poll);
+        await Mcp.McpToolsTests.WaitUntilAsync(() => !Mcp.McpToolsTests.ReceiverWaiting(host.Queue) && logs.WithEventId(BrummerQueue.Server.Http.HttpApiLog.ClientLeftEventId).Length > 0);
+        host.Queue.Send("left", default);
+
+        Assert.True(logs.Faults().Length == 0, logs.Dump());
+        Assert.True(logs.RequestLogs().Length == 0, logs.Dump());
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, Assert.Single(logs.WithEventId(BrummerQueue.Server.Http.HttpApiLog.ClientLeftEventId)).Level);
+        Assert.Equal(1, host.Queue.GetStats().TotalMessages);
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=abc", "limit")]

@@ -1,4 +1,5 @@
 using BrummerQueue.Core;
+using BrummerQueue.Server.Mcp;
 
 namespace BrummerQueue.Server.Tests.Mcp;
 
@@ -9,7 +10,7 @@ public sealed class McpCancellationTests
     public async Task QueueReceive_BlockingCancelledByNotification_EndsTheResponseAndLogsNothingAboveDebug()
     {
         var logs = new LogCapture();
-        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.Install);
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
         using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
 
         using var waiting = await session.PostAsync("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"c","blocking":true,"timeout":120}}}""", TestContext.Current.CancellationToken);
@@ -24,6 +25,7 @@ public sealed class McpCancellationTests
         host.Queue.Send("c", new MessageDraft(Payload: JsonPayload.Parse("1")));
         Assert.Equal(1, host.Queue.GetStats().TotalMessages);
         Assert.Empty(logs.RequestLogs());
+        AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
     }
 
     [Fact]
@@ -33,7 +35,7 @@ public sealed class McpCancellationTests
         var probe = new McpRequestProbe();
         await using var host = await TestServerHost.StartOnLoopbackAsync(configure: b =>
         {
-            logs.Install(b);
+            logs.InstallWithDebug(b);
             probe.Install(b);
         });
         using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
@@ -48,6 +50,7 @@ public sealed class McpCancellationTests
 
         await McpToolsTests.WaitUntilAsync(() => probe.InFlight == 0 && !McpToolsTests.ReceiverWaiting(host.Queue));
         Assert.Empty(logs.RequestLogs());
+        AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
     }
 
     [Fact]
@@ -57,7 +60,7 @@ public sealed class McpCancellationTests
         var probe = new ToolCallProbe();
         await using var host = await TestServerHost.StartOnLoopbackAsync(configure: b =>
         {
-            logs.Install(b);
+            logs.InstallWithDebug(b);
             probe.Install(b);
         });
         var finished = probe.NextFinished;
@@ -70,5 +73,35 @@ public sealed class McpCancellationTests
 
         await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
         Assert.Empty(logs.RequestLogs());
+        AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
+    }
+
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData("2026-07-28")]
+    public async Task QueueReceive_BlockingCancelledBySdkClient_LogsOneDebugLineInEveryRevision(string revision)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        await using var client = await McpTestClient.ConnectAsync(host, protocolVersion: revision);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var waiting = client.CallCancellableAsync("queue_receive", """{"channel":"sdk","blocking":true,"timeout":120}""", cancel.Token);
+        await McpToolsTests.WaitUntilAsync(() => McpToolsTests.ReceiverWaiting(host.Queue));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        await McpToolsTests.WaitUntilAsync(() => !McpToolsTests.ReceiverWaiting(host.Queue) && logs.WithEventId(McpLogEvents.ToolCancelled).Length > 0);
+        await client.CallOkAsync("queue_stats");
+
+        Assert.Empty(logs.RequestLogs());
+        AssertOneDebugLine(logs, McpLogEvents.ToolCancelled);
+    }
+
+    /// <summary>Nothing at Warning or above and no exception logged; the request's one line is there, at Debug.</summary>
+    internal static void AssertOneDebugLine(LogCapture logs, int eventId)
+    {
+        Assert.True(logs.Faults().Length == 0, logs.Dump());
+        var line = Assert.Single(logs.WithEventId(eventId));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, line.Level);
     }
 }

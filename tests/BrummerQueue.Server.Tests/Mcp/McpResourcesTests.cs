@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BrummerQueue.Server.Mcp;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -101,11 +102,13 @@ public sealed class McpResourcesTests
     [Theory]
     [InlineData("brummerq://subscriptions/nope", McpErrorCode.ResourceNotFound)]
     [InlineData("brummerq://channels/bad%20name!", McpErrorCode.InvalidParams)]
+    [InlineData("brummerq://channels/", McpErrorCode.InvalidParams)]
+    [InlineData("brummerq://nope/x", McpErrorCode.ResourceNotFound)]
     [InlineData("https://example.com/", McpErrorCode.ResourceNotFound)]
     public async Task ReadOrSubscribeResource_BadUri_AnswersErrorAndLogsNothingAboveDebug(string uri, McpErrorCode code)
     {
         var logs = new LogCapture();
-        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.Install);
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.InstallWithDebug);
         await using var client = await McpTestClient.ConnectAsync(host);
 
         var read = await Assert.ThrowsAsync<McpProtocolException>(async () =>
@@ -117,6 +120,10 @@ public sealed class McpResourcesTests
         Assert.Equal(code, subscribe.ErrorCode);
         Assert.Contains(uri, read.Message, StringComparison.Ordinal);
         Assert.Empty(logs.RequestLogs());
+        Assert.Empty(logs.Faults());
+        var lines = logs.WithEventId(McpLogEvents.RequestRefused);
+        Assert.Equal(["resources/read", "resources/subscribe"], lines.Select(l => l.Message[..l.Message.IndexOf(' ', StringComparison.Ordinal)]));
+        Assert.All(lines, l => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, l.Level));
     }
 
     [Fact]

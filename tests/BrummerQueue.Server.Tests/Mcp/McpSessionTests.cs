@@ -4,6 +4,7 @@ using BrummerQueue.Core;
 using BrummerQueue.Server.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Client;
 
@@ -72,6 +73,24 @@ public sealed class McpSessionTests
 
         Assert.Equal(1, result.GetProperty("count").GetInt32());
         await Assert.ThrowsAnyAsync<Exception>(async () => await waiting);
+    }
+
+    [Theory]
+    [InlineData("{}", "Invalid params for initialize: missing 'protocolVersion', 'capabilities', 'clientInfo'")]
+    [InlineData("""{"capabilities":{}}""", "Invalid params for initialize: missing 'protocolVersion', 'clientInfo'")]
+    public async Task Post_InitializeWithBadParams_Answers400InvalidParamsWithOneDebugLine(string parameters, string message)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.InstallWithDebug);
+        using var http = host.CreateHttpClient();
+
+        using var response = await RawMcpHttpClient.PostAsync(http, null, $$"""{"jsonrpc":"2.0","id":"i1","method":"initialize","params":{{parameters}}}""", TestContext.Current.CancellationToken);
+        var (error, _) = await RawMcpHttpClient.ReadErrorAsync(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal((int)McpErrorCode.InvalidParams, error.GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("message").GetString());
+        McpCancellationTests.AssertOneDebugLine(logs, McpLogEvents.RequestRefused);
     }
 
     [Fact]

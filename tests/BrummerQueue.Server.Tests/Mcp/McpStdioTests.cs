@@ -95,6 +95,46 @@ public sealed class McpStdioTests
     }
 
     [Fact]
+    public async Task Mcp_ClientMistakesAndACancelledBlockingReceive_AnsweredWithOneDebugLineEachAndNoWarning()
+    {
+        var port = BrummerqProcess.FreePort();
+        using var process = BrummerqProcess.StartWith(null, new() { ["Logging__LogLevel__BrummerQueue"] = "Debug" }, "mcp", "--port", port.ToString(CultureInfo.InvariantCulture));
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        await process.StandardInput.WriteAsync(
+            """
+            {"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}
+            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}
+            {"jsonrpc":"2.0","method":"notifications/initialized"}
+            {"jsonrpc":"2.0","id":2,"method":"nope/method"}
+            {"jsonrpc":"2.0","id":3,"method":"logging/setLevel","params":{"level":"loud"}}
+            {"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"brummerq://channels/"}}
+            {"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"queue_receive","arguments":{"channel":"c","blocking":true,"timeout":120}}}
+            {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}
+
+            """.AsMemory(),
+            TestContext.Current.CancellationToken);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        var answers = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(
+            line => JsonDocument.Parse(line).RootElement.GetProperty("id").GetRawText(),
+            line => line);
+        var log = (await stderr).Split('\n');
+        Assert.Contains("-32602", answers["0"], StringComparison.Ordinal);
+        Assert.Contains("-32601", answers["2"], StringComparison.Ordinal);
+        Assert.Contains("-32602", answers["3"], StringComparison.Ordinal);
+        Assert.Contains("-32602", answers["4"], StringComparison.Ordinal);
+        // The cancelled call's answer may be dropped: end of input ends the session once nothing uncancelled is open.
+        Assert.True(!answers.TryGetValue("5", out var cancelled) || cancelled.Contains("was cancelled", StringComparison.Ordinal), cancelled);
+        Assert.DoesNotContain(log, l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+        Assert.Equal(4, log.Count(l => l.StartsWith("dbug: BrummerQueue.Server.Mcp.McpRequestFilters[303]", StringComparison.Ordinal)));
+        Assert.True(log.Count(l => l.StartsWith("dbug: BrummerQueue.Server.Mcp.McpRequestFilters[302]", StringComparison.Ordinal)) == 1, string.Join('\n', log));
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
     public async Task Mcp_PipedRequestsThenEndOfInput_AnswersEveryRequestBeforeExit()
     {
         var port = BrummerqProcess.FreePort();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Mcp;
 
 namespace BrummerQueue.Server.Tests.Mcp;
 
@@ -343,6 +344,43 @@ public sealed class McpToolsTests
         var after = await client.CallOkAsync("queue_receive", """{"channel":"c1"}""");
 
         Assert.Equal("kept", Assert.Single(after.GetProperty("messages").EnumerateArray()).GetProperty("payload").GetString());
+    }
+
+    [Theory]
+    [InlineData("nope/method", null, -32601, "Method 'nope/method' is not available.")]
+    [InlineData("prompts/list", null, -32601, "Method 'prompts/list' is not available.")]
+    [InlineData("notifications/cancelled", """{"requestId":1}""", -32601, "Method 'notifications/cancelled' is not available.")]
+    [InlineData("logging/setLevel", """{"level":"loud"}""", -32602, "Invalid params for logging/setLevel: level is not valid (see the MCP specification)")]
+    [InlineData("completion/complete", "{}", -32602, "Invalid params for completion/complete: missing 'ref', 'argument'")]
+    [InlineData("tools/list", """{"cursor":5}""", -32602, "Invalid params for tools/list: cursor is not valid (see the MCP specification)")]
+    public async Task Request_UnknownMethodOrParamsTheSdkCannotRead_AnsweredWithOneDebugLine(string method, string? parameters, int code, string message)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartInProcessAsync(configure: logs.InstallWithDebug);
+        using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
+
+        var request = parameters is null
+            ? $$"""{"jsonrpc":"2.0","id":9,"method":"{{method}}"}"""
+            : $$"""{"jsonrpc":"2.0","id":9,"method":"{{method}}","params":{{parameters}}}""";
+        using var response = await session.PostAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"id\":9", body, StringComparison.Ordinal);
+        Assert.Contains($"\"code\":{code}", body, StringComparison.Ordinal);
+        Assert.Contains(JsonSerializer.Serialize(message)[1..^1], body, StringComparison.Ordinal);
+        McpCancellationTests.AssertOneDebugLine(logs, McpLogEvents.RequestRefused);
+    }
+
+    [Fact]
+    public async Task LoggingSetLevel_ValidLevel_StillServedBySdk()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var session = await RawMcpHttpClient.StartAsync(host.CreateHttpClient());
+
+        using var response = await session.PostAsync("""{"jsonrpc":"2.0","id":3,"method":"logging/setLevel","params":{"level":"debug"}}""", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains("\"result\":{}", body, StringComparison.Ordinal);
     }
 
     [Theory]

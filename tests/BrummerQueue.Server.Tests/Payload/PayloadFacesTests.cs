@@ -273,7 +273,7 @@ public sealed class PayloadFacesTests
         Assert.Equal(deep, Peek(host, "cli.deep"));
         Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(printedBySend)));
         Assert.Equal(deep, Encoding.UTF8.GetString(RawPayload(printedByTail)));
-        Assert.Equal(1, deeperCode);
+        Assert.Equal(BrummerQueue.Server.Cli.ExitCodes.Usage, deeperCode);
         Assert.Contains("payload is nested more than 64 levels deep", deeperError.Text, StringComparison.Ordinal);
     }
 

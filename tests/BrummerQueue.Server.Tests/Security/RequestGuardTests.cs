@@ -73,6 +73,42 @@ public sealed class RequestGuardTests
         Assert.Equal(0, host.Queue.GetStats().MessagesSent);
     }
 
+    [Fact]
+    public async Task Post_ForeignOrigin_LogsOneInformationLineSayingHowToAllowIt()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        using var client = host.CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "/mcp")) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("Origin", "https://app.example:3000");
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(logs.Faults());
+        var line = Assert.Single(logs.WithEventId(4301));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, line.Level);
+        Assert.Equal("Refused Origin 'https://app.example:3000' for /mcp; to allow pages from it, start brummerq with --allowed-origin https://app.example:3000 (or BRUMMERQ_ALLOWED_ORIGINS)", line.Message);
+    }
+
+    [Fact]
+    public async Task Get_ForeignHost_LogsOneInformationLineSayingHowToAcceptIt()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        using var client = host.CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(host.BaseAddress, "/api/stats"));
+        request.Headers.Host = "queue.example:8080";
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(logs.Faults());
+        var line = Assert.Single(logs.WithEventId(4300));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, line.Level);
+        Assert.Equal("Refused Host 'queue.example:8080' for /api/stats (DNS-rebinding protection); to accept that name, start brummerq with --allowed-host-name queue.example (or BRUMMERQ_ALLOWED_HOST_NAMES)", line.Message);
+    }
+
     [Theory]
     [InlineData("evil.example")]
     [InlineData("rebind.attacker.test:8080")]

@@ -596,4 +596,35 @@ public sealed class WebSocketEndpointTests
             await socket.Socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(fragments[i]), WebSocketMessageType.Text, endOfMessage: i == fragments.Length - 1, TestContext.Current.CancellationToken);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task QueueReceive_BlockingSocketClosedOrAborted_LogsOneDebugLineAndNoFault(bool abort)
+    {
+        var logs = new LogCapture();
+        await using var host = await TestServerHost.StartOnLoopbackAsync(configure: logs.InstallWithDebug);
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.SendAsync("""{"type":"queue_receive","id":"r","data":{"channel":"gone","blocking":true,"timeout":120}}""");
+        await Mcp.McpToolsTests.WaitUntilAsync(() => Mcp.McpToolsTests.ReceiverWaiting(host.Queue));
+        if (abort)
+        {
+            socket.Socket.Abort();
+        }
+        else
+        {
+            await socket.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", TestContext.Current.CancellationToken);
+        }
+
+        await Mcp.McpToolsTests.WaitUntilAsync(() => !Mcp.McpToolsTests.ReceiverWaiting(host.Queue) && logs.WithEventId(4101).Length + logs.WithEventId(4104).Length > 0);
+        host.Queue.Send("gone", default);
+
+        Assert.True(logs.Faults().Length == 0, logs.Dump());
+        Assert.True(logs.RequestLogs().Length == 0, logs.Dump());
+        var line = Assert.Single(logs.WithEventId(abort ? 4104 : 4101));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, line.Level);
+        Assert.Equal(1, host.Queue.GetStats().TotalMessages);
+    }
 }
