@@ -1,3 +1,4 @@
+using BrummerQueue.Server.Protocol;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using ModelContextProtocol.Protocol;
@@ -48,7 +49,7 @@ internal sealed class McpSessionState
     public McpSessionState(string key, McpServer? server)
     {
         Key = key;
-        Owner = "mcp:" + key;
+        Owner = SubscriptionOwner.ForMcpSession(key);
         Server = server;
     }
 
