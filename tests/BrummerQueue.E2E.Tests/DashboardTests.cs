@@ -379,6 +379,12 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
                 var tail = page.Locator("#subscriptions tr[data-channel='dash.time']");
                 await Expect(tail.Locator("td").Nth(1)).ToHaveTextAsync("WebSocket");
                 await Expect(tail.Locator("td.ends")).ToHaveTextAsync("being read now");
+
+                // Two minutes on (the page's clock), nobody has read it: it is marked unread; the tail's is not.
+                await page.Clock.SetFixedTimeAsync(DateTime.UtcNow.AddMinutes(2));
+                await Expect(idle).ToHaveClassAsync(new Regex(@"\bunread\b"));
+                await Expect(idle.Locator("td.last-read")).ToContainTextAsync(new Regex(@"\b2m( \d+s)? ago"));
+                await Expect(tail).Not.ToHaveClassAsync(new Regex(@"\bunread\b"));
                 await BrowserFixture.SaveScreenshotAsync(page, "dashboard-times-and-subscriptions");
             },
             new BrowserNewContextOptions { TimezoneId = "Asia/Kolkata", Locale = "en-GB" });

@@ -198,6 +198,9 @@ async function poll() {
       return;
     }
     unreachableSince ??= new Date();
+    // No rate is averaged over the outage: the charts show a gap and start again from the next answer.
+    totalHistory.restart();
+    for (const history of channelHistories.values()) history.restart();
     pollError.replaceChildren(`no answer since `, localTime(unreachableSince), `: the figures are from then (${error.message})`);
     pollError.hidden = false;
     markStale(true);
@@ -246,6 +249,7 @@ const OWNER_NAMES = { mcp_session: 'MCP session', websocket: 'WebSocket', none: 
  */
 function renderSubscriptions(subscriptions) {
   noSubscriptions.hidden = subscriptions.length > 0;
+  subscriptionsBody.parentElement.hidden = subscriptions.length === 0;
   const now = Date.now();
   subscriptionsBody.replaceChildren(...subscriptions.map((subscription) => {
     const row = document.createElement('tr');
