@@ -1,6 +1,6 @@
-using BrummerQueue.Server.Protocol;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
