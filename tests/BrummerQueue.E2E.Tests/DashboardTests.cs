@@ -267,7 +267,9 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
                 await Expect(page.Locator("#connection")).ToHaveTextAsync("unreachable");
 
                 second = await LoopbackBrummer.StartAsync(port);
-                await Expect(page.Locator("#connection")).ToHaveTextAsync("open");
+
+                // The socket's back-off grows while the server is down (up to 10 s between attempts).
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("open", new() { Timeout = 30_000 });
                 await Expect(page.Locator("#tail li.divider")).ToHaveTextAsync("server restarted, earlier messages are gone");
                 await Expect(page.Locator("#tail-info")).ToHaveTextAsync("live");
                 second.Queue.Send("dash.restart", new MessageDraft("new", JsonPayload.Parse("""{"from":"second"}""")));

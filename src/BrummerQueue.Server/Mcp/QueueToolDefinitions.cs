@@ -152,7 +152,7 @@ internal static class QueueToolDefinitions
             {
                 Name = Stats,
                 Title = "Queue statistics",
-                Description = "Check the queue's health: totals since start (sent, consumed, expired, dropped, delivered to subscriptions, retained messages and bytes), per-channel figures, and each open subscription with when it was last read and when the idle limit ends it (a subscription whose client left without unsubscribing shows an old last_read_at). Takes nothing.",
+                Description = "Check the queue's health: totals since start (sent, consumed, expired, dropped, retained messages and bytes), per-channel figures, and each open subscription with when it was last read and when the idle limit ends it. Takes nothing.",
                 InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{
