@@ -9,7 +9,7 @@ const TAIL_ROWS = 200;
 const TAIL_BACKLOG = 50;
 const CHANNEL_NAME = /^[A-Za-z0-9._\-:/]{1,128}$/;
 const MAX_TTL = 604800;
-// Channels whose rates are kept for the channel view (the busiest first come, first kept).
+// At most this many channels keep a rate history for the channel view (first come, first kept).
 const MAX_CHANNEL_HISTORIES = 1000;
 // A subscription unread for longer than this (and with no reader waiting) is shown as unread.
 const UNREAD_AFTER_MS = 60_000;
@@ -153,7 +153,7 @@ function localTime(value, { milliseconds = false } = {}) {
   return element;
 }
 
-/** "42s", "4m", "2h 13m": how long ago (or, negative, how long until) `ms` is from now. */
+/** "42s", "4m", "2h 13m": how far `ms` (Unix ms) is from now, before or after. */
 function since(ms) {
   return formatDuration(Math.abs(Date.now() - ms) / 1000).replace(/ 0s$/, '');
 }
