@@ -45,7 +45,7 @@ public sealed record ServerOptions
     /// <summary>Frames a WebSocket may send per second before it is closed with 1008. Default 1,000.</summary>
     public int MaxFramesPerSecond { get; init; } = 1000;
 
-    /// <summary>Pushes queued for one WebSocket before the oldest are dropped. Default 1,000.</summary>
+    /// <summary>Pushes queued for one WebSocket before its subscriptions wait (back-pressure: their own buffers fill, and drop only when full); also the replies queued before the server stops reading the socket. Default 1,000.</summary>
     public int SocketSendQueue { get; init; } = 1000;
 
     /// <summary>Seconds between WebSocket keep-alive pings; 0 sends none. Default 30.</summary>

@@ -133,7 +133,8 @@ internal static partial class McpEndpointGuard
         return JsonSyntaxFault.ReadId(body.GetBuffer().AsSpan(0, (int)body.Length));
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, int status, int code, string message, string? id)
+    /// <summary>Answers an MCP POST here with a JSON-RPC error (<paramref name="id"/> is the request's raw JSON id, or null) and HTTP <paramref name="status"/>.</summary>
+    public static async Task WriteErrorAsync(HttpContext context, int status, int code, string message, string? id)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
@@ -161,15 +162,15 @@ internal static partial class McpEndpointGuard
         }
 
         var logger = Logger(context);
-        LogRefused(logger, context.Request.Method, status);
+        LogRefused(logger, context.Request.Method, status, message);
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
     }
 
     private static ILogger Logger(HttpContext context) =>
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(McpEndpointGuard).FullName!);
 
-    [LoggerMessage(EventId = McpLogEvents.SessionRefused, Level = LogLevel.Debug, Message = "MCP {Method} without a live session answered with {Status}")]
-    private static partial void LogRefused(ILogger logger, string method, int status);
+    [LoggerMessage(EventId = McpLogEvents.SessionRefused, Level = LogLevel.Debug, Message = "MCP {Method} answered with {Status} before the SDK: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, int status, string reason);
 
     [LoggerMessage(EventId = McpLogEvents.EndedDuringRequest, Level = LogLevel.Debug, Message = "MCP {Method}: the client left or the session ended during the request")]
     private static partial void LogEndedDuringRequest(ILogger logger, string method);

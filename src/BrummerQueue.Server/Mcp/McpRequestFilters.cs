@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -43,6 +47,13 @@ internal static partial class McpRequestFilters
                     Log(context).RequestRefused(request.Method, refusal);
                     await context.Server.SendMessageAsync(
                         new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InvalidParams, Message = refusal } },
+                        cancellationToken);
+                    return;
+                case RequestMethods.ToolsCall when ArgumentNotText(request) is { } refusal:
+                    // A tool error the model can read, as for every other bad argument (SPEC.md section 2).
+                    Log(context).RequestRefused(request.Method, refusal);
+                    await context.Server.SendMessageAsync(
+                        new JsonRpcResponse { Id = request.Id, Result = JsonSerializer.SerializeToNode(ToolResults.Error(QueueException.Invalid(refusal[..refusal.IndexOf(' ', StringComparison.Ordinal)], refusal)), McpJsonUtilities.DefaultOptions) },
                         cancellationToken);
                     return;
                 case RequestMethods.ToolsCall or RequestMethods.SubscriptionsListen:
@@ -91,6 +102,69 @@ internal static partial class McpRequestFilters
             "Invalid params: arguments must be a JSON object of the tool's arguments",
         _ => null,
     };
+
+    /// <summary>
+    /// A <c>tools/call</c> argument holding a string with an escaped lone surrogate (<c>"x\ud83d"</c>, as a value
+    /// or a property name, at any depth): the SDK cannot write such arguments out again into its request type and
+    /// would answer a bare -32603 "An error occurred." Each argument is written here once, as the SDK will write
+    /// it, and the first that cannot be is named; when an argument name is repeated the arguments cannot be listed
+    /// by name and are written whole, naming <c>arguments</c>. The payload is not looked at: a <c>queue_send</c>
+    /// payload was kept aside before the SDK parsed the request (<see cref="SentPayloads"/>) and the engine's
+    /// payload rule judges it.
+    /// </summary>
+    private static string? ArgumentNotText(JsonRpcRequest request)
+    {
+        if (request.Params is not JsonObject { } parameters)
+        {
+            return null;
+        }
+
+        string? field = null;
+        try
+        {
+            if (parameters["arguments"] is not JsonObject arguments)
+            {
+                return null;
+            }
+
+            try
+            {
+                foreach (var (name, value) in arguments)
+                {
+                    if (name != "payload" && !CanWrite(value))
+                    {
+                        field = name;
+                        break;
+                    }
+                }
+            }
+            catch (ArgumentException)
+            {
+                // A repeated argument name: the object cannot be listed by name, only written whole.
+                field = CanWrite(arguments) ? null : "arguments";
+            }
+        }
+        catch (ArgumentException)
+        {
+            // A repeated name in params itself: the SDK's to judge.
+            return null;
+        }
+
+        return field is null ? null : $"{field} must be valid Unicode text ({WireFields.LoneSurrogateRule})";
+
+        static bool CanWrite(JsonNode? node)
+        {
+            try
+            {
+                _ = JsonSerializer.SerializeToUtf8Bytes(node, McpJsonUtilities.DefaultOptions);
+                return true;
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
 
     private static McpProtocolException? Refusal(MessageContext context, JsonRpcRequest request)
     {

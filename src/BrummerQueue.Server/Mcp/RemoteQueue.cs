@@ -244,10 +244,20 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
             relay = client.RegisterNotificationHandler(NotificationMethods.ResourceUpdatedNotification, async (notification, ct) =>
             {
-                if (acknowledged.Task.IsCompleted
-                    && notification.Params?["uri"] is JsonNode node && node.GetValueKind() == JsonValueKind.String
+                if (notification.Params?["uri"] is JsonNode node && node.GetValueKind() == JsonValueKind.String
                     && granted.Contains(node.GetValue<string>(), StringComparer.Ordinal))
                 {
+                    // An update that comes before the acknowledgement is written waits for it, never lost: a client
+                    // may send as soon as it reads the acknowledgement.
+                    try
+                    {
+                        await acknowledged.Task.WaitAsync(ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return; // The stream ended before it was acknowledged.
+                    }
+
                     await server.SendMessageAsync(ResourceListen.Updated(node.GetValue<string>(), id), ct);
                 }
             });
@@ -266,6 +276,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
         finally
         {
+            acknowledged.TrySetCanceled(CancellationToken.None);
             if (relay is not null)
             {
                 await DisposeQuietlyAsync(relay);

@@ -48,11 +48,14 @@ internal static partial class ResourceListen
         var listener = registry.BeginListen(request.Server, id);
         try
         {
-            await SendAcknowledgedAsync(request.Server, id, [.. granted.Select(g => g.Key)], ended.Token);
+            // Follow first, then acknowledge: a client may send as soon as it reads the acknowledgement, and that
+            // message's update must not be missed (an update may then precede the acknowledgement on the stream).
             foreach (var (uri, channel) in granted)
             {
                 registry.AddResource(listener, uri, channel);
             }
+
+            await SendAcknowledgedAsync(request.Server, id, [.. granted.Select(g => g.Key)], ended.Token);
 
             await WaitAsync(ended.Token);
         }

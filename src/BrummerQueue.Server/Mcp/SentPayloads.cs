@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace BrummerQueue.Server.Mcp;
@@ -141,9 +142,9 @@ internal sealed class SentPayloads
         var next = endpoint.RequestDelegate ?? throw new InvalidOperationException("the MCP endpoint has no request delegate");
         endpoint.RequestDelegate = async context =>
         {
-            if (HttpMethods.IsPost(context.Request.Method))
+            if (HttpMethods.IsPost(context.Request.Method) && !await SpliceAsync(context))
             {
-                await SpliceAsync(context);
+                return;
             }
 
             await next(context);
@@ -213,7 +214,13 @@ internal sealed class SentPayloads
         return found;
     }
 
-    private static async Task SpliceAsync(HttpContext context)
+    /// <summary>
+    /// Keeps a <c>queue_send</c>'s payload aside and gives the SDK the body without it. False when the request was
+    /// answered here: a body that is not UTF-8 outside the payload (the SDK would read the bad bytes as U+FFFD and
+    /// store a <c>type</c> or <c>channel</c> the sender never wrote) gets a <c>-32700</c> naming the byte, as a stdio
+    /// line does (<see cref="JsonRpcLineGuard"/>); the payload's own bytes are the engine's payload rule's to judge.
+    /// </summary>
+    private static async Task<bool> SpliceAsync(HttpContext context)
     {
         var request = context.Request;
         var options = context.RequestServices.GetRequiredService<IMessageQueue>().Options;
@@ -222,22 +229,37 @@ internal sealed class SentPayloads
         var limit = (long)options.MaxMessageBytes + (64 * 1024);
         if (request.ContentLength > limit)
         {
-            return;
+            return true;
         }
 
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        byte[] forSdk;
         if (body.Length > limit || !TryFind(body.Span, PayloadEnvelope.MaxDepth(options), out var id, out var payload))
         {
-            request.Body = new MemoryStream(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);
-            return;
+            forSdk = body.ToArray();
+        }
+        else
+        {
+            context.Items[HttpItemKey] = new KeptPayload(id, body.Span[payload].ToArray());
+            forSdk = Splice(body.Span, payload);
         }
 
-        context.Items[HttpItemKey] = new KeptPayload(id, body.Span[payload].ToArray());
-        var spliced = Splice(body.Span, payload);
-        request.Body = new MemoryStream(spliced, writable: false);
-        request.ContentLength = spliced.Length;
+        if (JsonSyntaxFault.TryFindInvalidUtf8(forSdk, out var notUtf8))
+        {
+            await McpEndpointGuard.WriteErrorAsync(
+                context,
+                StatusCodes.Status400BadRequest,
+                (int)McpErrorCode.ParseError,
+                $"Parse error: the body {notUtf8.Description}; JSON-RPC messages are UTF-8 JSON text",
+                notUtf8.Id);
+            return false;
+        }
+
+        request.Body = new MemoryStream(forSdk, writable: false);
+        request.ContentLength = forSdk.Length;
+        return true;
     }
 
     /// <summary><paramref name="message"/> with the value at <paramref name="payload"/> replaced by <c>null</c>.</summary>

@@ -65,7 +65,7 @@ internal sealed class BrummerMetrics
         meter.CreateObservableGauge("brummerq.channels", () => Stats().TotalChannels, "{channel}", "Live channels");
         meter.CreateObservableGauge("brummerq.subscriptions", () => Stats().TotalSubscriptions, "{subscription}", "Open subscriptions (MCP and WebSocket)");
         meter.CreateObservableGauge("brummerq.websocket.connections", () => connections.Count, "{connection}", "Open WebSocket connections");
-        _pushesDropped = meter.CreateCounter<long>("brummerq.websocket.pushes.dropped", "{message}", "Pushes a slow WebSocket lost because its send queue was full");
+        _pushesDropped = meter.CreateCounter<long>("brummerq.websocket.pushes.dropped", "{message}", "Messages a WebSocket subscription lost because its buffer was full");
         foreach (var limit in s_limits)
         {
             _limitHits[limit] = new StrongBox<long>();
@@ -75,7 +75,7 @@ internal sealed class BrummerMetrics
         queue.LimitHit += refusal => LimitHit(refusal.Limit!);
     }
 
-    /// <summary>Counts pushes a socket's outbound queue dropped.</summary>
+    /// <summary>Counts messages a WebSocket subscription's full buffer dropped (each reported once, as a push's <c>dropped</c>).</summary>
     public void PushesDropped(long count) => _pushesDropped.Add(count);
 
     /// <summary>Counts one refusal by the limit that <paramref name="setting"/> sets (e.g. <c>MaxFrameBytes</c>).</summary>

@@ -21,7 +21,8 @@ internal static class WireFields
     /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
     public static readonly string[] DraftFields = ["type", "payload", "ttl"];
 
-    private const string LoneSurrogateRule = @"no lone surrogate escape such as \ud83d";
+    /// <summary>The rule a string with an escaped lone surrogate breaks, in the words every face uses.</summary>
+    public const string LoneSurrogateRule = @"no lone surrogate escape such as \ud83d";
 
     /// <summary>An unknown name longer than this is shortened in the error text.</summary>
     private const int MaxQuotedNameLength = 64;

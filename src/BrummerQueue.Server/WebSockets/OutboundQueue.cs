@@ -9,9 +9,11 @@ namespace BrummerQueue.Server.WebSockets;
 /// <see cref="WaitForReplySpaceAsync"/> (a count) and <see cref="WaitForReplyBytesAsync"/> (bytes)
 /// before it handles the next frame, so a client that stops reading is stopped from sending, and
 /// what it left unread is at most the byte budget plus one reply (and the replies of its waiting
-/// receives, each holding its slot already). Pushes are bounded by <c>capacity</c>: when full, the oldest
-/// push is dropped and counted on its subscription (under the lock), and the count rides on that
-/// subscription's next dequeued push, so a slow socket never blocks a sender.
+/// receives, each holding its slot already). Pushes are bounded by <c>pushCapacity</c> the same way: a
+/// subscription's pump waits for <see cref="WaitForPushSpaceAsync"/> before it takes messages from the
+/// subscription, so a slow socket holds its pumps back (back-pressure) and never loses a push here; its
+/// messages wait in the subscription's own buffer, which alone drops (oldest first, counted, SPEC.md §1), so a
+/// slow socket never blocks a sender either.
 /// Thread-safe: many producers (reader, subscription pumps, blocking receives), one consumer.
 /// </summary>
 internal sealed class OutboundQueue : IDisposable
@@ -21,10 +23,11 @@ internal sealed class OutboundQueue : IDisposable
     // Guarded by _lock.
     private readonly Queue<OutboundItem> _replies = new();
 
-    // Guarded by _lock. At most _pushCapacity items.
+    // Guarded by _lock. At most pushCapacity items: each holds a slot of _pushSpace.
     private readonly Queue<OutboundItem> _pushes;
 
-    private readonly int _pushCapacity;
+    // Counts free push slots: taken by a subscription's pump before it reads the subscription, given back by the writer.
+    private readonly SemaphoreSlim _pushSpace;
 
     // Counts free reply slots: taken by producers before they queue a reply, given back by the writer.
     private readonly SemaphoreSlim _replySpace;
@@ -38,8 +41,6 @@ internal sealed class OutboundQueue : IDisposable
     // Guarded by _lock. Set by Complete or by queuing a close: nothing more is accepted.
     private bool _completed;
 
-    private readonly Action<long>? _onDropped;
-
     private readonly long _replyByteBudget;
 
     // Guarded by _lock. Bytes of the replies queued and not yet taken by the writer.
@@ -51,12 +52,11 @@ internal sealed class OutboundQueue : IDisposable
     // Released (to at most 1) when the queued reply bytes fall under the budget, or the queue completes, while the reader waits.
     private readonly SemaphoreSlim _replyBytesFreed = new(0, 1);
 
-    public OutboundQueue(int pushCapacity, int replyCapacity, Action<long>? onDropped = null, long replyByteBudget = long.MaxValue)
+    public OutboundQueue(int pushCapacity, int replyCapacity, long replyByteBudget = long.MaxValue)
     {
-        _pushCapacity = pushCapacity;
         _pushes = new Queue<OutboundItem>(Math.Min(pushCapacity, 64));
+        _pushSpace = new SemaphoreSlim(pushCapacity, pushCapacity);
         _replySpace = new SemaphoreSlim(replyCapacity, replyCapacity);
-        _onDropped = onDropped;
         _replyByteBudget = replyByteBudget;
     }
 
@@ -69,6 +69,32 @@ internal sealed class OutboundQueue : IDisposable
             {
                 return _replyBytes;
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits for room for at least one push and takes up to <paramref name="most"/> slots (the first waited for, the
+    /// rest only if free now); returns how many. Each slot is returned when the writer takes a push queued with it;
+    /// give back unused ones with <see cref="ReturnPushSpace"/>.
+    /// </summary>
+    public async ValueTask<int> WaitForPushSpaceAsync(int most, CancellationToken cancellationToken)
+    {
+        await _pushSpace.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var taken = 1;
+        while (taken < most && _pushSpace.Wait(0, CancellationToken.None))
+        {
+            taken++;
+        }
+
+        return taken;
+    }
+
+    /// <summary>Gives back push slots taken with <see cref="WaitForPushSpaceAsync"/> and not used.</summary>
+    public void ReturnPushSpace(int count)
+    {
+        if (count > 0)
+        {
+            _pushSpace.Release(count);
         }
     }
 
@@ -131,11 +157,12 @@ internal sealed class OutboundQueue : IDisposable
         TryEnqueue(new OutboundItem { CloseStatus = status, CloseReason = reason }, isReply: true);
     }
 
-    /// <summary>Queues a push, dropping (and counting) the oldest push when full.</summary>
-    public void EnqueuePush(SocketSubscription subscription, QueueMessage message, long dropped)
-    {
+    /// <summary>
+    /// Queues a push in a slot taken with <see cref="WaitForPushSpaceAsync"/>; <paramref name="dropped"/> is what the
+    /// subscription's buffer dropped before <paramref name="message"/>. False once completed.
+    /// </summary>
+    public bool TryEnqueuePush(SocketSubscription subscription, QueueMessage message, long dropped) =>
         TryEnqueue(new OutboundItem { Subscription = subscription, Message = message, Dropped = dropped }, isReply: false);
-    }
 
     /// <summary>Refuses further items; the writer still gets what is queued, then null.</summary>
     public void Complete()
@@ -189,9 +216,8 @@ internal sealed class OutboundQueue : IDisposable
                 }
                 else if (_pushes.TryDequeue(out var push))
                 {
-                    // Drops are counted under this lock, so what is taken here is exactly the pushes
-                    // of this subscription that were older than this one and were dropped.
-                    return push with { Dropped = push.Dropped + push.Subscription!.TakeDropped() };
+                    _pushSpace.Release();
+                    return push;
                 }
                 else if (_completed)
                 {
@@ -223,13 +249,13 @@ internal sealed class OutboundQueue : IDisposable
     {
         Complete();
         _replySpace.Dispose();
+        _pushSpace.Dispose();
         _itemAvailable.Dispose();
         _replyBytesFreed.Dispose();
     }
 
     private bool TryEnqueue(OutboundItem item, bool isReply)
     {
-        OutboundItem dropped = default;
         bool wake;
         lock (_lock)
         {
@@ -246,12 +272,6 @@ internal sealed class OutboundQueue : IDisposable
             }
             else
             {
-                if (_pushes.Count == _pushCapacity)
-                {
-                    dropped = _pushes.Dequeue();
-                    dropped.Subscription!.AddDropped(dropped.Dropped + 1);
-                }
-
                 _pushes.Enqueue(item);
             }
 
@@ -259,12 +279,7 @@ internal sealed class OutboundQueue : IDisposable
             _writerWaiting = false;
         }
 
-        // The lock is released: report the drop and wake the writer outside it.
-        if (dropped.Subscription is not null)
-        {
-            _onDropped?.Invoke(1);
-        }
-
+        // The lock is released: wake the writer outside it.
         if (wake)
         {
             _itemAvailable.Release();

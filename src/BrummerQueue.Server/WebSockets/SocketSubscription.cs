@@ -3,16 +3,11 @@ using BrummerQueue.Core;
 namespace BrummerQueue.Server.WebSockets;
 
 /// <summary>
-/// A subscription as one WebSocket connection sees it: the engine's <see cref="Core.Subscription"/>,
-/// the pushes of it that the socket's outbound queue dropped, and whether the client ended it.
+/// A subscription as one WebSocket connection sees it: the engine's <see cref="Core.Subscription"/>
+/// and whether the client ended it.
 /// </summary>
 internal sealed class SocketSubscription(Subscription subscription)
 {
-    // Guarded by the outbound queue's lock (Interlocked as well, for the pump's rare direct add of
-    // engine drops with no message): added when a push of this subscription is dropped, taken when
-    // the next one is dequeued.
-    private long _droppedInQueue;
-
     // Set once by the reader when the client unsubscribes; read by the writer, which skips pushes
     // of an ended subscription. Volatile so that the writer sees it without a lock. The flag is set
     // before the `unsubscribed` reply is queued and the writer takes replies first, so no push of
@@ -26,8 +21,4 @@ internal sealed class SocketSubscription(Subscription subscription)
     public bool Ended => _ended;
 
     public void End() => _ended = true;
-
-    public void AddDropped(long count) => Interlocked.Add(ref _droppedInQueue, count);
-
-    public long TakeDropped() => Interlocked.Exchange(ref _droppedInQueue, 0);
 }

@@ -241,26 +241,33 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Moves a subscription's messages into the outbound queue, in seq order, until it closes.</summary>
+    /// <summary>
+    /// Moves a subscription's messages into the outbound queue, in seq order, until it closes. It takes only as many
+    /// as the outbound queue has room for, so a socket that reads slowly leaves them in the subscription's buffer,
+    /// which alone drops when full; what it dropped rides on the next push, counted once.
+    /// </summary>
     private async Task PumpAsync(SocketSubscription state)
     {
         var batch = new List<QueueMessage>(16);
         var subscription = state.Subscription;
+        long dropped = 0;
         try
         {
             while (await subscription.WaitToReadAsync(_ended.Token))
             {
+                var slots = await _outbound.WaitForPushSpaceAsync(64, _ended.Token);
                 batch.Clear();
-                var dropped = subscription.ReadBatch(64, batch);
-                if (batch.Count == 0)
+                var droppedNow = subscription.ReadBatch(slots, batch);
+                _outbound.ReturnPushSpace(slots - batch.Count);
+                if (droppedNow > 0)
                 {
-                    state.AddDropped(dropped);
-                    continue;
+                    dropped += droppedNow;
+                    _onPushDropped?.Invoke(droppedNow);
                 }
 
                 foreach (var message in batch)
                 {
-                    _outbound.EnqueuePush(state, message, dropped);
+                    _outbound.TryEnqueuePush(state, message, dropped);
                     dropped = 0;
                 }
             }

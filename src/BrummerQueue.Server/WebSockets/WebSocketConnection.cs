@@ -44,6 +44,9 @@ internal sealed partial class WebSocketConnection : IDisposable
     private readonly FrameRateLimiter _rateLimiter;
     private readonly Action<string>? _onLimitHit;
 
+    // Counts what the subscriptions' buffers dropped before their pushes (the metric of lost pushes).
+    private readonly Action<long>? _onPushDropped;
+
     // Cancelled when the connection ends: stops the writer, the pumps and pending receives.
     private readonly CancellationTokenSource _ended = new();
 
@@ -88,7 +91,8 @@ internal sealed partial class WebSocketConnection : IDisposable
         _identity = identity;
         _time = time;
         _logger = logger;
-        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), onPushDropped, ReplyByteBudget);
+        _onPushDropped = onPushDropped;
+        _outbound = new OutboundQueue(Math.Max(1, options.SocketSendQueue), replyCapacity: Math.Max(1, options.SocketSendQueue), ReplyByteBudget);
         _rateLimiter = new FrameRateLimiter(options.MaxFramesPerSecond, time);
         _readCancel = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         _lastFrameTimestamp = time.GetTimestamp();

@@ -50,6 +50,14 @@ internal sealed class RawMcpSession : IDisposable
         return ReadReply(text, id);
     }
 
+    /// <summary>Posts <paramref name="body"/> byte for byte in this session; returns the HTTP status and the body's text.</summary>
+    public async Task<(int Status, string Text)> PostAsync(byte[] body)
+    {
+        using var request = Post(body, _sessionId);
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
     /// <summary>Calls <paramref name="tool"/> with arguments as a string of JSON.</summary>
     public Task<JsonElement> CallAsync(string tool, string argumentsJson) => CallAsync(tool, Encoding.UTF8.GetBytes(argumentsJson));
 

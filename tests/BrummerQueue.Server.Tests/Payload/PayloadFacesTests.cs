@@ -104,6 +104,42 @@ public sealed class PayloadFacesTests
     }
 
     [Fact]
+    public async Task McpHttpPost_NotUtf8OutsideThePayload_IsParseErrorNamingTheByteNothingStored()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var mcp = await RawMcpSession.StartAsync(host);
+
+        var (status, text) = await mcp.PostAsync([.. """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"queue_send","arguments":{"channel":"c","type":"a"""u8, 0xC3, .. "\",\"payload\":1}}}"u8]);
+
+        Assert.Equal(400, status);
+        using var reply = JsonDocument.Parse(text);
+        Assert.Equal(7, reply.RootElement.GetProperty("id").GetInt32());
+        Assert.Equal(-32700, reply.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("Parse error: the body", reply.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("byte 112", reply.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task McpCall_LoneSurrogateInAnArgumentOtherThanPayload_IsToolErrorNamingItNeverInternalError()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var mcp = await RawMcpSession.StartAsync(host);
+
+        var inType = await mcp.CallAsync("queue_send", """{"channel":"m","type":"x\ud83d","payload":1}""");
+        var inChannel = await mcp.CallAsync("queue_subscribe", """{"channel":"m\udc00"}""");
+        var repeated = await mcp.CallAsync("queue_send", """{"channel":"m","type":"a","type":"x\ud83d","payload":1}""");
+        var nestedRepeated = await mcp.CallAsync("queue_stats", """{"x":{"k":1,"k":"\ud83d"}}""");
+
+        Assert.Equal(@"type must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(inType));
+        Assert.Equal(@"channel must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(inChannel));
+        Assert.Equal(@"arguments must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(repeated));
+        Assert.Equal(@"x must be valid Unicode text (no lone surrogate escape such as \ud83d)", ErrorText(nestedRepeated));
+        Assert.Equal(0, host.Queue.GetStats().MessagesSent);
+        Assert.Equal(0, host.Queue.GetStats().TotalSubscriptions);
+    }
+
+    [Fact]
     public async Task PayloadAtDepthLimit_SentByEveryFace_DeliveredByEveryFace()
     {
         await using var host = await TestServerHost.StartInProcessAsync();

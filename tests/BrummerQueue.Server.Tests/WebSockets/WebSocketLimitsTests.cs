@@ -88,32 +88,67 @@ public sealed class WebSocketLimitsTests
     }
 
     [Fact]
-    public async Task SlowConsumer_FullSendQueue_DropsOldestWithCountAndNeverStallsSendersOrOthers()
+    public async Task SlowConsumer_FullSendQueueButRoomInItsBuffer_LosesNothingAndNeverStallsSendersOrOthers()
     {
+        // The socket's send queue (16) is far smaller than the subscription's buffer: the socket holds the pump back.
         await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:SocketSendQueue"] = "16" });
         var (slow, _) = await TestSocket.ConnectAsync(host);
         await using var __ = slow;
         var (other, _) = await TestSocket.ConnectAsync(host);
         await using var ___ = other;
-        await slow.RequestAsync("queue_subscribe", "s", new { channel = "firehose", buffer_size = 10000 });
+        await slow.RequestAsync("queue_subscribe", "s", new { channel = "firehose", buffer_size = 5000 });
 
-        // Far more than the socket buffers hold, while the slow client reads nothing.
+        // Far more than the socket's queue and the kernel's buffers hold, while the slow client reads nothing.
         const int Count = 4000;
-        var payload = JsonPayload.Parse(JsonSerializer.Serialize(new string('x', 16 * 1024)));
-        for (var i = 0; i < Count; i++)
-        {
-            host.Queue.Send("firehose", new MessageDraft(Payload: payload, TtlSeconds: 0));
-        }
+        SendBig(host, Count);
 
         // Another socket is served while the slow one is stuck.
         Assert.Equal("pong", (await other.RequestAsync("ping", "p")).GetProperty("type").GetString());
 
+        var (received, dropped) = await ReadPushesAsync(slow, Count);
+        Assert.Equal(0, dropped);
+        Assert.Equal(Count, received);
+        Assert.Equal(Count, host.Queue.GetStats().MessagesSent);
+    }
+
+    [Fact]
+    public async Task SlowConsumer_ItsBufferOverflows_LosesOnlyTheOverflowCountedOnce()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync(new() { ["Brummerq:SocketSendQueue"] = "16" });
+        var (slow, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = slow;
+        const int BufferSize = 200;
+        await slow.RequestAsync("queue_subscribe", "s", new { channel = "firehose", buffer_size = BufferSize });
+
+        const int Count = 4000;
+        SendBig(host, Count);
+
+        // Every message is either pushed or counted once as dropped, in seq order; the subscription's buffer
+        // (and what the socket already held) was delivered, so at least buffer_size arrive.
+        var (received, dropped) = await ReadPushesAsync(slow, Count);
+        Assert.True(dropped > 0, "the buffer should have overflowed");
+        Assert.Equal(Count, received + dropped);
+        Assert.True(received >= BufferSize, $"received {received}, fewer than the buffer's {BufferSize}");
+    }
+
+    private static void SendBig(TestServerHost host, int count)
+    {
+        var payload = JsonPayload.Parse(JsonSerializer.Serialize(new string('x', 16 * 1024)));
+        for (var i = 0; i < count; i++)
+        {
+            host.Queue.Send("firehose", new MessageDraft(Payload: payload, TtlSeconds: 0));
+        }
+    }
+
+    /// <summary>Reads pushes until seq <paramref name="lastSeq"/>, checking seq order against the dropped counts.</summary>
+    private static async Task<(int Received, long Dropped)> ReadPushesAsync(TestSocket socket, long lastSeq)
+    {
         long previousSeq = 0;
         long droppedTotal = 0;
         var received = 0;
-        while (previousSeq < Count)
+        while (previousSeq < lastSeq)
         {
-            var data = (await slow.ReceiveAsync("queue_message")).GetProperty("data");
+            var data = (await socket.ReceiveAsync("queue_message")).GetProperty("data");
             var seq = data.GetProperty("message").GetProperty("seq").GetInt64();
             var dropped = data.TryGetProperty("dropped", out var d) ? d.GetInt64() : 0;
             Assert.Equal(previousSeq + 1 + dropped, seq);
@@ -122,9 +157,7 @@ public sealed class WebSocketLimitsTests
             received++;
         }
 
-        Assert.True(droppedTotal > 0, "the slow socket should have lost pushes");
-        Assert.Equal(Count, received + droppedTotal);
-        Assert.Equal(Count, host.Queue.GetStats().MessagesSent);
+        return (received, droppedTotal);
     }
 
     [Fact]
