@@ -7,4 +7,8 @@ namespace BrummerQueue.Core;
 /// <param name="Consumed">Messages removed by a (non-peek) receive.</param>
 /// <param name="Expired">Messages removed because their TTL passed.</param>
 /// <param name="Dropped">Messages evicted because the backlog was full.</param>
-public sealed record ChannelStats(int Messages, int Subscriptions, long Sent, long Consumed, long Expired, long Dropped);
+public sealed record ChannelStats(int Messages, int Subscriptions, long Sent, long Consumed, long Expired, long Dropped)
+{
+    /// <summary>Copies put into this channel's subscription buffers (a send reaching three subscriptions counts three). Default 0.</summary>
+    public long Delivered { get; init; }
+}

@@ -30,6 +30,12 @@ public sealed record QueueStats
     /// <summary>Messages evicted from full backlogs since start.</summary>
     public required long MessagesDropped { get; init; }
 
+    /// <summary>
+    /// Copies put into subscription buffers since start: a send that reached three subscriptions counts three (the sum of
+    /// <see cref="SendResult.DeliveredTo"/>). Not part of SPEC.md's stats; 0 from a store that does not count it.
+    /// </summary>
+    public long MessagesDelivered { get; init; }
+
     /// <summary>Blocking receives waiting on a channel right now (a diagnostic figure; not part of SPEC.md's stats).</summary>
     public int WaitingReceivers { get; init; }
 
@@ -38,4 +44,10 @@ public sealed record QueueStats
 
     /// <summary>Figures of each live channel, by name (ordinal order).</summary>
     public required IReadOnlyDictionary<string, ChannelStats> Channels { get; init; }
+
+    /// <summary>
+    /// Every open subscription, by channel (ordinal order), then oldest first. Not part of SPEC.md's stats; empty from a
+    /// store that does not list them. Default empty.
+    /// </summary>
+    public IReadOnlyList<SubscriptionStats> Subscriptions { get; init; } = [];
 }

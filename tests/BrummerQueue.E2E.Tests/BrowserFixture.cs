@@ -52,9 +52,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>
     /// Opens a fresh page (own context), runs <paramref name="test"/> on it, and on failure saves a
     /// screenshot under <c>TestResults/screenshots</c> next to the test assembly before rethrowing.
-    /// Console output of the page goes to the test output.
+    /// Console output of the page goes to the test output. <paramref name="options"/> sets up the context
+    /// (e.g. its time zone).
     /// </summary>
-    public async Task RunPageAsync(Func<IPage, Task> test)
+    public async Task RunPageAsync(Func<IPage, Task> test, BrowserNewContextOptions? options = null)
     {
         if (_browser is null)
         {
@@ -68,7 +69,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         var output = TestContext.Current.TestOutputHelper;
-        await using var context = await _browser.NewContextAsync();
+        await using var context = await _browser.NewContextAsync(options);
         var page = await context.NewPageAsync();
         page.Console += (_, message) => output?.WriteLine($"[page {message.Type}] {message.Text}");
         page.PageError += (_, error) => output?.WriteLine($"[page error] {error}");
@@ -78,13 +79,23 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
         catch (Exception)
         {
-            var name = string.Concat((TestContext.Current.Test?.TestDisplayName ?? "test").Select(c => char.IsLetterOrDigit(c) || c is '_' or '.' ? c : '_'));
-            var path = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots", $"{name}.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+            var path = await SaveScreenshotAsync(page, TestContext.Current.Test?.TestDisplayName ?? "test");
             output?.WriteLine($"Screenshot of the failed page: {path}");
             throw;
         }
+    }
+
+    /// <summary>
+    /// Saves a full-page screenshot as <c>TestResults/screenshots/{name}.png</c> next to the test assembly, for a
+    /// person to look at (tests check elements and states, never pixels); returns its path.
+    /// </summary>
+    public static async Task<string> SaveScreenshotAsync(IPage page, string name)
+    {
+        var file = string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_'));
+        var path = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots", $"{file}.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Tests;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -202,6 +205,191 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
             await Expect(page.Locator("#no-channels")).ToBeHiddenAsync();
             Assert.Equal(0, Volatile.Read(ref sockets));
         });
+    }
+
+    [Fact]
+    public async Task Dashboard_ServerStopped_BadgeSaysUnreachableAndFiguresGreyOutAsStale()
+    {
+        TestServerHost? server = await LoopbackBrummer.StartAsync();
+        try
+        {
+            server.Queue.Send("dash.down", new MessageDraft());
+            await browser.RunPageAsync(async page =>
+            {
+                await page.GotoAsync(server.BaseAddress.ToString());
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("open");
+                await Expect(page.Locator("[data-stat='messages_sent']")).ToHaveTextAsync("1");
+                await Expect(page.Locator("#totals")).Not.ToHaveClassAsync(new Regex("stale"));
+
+                await server.DisposeAsync();
+                server = null;
+
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("unreachable");
+                await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-status", "unreachable");
+                foreach (var figures in new[] { "#totals", "#activity", "#channels-panel", "#subscriptions-panel" })
+                {
+                    await Expect(page.Locator(figures)).ToHaveClassAsync(new Regex(@"\bstale\b"));
+                }
+
+                // The last figures stay, marked as old, with the time the server stopped answering.
+                await Expect(page.Locator("[data-stat='messages_sent']")).ToHaveTextAsync("1");
+                await Expect(page.Locator("#poll-error")).ToContainTextAsync("no answer since");
+                await Expect(page.Locator("#poll-error time")).ToHaveAttributeAsync("title", new Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$"));
+                await BrowserFixture.SaveScreenshotAsync(page, "dashboard-server-stopped");
+            });
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Dashboard_ServerRestartedOnTheSamePort_TailDrawsADividerBetweenTheTwoServersMessages()
+    {
+        TestServerHost? first = await LoopbackBrummer.StartAsync();
+        var port = first.BaseAddress.Port;
+        TestServerHost? second = null;
+        try
+        {
+            await browser.RunPageAsync(async page =>
+            {
+                first.Queue.Send("dash.restart", new MessageDraft("old", JsonPayload.Parse("""{"from":"first"}""")));
+                await page.GotoAsync(first.BaseAddress.ToString());
+                await page.Locator("#channels tr[data-channel='dash.restart']").ClickAsync();
+                await Expect(page.Locator("#tail li[data-seq='1'] .payload")).ToContainTextAsync("first");
+
+                await first.DisposeAsync();
+                first = null;
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("unreachable");
+
+                second = await LoopbackBrummer.StartAsync(port);
+
+                // The socket's back-off grows while the server is down (up to 10 s between attempts).
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("open", new() { Timeout = 30_000 });
+                await Expect(page.Locator("#tail li.divider")).ToHaveTextAsync("server restarted, earlier messages are gone");
+                await Expect(page.Locator("#tail-info")).ToHaveTextAsync("live");
+                second.Queue.Send("dash.restart", new MessageDraft("new", JsonPayload.Parse("""{"from":"second"}""")));
+
+                // Newest first: the new server's seq 1, the divider, the old server's seq 1.
+                var items = page.Locator("#tail li");
+                await Expect(items).ToHaveCountAsync(3);
+                await Expect(items.Nth(0)).ToContainTextAsync("second");
+                await Expect(items.Nth(1)).ToHaveClassAsync("divider");
+                await Expect(items.Nth(2)).ToContainTextAsync("first");
+                await Expect(page.Locator("#totals")).Not.ToHaveClassAsync(new Regex("stale"));
+                await BrowserFixture.SaveScreenshotAsync(page, "dashboard-server-restarted");
+            });
+        }
+        finally
+        {
+            if (first is not null)
+            {
+                await first.DisposeAsync();
+            }
+
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Dashboard_MessagesSentDeliveredAndConsumed_ChartsOfTotalsAndTheSelectedChannelHavePoints()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        server.Queue.Send("dash.rate", new MessageDraft());
+        server.Queue.Subscribe("dash.rate");
+        await browser.RunPageAsync(async page =>
+        {
+            await page.SetViewportSizeAsync(1280, 900);
+            await page.GotoAsync(server.BaseAddress.ToString());
+            await page.Locator("#channels tr[data-channel='dash.rate']").ClickAsync();
+            await Expect(page.Locator("#rate-channel")).ToBeVisibleAsync();
+
+            // The poll that showed the channel took the baseline; these come after it.
+            for (var i = 0; i < 5; i++)
+            {
+                server.Queue.Send("dash.rate", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(CultureInfo.InvariantCulture))));
+            }
+
+            await server.Queue.ReceiveAsync(new ReceiveRequest { Channel = "dash.rate", Limit = 3 }, TestContext.Current.CancellationToken);
+
+            foreach (var chart in new[] { "#rate-total", "#rate-channel" })
+            {
+                foreach (var series in new[] { "sent", "delivered", "consumed" })
+                {
+                    await page.WaitForFunctionAsync(
+                        "([chart, series]) => Number(document.querySelector(`${chart} polyline[data-series='${series}']`)?.dataset.peak) > 0",
+                        new[] { chart, series },
+                        new() { Timeout = 10_000 });
+                }
+
+                var points = await page.Locator($"{chart} polyline[data-series='sent']").GetAttributeAsync("points");
+                var xs = points!.Split(' ').Select(p => double.Parse(p.Split(',')[0], CultureInfo.InvariantCulture)).ToList();
+                Assert.True(xs.Count >= 1, $"{chart} has no points");
+                Assert.All(xs, x => Assert.InRange(x, 0, 600));
+            }
+
+            await Expect(page.Locator("#rate-total .legend [data-series='sent']")).ToContainTextAsync("sent");
+            await Expect(page.Locator("#rate-total .chart-scale")).ToHaveTextAsync(new Regex(@"^\d[\d.,]*/s$"));
+            await BrowserFixture.SaveScreenshotAsync(page, "dashboard-charts");
+        });
+    }
+
+    [Fact]
+    public async Task Dashboard_TimesPlaceholdersAndSubscriptions_LocalTimeWithUtcOnHoverExamplesAndLastRead()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        var sent = server.Queue.Send("dash.time", new MessageDraft("tick", JsonPayload.Parse("1"))).Message;
+        server.Queue.Subscribe("dash.idle", new SubscribeOptions { Owner = "mcp:left-without-goodbye" });
+        var india = TimeSpan.FromHours(5.5);
+        await browser.RunPageAsync(
+            async page =>
+            {
+                await page.SetViewportSizeAsync(1280, 900);
+                await page.GotoAsync(server.BaseAddress.ToString());
+                await page.Locator("#channels tr[data-channel='dash.time']").ClickAsync();
+
+                // The tail's time is local (UTC+05:30 here), the tooltip is the server's UTC time.
+                var time = page.Locator("#tail li[data-seq='1'] .time time");
+                await Expect(time).ToHaveTextAsync(sent.Timestamp.ToOffset(india).ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture));
+                await Expect(time).ToHaveAttributeAsync("title", sent.Timestamp.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + " UTC");
+
+                // Placeholders read as examples or defaults, never as values.
+                await Expect(page.Locator("input[name=channel]")).ToHaveAttributeAsync("placeholder", "e.g. events");
+                await Expect(page.Locator("input[name=type]")).ToHaveAttributeAsync("placeholder", "default: message");
+                await Expect(page.Locator("textarea[name=payload]")).ToHaveAttributeAsync("placeholder", new Regex("^e\\.g\\. "));
+                await Expect(page.Locator("input[name=ttl]")).ToHaveAttributeAsync("placeholder", "default: 3600");
+
+                // The never-read subscription: owned by an MCP session, last read when made, ended by the idle limit
+                // 10 minutes later; the tail's own subscription is read by its WebSocket all the time.
+                var idle = page.Locator("#subscriptions tr[data-channel='dash.idle']");
+                await Expect(idle.Locator("td").Nth(1)).ToHaveTextAsync("MCP session");
+                var lastRead = idle.Locator("td.last-read time");
+                var made = DateTimeOffset.Parse((await lastRead.GetAttributeAsync("datetime"))!, CultureInfo.InvariantCulture);
+                await Expect(lastRead).ToHaveTextAsync(made.ToOffset(india).ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+                await Expect(lastRead).ToHaveAttributeAsync("title", new Regex(@" UTC$"));
+                var ends = idle.Locator("td.ends time");
+                var endsAt = DateTimeOffset.Parse((await ends.GetAttributeAsync("datetime"))!, CultureInfo.InvariantCulture);
+                Assert.Equal(TimeSpan.FromMinutes(10), endsAt - made);
+                await Expect(idle.Locator("td.ends")).ToContainTextAsync("in ");
+                var tail = page.Locator("#subscriptions tr[data-channel='dash.time']");
+                await Expect(tail.Locator("td").Nth(1)).ToHaveTextAsync("WebSocket");
+                await Expect(tail.Locator("td.ends")).ToHaveTextAsync("being read now");
+
+                // Two minutes on (the page's clock), nobody has read it: it is marked unread; the tail's is not.
+                await page.Clock.SetFixedTimeAsync(DateTime.UtcNow.AddMinutes(2));
+                await Expect(idle).ToHaveClassAsync(new Regex(@"\bunread\b"));
+                await Expect(idle.Locator("td.last-read")).ToContainTextAsync(new Regex(@"\b2m( \d+s)? ago"));
+                await Expect(tail).Not.ToHaveClassAsync(new Regex(@"\bunread\b"));
+                await BrowserFixture.SaveScreenshotAsync(page, "dashboard-times-and-subscriptions");
+            },
+            new BrowserNewContextOptions { TimezoneId = "Asia/Kolkata", Locale = "en-GB" });
     }
 
     private static async Task<LayoutReport[]> LayoutAsync(IPage page, string selector) =>

@@ -88,6 +88,7 @@ internal sealed class ChannelState
     private long _consumed;
     private long _expired;
     private long _dropped;
+    private long _delivered;
 
     public long Sent => _sent;
 
@@ -96,6 +97,8 @@ internal sealed class ChannelState
     public long Expired => _expired;
 
     public long Dropped => _dropped;
+
+    public long Delivered => _delivered;
 
     /// <summary>
     /// Reads the channel's figures for stats, taking the lock only when the backlog may hold an
@@ -120,7 +123,10 @@ internal sealed class ChannelState
             Volatile.Read(ref _sent),
             Volatile.Read(ref _consumed),
             Volatile.Read(ref _expired),
-            Volatile.Read(ref _dropped));
+            Volatile.Read(ref _dropped))
+        {
+            Delivered = Volatile.Read(ref _delivered),
+        };
     }
 
     public int CountUnsynchronized => _backlog.Count;
@@ -184,6 +190,7 @@ internal sealed class ChannelState
         }
 
         deliveredTo = subscriptions.Length;
+        _delivered += subscriptions.Length;
         if (_arrival is not null)
         {
             // Written only when set, so a send without waiters does not dirty this line for readers of the field.

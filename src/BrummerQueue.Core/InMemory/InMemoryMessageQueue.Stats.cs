@@ -44,6 +44,7 @@ internal sealed partial class InMemoryMessageQueue
             // channels), so a retry is rare; stats take no lock shared with sends or with other stats calls.
             var retired = Volatile.Read(ref _retired);
             var (sent, consumed, expired, dropped) = retired;
+            var delivered = retired.Delivered;
             var now = NowMs();
             var sorted = SortedChannelsNow();
             var entries = new KeyValuePair<string, ChannelStats>[sorted.Length];
@@ -67,6 +68,7 @@ internal sealed partial class InMemoryMessageQueue
                 consumed += figures.Consumed;
                 expired += figures.Expired;
                 dropped += figures.Dropped;
+                delivered += figures.Delivered;
             }
 
             if (!ReferenceEquals(Volatile.Read(ref _retired), retired))
@@ -85,11 +87,47 @@ internal sealed partial class InMemoryMessageQueue
                 MessagesConsumed = consumed,
                 MessagesExpired = expired,
                 MessagesDropped = dropped,
+                MessagesDelivered = delivered,
                 WaitingReceivers = waiting,
                 UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
                 Channels = channels,
+                Subscriptions = ListSubscriptions(),
             };
         }
+    }
+
+    /// <summary>
+    /// The open subscriptions for <see cref="QueueStats.Subscriptions"/>, by channel, then oldest first. Unlike the
+    /// channel figures this takes each subscription's channel lock briefly (its buffer is a Queue guarded by it); stats
+    /// are read about once a second (the dashboard), so the cost to sends on those channels is one short lock per call.
+    /// </summary>
+    private List<SubscriptionStats> ListSubscriptions()
+    {
+        var idleMs = (long)Options.SubscriptionIdleTimeout.TotalMilliseconds;
+        var list = new List<SubscriptionStats>(_subscriptions.Count);
+        foreach (var (_, subscription) in _subscriptions)
+        {
+            lock (subscription.ChannelState.Lock)
+            {
+                if (!subscription.IsClosed)
+                {
+                    list.Add(subscription.ReadStatsUnsynchronized(idleMs));
+                }
+            }
+        }
+
+        list.Sort(static (a, b) =>
+        {
+            var byChannel = string.CompareOrdinal(a.Channel, b.Channel);
+            if (byChannel != 0)
+            {
+                return byChannel;
+            }
+
+            var byAge = a.CreatedAt.CompareTo(b.CreatedAt);
+            return byAge != 0 ? byAge : string.CompareOrdinal(a.Id, b.Id);
+        });
+        return list;
     }
 
     public SweepResult Sweep()

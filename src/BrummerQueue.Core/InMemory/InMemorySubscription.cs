@@ -39,8 +39,12 @@ internal sealed class InMemorySubscription : Subscription
         BufferSize = bufferSize;
         _clock = clock;
         _buffer = new Queue<QueueMessage>(Math.Min(bufferSize, 16));
-        _lastActiveMs = clock.NowMs();
+        CreatedAtMs = clock.NowMs();
+        _lastActiveMs = CreatedAtMs;
     }
+
+    /// <summary>When it was made, Unix ms.</summary>
+    internal long CreatedAtMs { get; }
 
     public override string Id { get; }
 
@@ -231,6 +235,22 @@ internal sealed class InMemorySubscription : Subscription
     {
         AssertLocked();
         return _waiters == 0 && nowMs - _lastActiveMs >= idleMs;
+    }
+
+    /// <summary>Its figures for <see cref="QueueStats.Subscriptions"/>; <paramref name="idleMs"/> is the idle limit.</summary>
+    internal SubscriptionStats ReadStatsUnsynchronized(long idleMs)
+    {
+        AssertLocked();
+        return new SubscriptionStats(
+            Id,
+            Channel,
+            Owner,
+            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAtMs),
+            DateTimeOffset.FromUnixTimeMilliseconds(_lastActiveMs),
+            _buffer.Count,
+            _dropped,
+            _waiters > 0,
+            _waiters > 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(_lastActiveMs + idleMs));
     }
 
     private bool HasBufferedMessages()

@@ -9,12 +9,15 @@ internal sealed record RetiredTotals(long Sent, long Consumed, long Expired, lon
 {
     public static RetiredTotals None { get; } = new(0, 0, 0, 0);
 
+    /// <summary>Copies put into subscription buffers by removed channels.</summary>
+    public long Delivered { get; init; }
+
     public RetiredTotals Add(ChannelState state) =>
-        new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped);
+        new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped) { Delivered = Delivered + state.Delivered };
 
     /// <summary>Messages a removed channel counted as consumed were put back into its live successor, which now counts them as sent.</summary>
-    public RetiredTotals MovedToLive(int count) => new(Sent - count, Consumed - count, Expired, Dropped);
+    public RetiredTotals MovedToLive(int count) => this with { Sent = Sent - count, Consumed = Consumed - count };
 
     /// <summary>Messages a removed channel counted as consumed were put back but could not be stored again (the channel limit): dropped.</summary>
-    public RetiredTotals DroppedOnPutBack(int count) => new(Sent, Consumed - count, Expired, Dropped + count);
+    public RetiredTotals DroppedOnPutBack(int count) => this with { Consumed = Consumed - count, Dropped = Dropped + count };
 }

@@ -48,7 +48,10 @@ internal static class StatsCommand
         return command;
     }
 
-    /// <summary>A summary line of totals, then one row per channel.</summary>
+    /// <summary>
+    /// A summary line of totals, then one row per channel, then (when there are any) one row per open subscription
+    /// with its owner kind, when it was last read and when the idle limit ends it (<c>reading</c> while a reader waits).
+    /// </summary>
     internal static string FormatTable(JsonElement stats)
     {
         var culture = CultureInfo.InvariantCulture;
@@ -58,22 +61,46 @@ internal static class StatsCommand
         text.AppendLine(culture, $"sent {Total("messages_sent")}   consumed {Total("messages_consumed")}   expired {Total("messages_expired")}   dropped {Total("messages_dropped")}");
         text.AppendLine();
 
-        string[] headers = ["CHANNEL", "MESSAGES", "SUBS", "SENT", "CONSUMED", "EXPIRED", "DROPPED"];
         string[] fields = ["messages", "subscriptions", "sent", "consumed", "expired", "dropped"];
-        var rows = new List<string[]> { headers };
+        List<string[]> rows = [["CHANNEL", "MESSAGES", "SUBS", "SENT", "CONSUMED", "EXPIRED", "DROPPED"]];
         foreach (var channel in stats.GetProperty("channels").EnumerateObject())
         {
-            var row = new string[headers.Length];
-            row[0] = channel.Name;
-            for (var i = 0; i < fields.Length; i++)
-            {
-                row[i + 1] = channel.Value.GetProperty(fields[i]).GetInt64().ToString(culture);
-            }
-
-            rows.Add(row);
+            rows.Add([channel.Name, .. fields.Select(field => channel.Value.GetProperty(field).GetInt64().ToString(culture))]);
         }
 
-        var widths = Enumerable.Range(0, headers.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        AppendTable(text, rows);
+        if (rows.Count == 1)
+        {
+            text.AppendLine("(no channels)");
+        }
+
+        // A server from before the subscription list has none: print nothing rather than fail.
+        if (stats.TryGetProperty("subscriptions", out var subscriptions) && subscriptions.GetArrayLength() > 0)
+        {
+            text.AppendLine();
+            rows = [["CHANNEL", "OWNER", "LAST-READ", "BUFFERED", "DROPPED", "IDLE-ENDS"]];
+            foreach (var subscription in subscriptions.EnumerateArray())
+            {
+                rows.Add([
+                    subscription.GetProperty("channel").GetString() ?? "",
+                    subscription.GetProperty("owner").GetString() ?? "",
+                    subscription.GetProperty("last_read_at").GetString() ?? "",
+                    subscription.GetProperty("buffered").GetInt64().ToString(culture),
+                    subscription.GetProperty("dropped").GetInt64().ToString(culture),
+                    subscription.GetProperty("idle_expires_at").GetString() ?? "reading",
+                ]);
+            }
+
+            AppendTable(text, rows);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Appends rows as columns: the first left-aligned, the others right-aligned, two spaces apart.</summary>
+    private static void AppendTable(System.Text.StringBuilder text, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
         {
             text.Append(row[0].PadRight(widths[0]));
@@ -84,12 +111,5 @@ internal static class StatsCommand
 
             text.AppendLine();
         }
-
-        if (rows.Count == 1)
-        {
-            text.AppendLine("(no channels)");
-        }
-
-        return text.ToString();
     }
 }

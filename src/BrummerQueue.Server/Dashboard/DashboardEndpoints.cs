@@ -18,7 +18,7 @@ internal static class DashboardEndpoints
         "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     private static readonly Lazy<FrozenDictionary<string, DashboardAsset>> s_assets = new(() =>
-        new[] { "index.html", "dashboard.css", "dashboard.js", "client.js" }
+        new[] { "index.html", "dashboard.css", "dashboard.js", "chart.js", "client.js" }
             .Select(DashboardAsset.Load)
             .ToFrozenDictionary(asset => asset.FileName, StringComparer.Ordinal));
 

@@ -1,17 +1,19 @@
 using BrummerQueue.Server.Mcp;
+using BrummerQueue.Server.WebSockets;
 
 namespace BrummerQueue.Server.Hosting;
 
 /// <summary>
-/// <c>GET /healthz</c>: <c>{"status":"ok","server":"brummerq","version":"…"}</c>. The <c>server</c>
-/// field lets <c>brummerq mcp</c> tell a brummerq on its port (attach) from another program (fail).
+/// <c>GET /healthz</c>: <c>{"status":"ok","server":"brummerq","version":"…","instance_id":"…"}</c>. The <c>server</c>
+/// field lets <c>brummerq mcp</c> tell a brummerq on its port (attach) from another program (fail); <c>instance_id</c>
+/// (the same as in the WebSocket <c>connected</c> frame) changes when the server restarts, which the dashboard shows.
 /// </summary>
 internal static class HealthEndpoint
 {
     public const string Path = "/healthz";
 
     public static IEndpointConventionBuilder MapHealth(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet(Path, static () => Results.Json(
-            new HealthStatus("ok", BrummerMcpServer.Name, BrummerMcpServer.Version),
+        endpoints.MapGet(Path, static (ServerIdentity identity) => Results.Json(
+            new HealthStatus("ok", BrummerMcpServer.Name, BrummerMcpServer.Version, identity.InstanceId),
             HealthJsonContext.Default.HealthStatus));
 }

@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace BrummerQueue.Server.Hosting;
 
-/// <summary>The body of <c>/healthz</c>.</summary>
+/// <summary>The body of <c>/healthz</c>; <c>instance_id</c> is <see cref="WebSockets.ServerIdentity.InstanceId"/>, new at every start.</summary>
 internal sealed record HealthStatus(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("server")] string Server,
-    [property: JsonPropertyName("version")] string Version);
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("instance_id")] string InstanceId);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -48,7 +49,7 @@ internal sealed class McpSessionState
     public McpSessionState(string key, McpServer? server)
     {
         Key = key;
-        Owner = "mcp:" + key;
+        Owner = SubscriptionOwner.ForMcpSession(key);
         Server = server;
     }
 

@@ -152,17 +152,24 @@ internal static class QueueToolDefinitions
             {
                 Name = Stats,
                 Title = "Queue statistics",
-                Description = "Check the queue's health: totals since start (sent, consumed, expired, dropped, retained messages and bytes) and per-channel figures. Takes nothing.",
+                Description = "Check the queue's health: totals since start (sent, consumed, expired, dropped, retained messages and bytes), per-channel figures, and each open subscription with when it was last read and when the idle limit ends it. Takes nothing.",
                 InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{
                       "total_messages":{"type":"integer"},"total_channels":{"type":"integer"},"total_subscriptions":{"type":"integer"},
                       "total_bytes":{"type":"integer"},"messages_sent":{"type":"integer"},"messages_consumed":{"type":"integer"},
-                      "messages_expired":{"type":"integer"},"messages_dropped":{"type":"integer"},"uptime_seconds":{"type":"integer"},
+                      "messages_expired":{"type":"integer"},"messages_dropped":{"type":"integer"},"messages_delivered":{"type":"integer"},
+                      "uptime_seconds":{"type":"integer"},
                       "channels":{"type":"object","additionalProperties":{"type":"object","properties":{
                         "messages":{"type":"integer"},"subscriptions":{"type":"integer"},"sent":{"type":"integer"},
-                        "consumed":{"type":"integer"},"expired":{"type":"integer"},"dropped":{"type":"integer"}},
-                        "required":["messages","subscriptions","sent","consumed","expired","dropped"]}}},
+                        "consumed":{"type":"integer"},"expired":{"type":"integer"},"dropped":{"type":"integer"},"delivered":{"type":"integer"}},
+                        "required":["messages","subscriptions","sent","consumed","expired","dropped"]}},
+                      "subscriptions":{"type":"array","items":{"type":"object","properties":{
+                        "id":{"type":["string","null"]},"channel":{"type":"string"},
+                        "owner":{"type":"string","enum":["mcp_session","websocket","none","other"]},
+                        "created_at":{"type":"string"},"last_read_at":{"type":"string"},"buffered":{"type":"integer"},
+                        "dropped":{"type":"integer"},"reading":{"type":"boolean"},"idle_expires_at":{"type":["string","null"]}},
+                        "required":["id","channel","owner","created_at","last_read_at","buffered","dropped","reading","idle_expires_at"]}}},
                      "required":["total_messages","total_channels","total_subscriptions","total_bytes","messages_sent","messages_consumed","messages_expired","messages_dropped","uptime_seconds","channels"]}
                     """),
                 Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },

@@ -59,6 +59,7 @@ internal sealed class BrummerMetrics
         meter.CreateObservableCounter("brummerq.messages.consumed", () => Stats().MessagesConsumed, "{message}", "Messages removed by receives since start");
         meter.CreateObservableCounter("brummerq.messages.expired", () => Stats().MessagesExpired, "{message}", "Messages removed by expiry since start");
         meter.CreateObservableCounter("brummerq.messages.dropped", () => Stats().MessagesDropped, "{message}", "Messages evicted from full channel backlogs since start");
+        meter.CreateObservableCounter("brummerq.messages.delivered", () => Stats().MessagesDelivered, "{message}", "Copies put into subscription buffers since start (one per subscription a send reached)");
         meter.CreateObservableGauge("brummerq.messages.retained", () => Stats().TotalMessages, "{message}", "Unexpired messages in all backlogs");
         meter.CreateObservableGauge("brummerq.retained", () => Stats().TotalBytes, "By", "Payload bytes retained in all backlogs");
         meter.CreateObservableGauge("brummerq.channels", () => Stats().TotalChannels, "{channel}", "Live channels");

@@ -80,6 +80,7 @@ internal static class MessageJson
         writer.WriteNumber("messages_consumed"u8, stats.MessagesConsumed);
         writer.WriteNumber("messages_expired"u8, stats.MessagesExpired);
         writer.WriteNumber("messages_dropped"u8, stats.MessagesDropped);
+        writer.WriteNumber("messages_delivered"u8, stats.MessagesDelivered);
         writer.WriteNumber("uptime_seconds"u8, stats.UptimeSeconds);
         writer.WritePropertyName("channels"u8);
         writer.WriteStartObject();
@@ -93,10 +94,55 @@ internal static class MessageJson
             writer.WriteNumber("consumed"u8, channel.Consumed);
             writer.WriteNumber("expired"u8, channel.Expired);
             writer.WriteNumber("dropped"u8, channel.Dropped);
+            writer.WriteNumber("delivered"u8, channel.Delivered);
             writer.WriteEndObject();
         }
 
         writer.WriteEndObject();
+        writer.WritePropertyName("subscriptions"u8);
+        writer.WriteStartArray();
+        foreach (var subscription in stats.Subscriptions)
+        {
+            WriteSubscription(writer, subscription);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes <c>{ id, channel, owner, created_at, last_read_at, buffered, dropped, reading, idle_expires_at }</c>.
+    /// <c>owner</c> is the kind (<see cref="SubscriptionOwner.KindOf"/>). <c>id</c> is null for a subscription without
+    /// owner: its id is all a client needs to read or end it, so only its maker should know it.
+    /// </summary>
+    private static void WriteSubscription(Utf8JsonWriter writer, SubscriptionStats subscription)
+    {
+        writer.WriteStartObject();
+        if (subscription.Owner is null)
+        {
+            writer.WriteNull("id"u8);
+        }
+        else
+        {
+            writer.WriteString("id"u8, subscription.Id);
+        }
+
+        writer.WriteString("channel"u8, subscription.Channel);
+        writer.WriteString("owner"u8, SubscriptionOwner.KindOf(subscription.Owner));
+        WriteTimestamp(writer, "created_at"u8, subscription.CreatedAt.ToUnixTimeMilliseconds());
+        WriteTimestamp(writer, "last_read_at"u8, subscription.LastReadAt.ToUnixTimeMilliseconds());
+        writer.WriteNumber("buffered"u8, subscription.Buffered);
+        writer.WriteNumber("dropped"u8, subscription.Dropped);
+        writer.WriteBoolean("reading"u8, subscription.Reading);
+        if (subscription.IdleExpiresAt is { } idle)
+        {
+            WriteTimestamp(writer, "idle_expires_at"u8, idle.ToUnixTimeMilliseconds());
+        }
+        else
+        {
+            writer.WriteNull("idle_expires_at"u8);
+        }
+
         writer.WriteEndObject();
     }
 

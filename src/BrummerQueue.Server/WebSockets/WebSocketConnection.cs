@@ -91,7 +91,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     {
         _stopping = stopping;
         _onLimitHit = onLimitHit;
-        Id = "ws-" + Guid.CreateVersion7().ToString("N");
+        Id = SubscriptionOwner.NewWebSocketId();
         _socket = socket;
         _queue = queue;
         _options = options;

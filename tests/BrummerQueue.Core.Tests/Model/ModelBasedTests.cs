@@ -151,6 +151,8 @@ public sealed class ModelBasedTests
         Assert.Equal(expected.Consumed, stats.MessagesConsumed);
         Assert.Equal(expected.Expired, stats.MessagesExpired);
         Assert.Equal(expected.Dropped, stats.MessagesDropped);
+        Assert.Equal(expected.Delivered, stats.MessagesDelivered);
+        Assert.Equal(expected.Subscriptions, stats.Subscriptions.Count);
         Assert.Equal(expected.Subscriptions, stats.TotalSubscriptions);
         Assert.Equal(expected.Channels.Count, stats.TotalChannels);
         Assert.Equal(expected.Channels.OrderBy(kv => kv.Key, StringComparer.Ordinal), stats.Channels);

@@ -13,4 +13,6 @@ internal sealed class ModelChannel
     public long Expired { get; set; }
 
     public long Dropped { get; set; }
+
+    public long Delivered { get; set; }
 }

@@ -8,7 +8,7 @@ namespace BrummerQueue.Core.Tests.Model;
 internal sealed class QueueModel(int capacity, long maxBytes)
 {
     private readonly SortedDictionary<string, ModelChannel> _channels = new(StringComparer.Ordinal);
-    private long _retiredSent, _retiredConsumed, _retiredExpired, _retiredDropped;
+    private long _retiredSent, _retiredConsumed, _retiredExpired, _retiredDropped, _retiredDelivered;
 
     public long NowMs { get; set; }
 
@@ -40,6 +40,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Channel == channel))
         {
             subscription.Enqueue(message);
+            state.Delivered++;
         }
 
         return message.Seq;
@@ -181,6 +182,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
                 _retiredConsumed += state.Consumed;
                 _retiredExpired += state.Expired;
                 _retiredDropped += state.Dropped;
+                _retiredDelivered += state.Delivered;
                 _channels.Remove(name);
                 removed++;
             }
@@ -195,12 +197,12 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         return [.. _channels.Select(kv => new ChannelInfo(kv.Key, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.LastSeq))];
     }
 
-    public (long Messages, long Bytes, long Sent, long Consumed, long Expired, long Dropped, int Subscriptions, Dictionary<string, ChannelStats> Channels) Stats()
+    public (long Messages, long Bytes, long Sent, long Consumed, long Expired, long Dropped, long Delivered, int Subscriptions, Dictionary<string, ChannelStats> Channels) Stats()
     {
         PruneAll();
         var channels = _channels.ToDictionary(
             kv => kv.Key,
-            kv => new ChannelStats(kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped));
+            kv => new ChannelStats(kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped) { Delivered = kv.Value.Delivered });
         return (
             channels.Values.Sum(c => (long)c.Messages),
             _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)),
@@ -208,6 +210,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
             _retiredConsumed + channels.Values.Sum(c => c.Consumed),
             _retiredExpired + channels.Values.Sum(c => c.Expired),
             _retiredDropped + channels.Values.Sum(c => c.Dropped),
+            _retiredDelivered + channels.Values.Sum(c => c.Delivered),
             Subscriptions.Count(s => !s.Closed),
             channels);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -157,6 +158,27 @@ public sealed class ClientCommandsTests
         Assert.Equal(["CHANNEL", "MESSAGES", "SUBS", "SENT", "CONSUMED", "EXPIRED", "DROPPED"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["alpha", "2", "0", "2", "0", "0", "0"], lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["beta", "0", "0", "1", "1", "0", "0"], lines[4].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Stats_OpenSubscriptions_PrintsOwnerLastReadAndWhenTheIdleLimitEndsEach()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        host.Queue.Subscribe("alpha", new SubscribeOptions { Owner = "mcp:left" });
+        host.Queue.Send("alpha", new MessageDraft());
+        var subscription = Assert.Single(host.Queue.GetStats().Subscriptions);
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("stats", "--url", host.BaseAddress.ToString());
+
+        Assert.True(exitCode == 0, error.Text);
+        var lines = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var header = Array.FindIndex(lines, line => line.StartsWith("CHANNEL", StringComparison.Ordinal) && line.Contains("OWNER", StringComparison.Ordinal));
+        Assert.True(header > 0, output.Text);
+        Assert.Equal(["CHANNEL", "OWNER", "LAST-READ", "BUFFERED", "DROPPED", "IDLE-ENDS"], lines[header].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        Assert.Equal(
+            ["alpha", "mcp_session", Utc(subscription.LastReadAt), "1", "0", Utc(subscription.IdleExpiresAt!.Value)],
+            lines[header + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

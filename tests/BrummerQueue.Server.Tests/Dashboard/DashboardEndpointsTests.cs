@@ -35,6 +35,23 @@ public sealed class DashboardEndpointsTests
     }
 
     [Fact]
+    public async Task ChartScript_Get_ServedSameOriginAndImportedByTheDashboard()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.GetAsync(new Uri("/dashboard/chart.js", UriKind.Relative), TestContext.Current.CancellationToken);
+        var dashboard = await client.GetStringAsync(new Uri("/dashboard/dashboard.js", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var script = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("export function drawRateChart", script, StringComparison.Ordinal);
+        Assert.Contains("from '/dashboard/chart.js'", dashboard, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ClientModule_GetFromOtherLocalhostPort_ServedWithCors()
     {
         await using var host = await TestServerHost.StartInProcessAsync();

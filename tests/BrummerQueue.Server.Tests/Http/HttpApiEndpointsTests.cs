@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Tests.WebSockets;
 
 namespace BrummerQueue.Server.Tests.Http;
 
@@ -354,6 +355,29 @@ public sealed class HttpApiEndpointsTests
         Assert.Equal(2, channel.GetProperty("sent").GetInt64());
         Assert.Equal(1, channel.GetProperty("consumed").GetInt64());
         Assert.Equal(1, channel.GetProperty("messages").GetInt64());
+    }
+
+    [Fact]
+    public async Task Get_Stats_WebSocketSubscription_ListedAsReadingByItsSocketWithNoIdleExpiry()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using (socket)
+        {
+            var subscribed = await socket.RequestAsync("queue_subscribe", "1", new { channel = "feed" });
+
+            // Frames are handled in order: once the ping is answered, the subscribe handler has started its push loop.
+            await socket.RequestAsync("ping", "2");
+            using var client = host.CreateHttpClient();
+
+            var stats = await GetJsonAsync(client, "/api/stats");
+
+            var listed = Assert.Single(stats.GetProperty("subscriptions").EnumerateArray());
+            Assert.Equal(subscribed.GetProperty("data").GetProperty("subscription_id").GetString(), listed.GetProperty("id").GetString());
+            Assert.Equal("websocket", listed.GetProperty("owner").GetString());
+            Assert.True(listed.GetProperty("reading").GetBoolean());
+            Assert.Equal(JsonValueKind.Null, listed.GetProperty("idle_expires_at").ValueKind);
+        }
     }
 
     [Theory]

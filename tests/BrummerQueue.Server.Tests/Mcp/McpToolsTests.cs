@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using BrummerQueue.Core;
 using BrummerQueue.Server.Mcp;
@@ -174,6 +175,43 @@ public sealed class McpToolsTests
         Assert.Equal(2, channels[0].GetProperty("messages").GetInt32());
         Assert.Equal(2, channels[0].GetProperty("last_seq").GetInt64());
         Assert.Equal(1, channels[1].GetProperty("subscriptions").GetInt32());
+    }
+
+    [Fact]
+    public async Task QueueStats_SubscriptionsOfASessionAndASessionlessClient_ListLastReadAndIdleExpiryButNoOwnerlessId()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        await using var sessionless = await McpTestClient.ConnectAsync(host, protocolVersion: "2026-07-28");
+        var owned = (await client.CallOkAsync("queue_subscribe", """{"channel":"jobs"}""")).GetProperty("subscription_id").GetString();
+        await sessionless.CallOkAsync("queue_subscribe", """{"channel":"jobs"}""");
+        await client.CallOkAsync("queue_send", """{"channel":"jobs","payload":1}""");
+        await client.CallOkAsync("queue_send", """{"channel":"jobs","payload":2}""");
+        await client.CallOkAsync("queue_receive", $$"""{"subscription_id":"{{owned}}","limit":1}""");
+
+        var stats = await client.CallOkAsync("queue_stats");
+
+        Assert.Equal(4, stats.GetProperty("messages_delivered").GetInt64());
+        Assert.Equal(4, stats.GetProperty("channels").GetProperty("jobs").GetProperty("delivered").GetInt64());
+        var subscriptions = stats.GetProperty("subscriptions").EnumerateArray().ToList();
+        Assert.Equal(2, subscriptions.Count);
+        var mine = Assert.Single(subscriptions, s => s.GetProperty("owner").GetString() == "mcp_session");
+        var theirs = Assert.Single(subscriptions, s => s.GetProperty("owner").GetString() == "none");
+        Assert.Equal(owned, mine.GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Null, theirs.GetProperty("id").ValueKind);
+        Assert.Equal("jobs", mine.GetProperty("channel").GetString());
+        Assert.Equal((1, 0L, false), (mine.GetProperty("buffered").GetInt32(), mine.GetProperty("dropped").GetInt64(), mine.GetProperty("reading").GetBoolean()));
+        Assert.Equal(2, theirs.GetProperty("buffered").GetInt32());
+
+        // Times are RFC 3339 UTC with milliseconds; the read moved last_read_at past created_at, and the idle limit
+        // (10 minutes by default) counts from it.
+        var created = DateTimeOffset.Parse(mine.GetProperty("created_at").GetString()!, CultureInfo.InvariantCulture);
+        var lastRead = DateTimeOffset.Parse(mine.GetProperty("last_read_at").GetString()!, CultureInfo.InvariantCulture);
+        var idleEnds = DateTimeOffset.Parse(mine.GetProperty("idle_expires_at").GetString()!, CultureInfo.InvariantCulture);
+        Assert.EndsWith("Z", mine.GetProperty("last_read_at").GetString(), StringComparison.Ordinal);
+        Assert.True(lastRead >= created);
+        Assert.Equal(TimeSpan.FromMinutes(10), idleEnds - lastRead);
+        Assert.Equal(theirs.GetProperty("created_at").GetString(), theirs.GetProperty("last_read_at").GetString());
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public sealed class MetricsEndpointTests
         Assert.Contains("# TYPE brummerq_messages_sent_total counter", text, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^brummerq_messages_sent_total(\{[^}]*\})? 3( |$)", text);
         Assert.Matches(@"(?m)^brummerq_messages_consumed_total(\{[^}]*\})? 1( |$)", text);
+        Assert.Matches(@"(?m)^brummerq_messages_delivered_total(\{[^}]*\})? 3( |$)", text);
         Assert.Matches(@"(?m)^brummerq_messages_retained(\{[^}]*\})? 2( |$)", text);
         Assert.Matches(@"(?m)^brummerq_channels(\{[^}]*\})? 1( |$)", text);
         Assert.Matches(@"(?m)^brummerq_subscriptions(\{[^}]*\})? 1( |$)", text);

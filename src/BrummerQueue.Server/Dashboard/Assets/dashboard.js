@@ -1,12 +1,18 @@
-// The live dashboard served at /. Channel list and totals are polled from /api/channels and
-// /api/stats; the tail and the send form go through the browser client, like any other page.
+// The live dashboard served at /. Channel list, totals and subscriptions are polled from
+// /api/channels, /api/stats and /healthz (whose instance_id tells a restarted server); the tail and
+// the send form go through the browser client, like any other page.
 import { connect } from '/__brummer_ws__/client.js';
+import { RateHistory, SERIES, createRateChart, drawRateChart } from '/dashboard/chart.js';
 
 const POLL_MS = 1000;
 const TAIL_ROWS = 200;
 const TAIL_BACKLOG = 50;
 const CHANNEL_NAME = /^[A-Za-z0-9._\-:/]{1,128}$/;
 const MAX_TTL = 604800;
+// At most this many channels keep a rate history for the channel view (first come, first kept).
+const MAX_CHANNEL_HISTORIES = 1000;
+// A subscription unread for longer than this (and with no reader waiting) is shown as unread.
+const UNREAD_AFTER_MS = 60_000;
 
 // A server started with --token needs it: open the dashboard once as /?token=..., it is kept for the tab.
 const TOKEN_KEY = 'brummerq.token';
@@ -31,6 +37,14 @@ const pauseButton = $('#tail-pause');
 const clearButton = $('#tail-clear');
 const form = $('#send-form');
 const sendResult = $('#send-result');
+const subscriptionsBody = $('#subscriptions tbody');
+const noSubscriptions = $('#no-subscriptions');
+const totalChart = createRateChart('rate-total', 'all channels');
+$('#activity').append(totalChart);
+const channelChart = createRateChart('rate-channel', 'this channel');
+channelChart.hidden = true;
+channelChart.dataset.figures = '';
+$('#tail-panel .toolbar').before(channelChart);
 
 // The socket is opened only once the API has answered with the token in hand (a server with
 // --token closes a socket without it with 4401, which ends the client). `generation` retires the
@@ -38,10 +52,34 @@ const sendResult = $('#send-result');
 let queue = null;
 let generation = 0;
 
-function setBadge(status, text = status) {
+// The badge says what the page knows: `unreachable` while the API does not answer (then every figure
+// is greyed out as stale), else the socket's status. `socketStatus` is the client's last status.
+let socketStatus = { status: 'connecting', detail: {} };
+let unreachableSince = null;
+
+function setBadge(status, text = status, title = '') {
   connection.dataset.status = status;
   connection.textContent = text;
+  connection.title = title;
 }
+
+function showConnection() {
+  if (connection.dataset.status === 'token') return;
+  if (unreachableSince !== null) {
+    setBadge('unreachable', 'unreachable', `no answer from the server since ${localTime(unreachableSince).textContent}; retrying every second`);
+    return;
+  }
+  const { status, detail } = socketStatus;
+  const title = status === 'reconnecting' && detail.attempt ? `live connection: attempt ${detail.attempt} to reconnect` : '';
+  setBadge(status, status, title);
+}
+
+function markStale(stale) {
+  for (const element of document.querySelectorAll('[data-figures]')) element.classList.toggle('stale', stale);
+}
+
+// The server's instance_id as the socket last saw it: a new one means a restart.
+let socketInstance;
 
 function openSocket() {
   const mine = ++generation;
@@ -49,9 +87,16 @@ function openSocket() {
     token,
     onStatus(status, detail) {
       if (mine !== generation) return;
-      setBadge(status, status === 'reconnecting' && detail.delayMs !== undefined ? `reconnecting (attempt ${detail.attempt})` : status);
+      socketStatus = { status, detail };
+      showConnection();
       if (status === 'open' && queue?.server) {
         $('#server-version').textContent = queue.server.version ? `v${queue.server.version}` : '';
+        // Called before the client subscribes again, so the divider comes before the new server's messages.
+        const instance = queue.server.instance_id;
+        if (socketInstance !== undefined && instance !== socketInstance && selected) {
+          addTailRow(notice('server restarted, earlier messages are gone', 'divider'));
+        }
+        socketInstance = instance;
       }
     },
   });
@@ -91,6 +136,28 @@ function formatDuration(seconds) {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
+// Times are shown in the viewer's time zone; the tooltip has the UTC time the server wrote.
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+/** A <time> showing `value` (an RFC 3339 string or a Date) as local time, with the UTC time as its title. */
+function localTime(value, { milliseconds = false } = {}) {
+  const date = value instanceof Date ? value : new Date(value);
+  const element = document.createElement('time');
+  element.dateTime = date.toISOString();
+  let text = clockFormat.format(date);
+  if (milliseconds) text += `.${String(date.getMilliseconds()).padStart(3, '0')}`;
+  if (date.toDateString() !== new Date().toDateString()) text = `${dayFormat.format(date)} ${text}`;
+  element.textContent = text;
+  element.title = `${date.toISOString().replace('T', ' ').replace('Z', '')} UTC`;
+  return element;
+}
+
+/** "42s", "4m", "2h 13m": how far `ms` (Unix ms) is from now, before or after. */
+function since(ms) {
+  return formatDuration(Math.abs(Date.now() - ms) / 1000).replace(/ 0s$/, '');
+}
+
 /** The API refused the request for want of the right token (401). */
 class TokenRefused extends Error {}
 
@@ -105,26 +172,113 @@ async function getJson(path) {
 
 let pollTimer = null;
 
+// Rates: one history for the totals, one per channel (for the channel view); `statsInstance` is the
+// instance_id of the server whose counters they continue.
+const totalHistory = new RateHistory();
+const channelHistories = new Map();
+let statsInstance;
+
 async function poll() {
   pollTimer = null;
   try {
-    const [list, stats] = await Promise.all([getJson('/api/channels'), getJson('/api/stats')]);
+    const [list, stats, health] = await Promise.all([getJson('/api/channels'), getJson('/api/stats'), getJson('/healthz')]);
     if (!queue) openSocket();
     channels = Array.isArray(list) ? list : (list.channels ?? []);
     renderChannels();
     showStats(stats);
+    recordRates(stats, health.instance_id);
+    renderSubscriptions(stats.subscriptions ?? []);
     pollError.hidden = true;
+    unreachableSince = null;
+    markStale(false);
   } catch (error) {
     if (error instanceof TokenRefused) {
       // One clear state and no more requests until a token is given.
       needToken();
       return;
     }
-    pollError.textContent = `could not load figures: ${error.message}`;
+    unreachableSince ??= new Date();
+    // No rate is averaged over the outage: the charts show a gap and start again from the next answer.
+    totalHistory.restart();
+    for (const history of channelHistories.values()) history.restart();
+    pollError.replaceChildren(`no answer since `, localTime(unreachableSince), `: the figures are from then (${error.message})`);
     pollError.hidden = false;
-    if (!queue) setBadge('reconnecting', 'unreachable');
+    markStale(true);
   }
+  showConnection();
   pollTimer = setTimeout(poll, POLL_MS);
+}
+
+function recordRates(stats, instance) {
+  const now = Date.now();
+  if (statsInstance !== undefined && instance !== statsInstance) {
+    totalHistory.restart();
+    for (const history of channelHistories.values()) history.restart();
+  }
+  statsInstance = instance;
+  totalHistory.add(now, Object.fromEntries(SERIES.map(({ name, total }) => [name, stats[total] ?? 0])));
+  for (const [name, figures] of Object.entries(stats.channels ?? {})) {
+    let history = channelHistories.get(name);
+    if (!history) {
+      if (channelHistories.size >= MAX_CHANNEL_HISTORIES) continue;
+      history = new RateHistory();
+      channelHistories.set(name, history);
+    }
+    history.add(now, Object.fromEntries(SERIES.map(({ name: series, channel }) => [series, figures[channel] ?? 0])));
+  }
+  for (const name of channelHistories.keys()) {
+    if (!(name in (stats.channels ?? {}))) channelHistories.delete(name);
+  }
+  drawRateChart(totalChart, totalHistory, now);
+  drawChannelChart(now);
+}
+
+function drawChannelChart(now = Date.now()) {
+  channelChart.hidden = !selected;
+  if (!selected) return;
+  channelChart.querySelector('svg').setAttribute('aria-label', `${selected}: messages per second`);
+  drawRateChart(channelChart, channelHistories.get(selected), now);
+}
+
+const OWNER_NAMES = { mcp_session: 'MCP session', websocket: 'WebSocket', none: 'none' };
+
+/**
+ * One row per open subscription: who owns it, when it was last read, what it holds, and when the idle
+ * limit ends it. A subscription nobody has read for a while (a client that left without ending its
+ * session) is marked `unread`.
+ */
+function renderSubscriptions(subscriptions) {
+  noSubscriptions.hidden = subscriptions.length > 0;
+  subscriptionsBody.parentElement.hidden = subscriptions.length === 0;
+  const now = Date.now();
+  subscriptionsBody.replaceChildren(...subscriptions.map((subscription) => {
+    const row = document.createElement('tr');
+    const lastRead = Date.parse(subscription.last_read_at);
+    row.classList.toggle('unread', !subscription.reading && now - lastRead > UNREAD_AFTER_MS);
+    row.classList.toggle('selected', subscription.channel === selected);
+    row.dataset.channel = subscription.channel;
+    if (subscription.id) row.dataset.subscription = subscription.id;
+    const cell = (...content) => {
+      const td = document.createElement('td');
+      td.append(...content);
+      row.append(td);
+      return td;
+    };
+    row.append(nameCell(subscription.channel));
+    cell(OWNER_NAMES[subscription.owner] ?? subscription.owner).title = subscription.id ? `subscription ${subscription.id}` : 'id known only to its maker';
+    cell(localTime(subscription.created_at));
+    cell(localTime(subscription.last_read_at), muted(` ${since(lastRead)} ago`)).className = 'last-read';
+    cell(numberFormat.format(subscription.buffered)).className = 'num';
+    cell(numberFormat.format(subscription.dropped)).className = 'num';
+    const ends = subscription.idle_expires_at;
+    if (subscription.reading) cell('being read now').className = 'ends';
+    else cell(localTime(ends), muted(` in ${since(Date.parse(ends))}`)).className = 'ends';
+    return row;
+  }));
+}
+
+function muted(text) {
+  return Object.assign(document.createElement('span'), { className: 'muted', textContent: text });
 }
 
 function showStats(stats) {
@@ -143,6 +297,7 @@ function needToken() {
   selected = null;
   channels = [];
   renderChannels();
+  renderSubscriptions([]);
   showStats(null);
   tail.replaceChildren();
   tailInfo.textContent = '';
@@ -232,6 +387,7 @@ function selectChannel(name) {
   $('#tail-channel').textContent = `— ${name}`;
   form.elements.channel.value ||= name;
   renderChannels();
+  drawChannelChart();
   const lastSeq = channels.find((channel) => channel.name === name)?.last_seq ?? 0;
   tailInfo.textContent = 'subscribing…';
   subscription = queue.subscribe(name, onTailMessage, {
@@ -255,12 +411,12 @@ function onTailMessage(message, { dropped }) {
   for (const [text, className] of [
     [`#${message.seq}`, 'seq'],
     [message.type, 'type'],
-    [message.timestamp, 'time'],
+    [localTime(message.timestamp, { milliseconds: true }), 'time'],
     [message.ttl === 0 ? 'no expiry' : `ttl ${message.ttl} s`, 'ttl'],
   ]) {
     const span = document.createElement('span');
     span.className = className;
-    span.textContent = text;
+    span.append(text);
     meta.append(span);
   }
   const payload = document.createElement('pre');
@@ -270,9 +426,9 @@ function onTailMessage(message, { dropped }) {
   addTailRow(item);
 }
 
-function notice(text) {
+function notice(text, className = 'notice') {
   const item = document.createElement('li');
-  item.className = 'notice';
+  item.className = className;
   item.textContent = text;
   return item;
 }
