@@ -619,8 +619,13 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to.
-            LogPutBackFailed(_endpoint, e.Message);
+            // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to. When
+            // nothing listens any more the host exited, and the messages went with it (a hand-over follows): no warning.
+            if (!NeverReached(e))
+            {
+                LogPutBackFailed(_endpoint, e.Message);
+            }
+
             return null;
         }
     }
@@ -703,9 +708,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 await DropClientAsync(client);
-                if (attempt == 1 && _host is not null && NeverReached(e))
+                if (attempt == 1 && _host is not null && await HostGoneAsync(e))
                 {
-                    // Nothing listens where the host was: the call never reached it, so it goes to the next host
+                    // The host is gone, and whatever the call did there went with it: the call goes to the next host
                     // (GetClientAsync hands hosting over), once.
                     continue;
                 }
@@ -736,6 +741,13 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 failure)
             : failure;
     }
+
+    /// <summary>
+    /// True when the host this call failed on is gone: the connection was refused (the request was never sent), or the
+    /// call broke and nothing listens on the port any more (the host exited during the call).
+    /// </summary>
+    private async Task<bool> HostGoneAsync(Exception e) =>
+        NeverReached(e) || (await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None)).Occupant == PortOccupant.Free;
 
     /// <summary>True when <paramref name="e"/> comes from a refused connection: nothing listens on the port, the request was never sent.</summary>
     private static bool NeverReached(Exception e) =>
@@ -957,7 +969,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
         return new McpException(
             $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
-            "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again.",
+            (_host is null
+                ? "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again."
+                : "The process that hosted the queue has probably exited, and its messages with it. Call again: this 'brummerq mcp' then takes over hosting on that port, or attaches to the process that did."),
             cause);
     }
 

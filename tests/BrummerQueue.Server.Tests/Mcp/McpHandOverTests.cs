@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.Tests.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -69,6 +70,46 @@ public sealed class McpHandOverTests
         {
             Assert.Single(stderr, l => l.Contains("Hosting hand-over", StringComparison.Ordinal));
             Assert.Contains(stderr, l => l.Contains("this process now hosts the queue there", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Mcp_HostKilledDuringBlockingReceive_ReceiveWaitsOnOnTheNewHost()
+    {
+        var port = BrummerqProcess.FreePort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var host = await StartHostAsync(port);
+        var stderr = new List<string>();
+        var log = new ProgressLog();
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(port, stderr, new() { [ReceiveKeepAlive.IntervalVariable] = "100" }, log.ClientOptions);
+        var waiting = attached.CallToolAsync(
+            ProgressLog.Call("queue_receive", """{"channel":"jobs","blocking":true,"timeout":50}""", "handover-1"),
+            TestContext.Current.CancellationToken).AsTask();
+
+        // The first keep-alive comes once the call is forwarded to the host and waits there.
+        Assert.NotNull(await log.NextAsync(TimeSpan.FromSeconds(30)));
+
+        await KillAsync(host);
+        await McpToolsTests.WaitUntilAsync(() =>
+        {
+            lock (stderr)
+            {
+                return stderr.Any(l => l.Contains("this process now hosts the queue there", StringComparison.Ordinal));
+            }
+        });
+        await using (var socket = await TestSocket.ConnectAsync(baseAddress))
+        {
+            await socket.RequestAsync("queue_message", "1", new { channel = "jobs", payload = "for the new host" });
+        }
+
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Assert.True(result.IsError is null or false, string.Concat(result.Content.OfType<TextContentBlock>().Select(t => t.Text)));
+        Assert.Equal("for the new host", Assert.NotNull(result.StructuredContent).GetProperty("messages")[0].GetProperty("payload").GetString());
+        Assert.True(Assert.IsType<JsonObject>(result.Meta?[HandOverMeta])["hosted_here"]!.GetValue<bool>());
+        lock (stderr)
+        {
+            Assert.DoesNotContain(stderr, l => l.StartsWith("fail:", StringComparison.Ordinal));
+            Assert.DoesNotContain(stderr, l => l.Contains("Could not return undelivered messages", StringComparison.Ordinal));
         }
     }
 
