@@ -155,6 +155,30 @@ public sealed class McpHandOverTests
     }
 
     [Fact]
+    public async Task Mcp_HostKilledWithWakeChannel_NewHostWakesTheAssistant()
+    {
+        var port = BrummerqProcess.FreePort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var host = await StartHostAsync(port);
+        var events = new ChannelEventCollector();
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(port, arguments: ["--wake", "from-web"], options: events.ClientOptions());
+        await attached.CallOkAsync("queue_list_channels");
+
+        await KillAsync(host);
+        var handedOver = await attached.CallAsync("queue_list_channels").WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Assert.NotNull(handedOver.Meta?[HandOverMeta]);
+        await using (var socket = await TestSocket.ConnectAsync(baseAddress))
+        {
+            await socket.RequestAsync("queue_message", "1", new { channel = "from-web", payload = "after the hand-over" });
+        }
+
+        // The --wake channel was subscribed again on the new queue, which this process now hosts.
+        var (content, meta) = await events.NextAsync();
+        Assert.Equal("from-web", meta["channel"]);
+        Assert.Equal("after the hand-over", Assert.Single(ChannelEventCollector.Messages(content)).GetProperty("payload").GetString());
+    }
+
+    [Fact]
     public async Task Mcp_HostGoneAndPortTakenByAnotherProgram_CallFailsNamingThePortInOneLogLine()
     {
         var port = BrummerqProcess.FreePort();
