@@ -13,7 +13,8 @@ namespace BrummerQueue.Server.Cli;
 /// <c>brummerq mcp</c>: MCP over stdio for assistants that launch their servers. It also serves the
 /// HTTP endpoints on the configured port so browsers share the assistant's queue; when a brummerq
 /// already serves that port it attaches instead (tools act on that server's queue, see
-/// <see cref="RemoteQueue"/>). stdout carries only MCP JSON-RPC: every log line goes to stderr.
+/// <see cref="RemoteQueue"/>), and takes over hosting on that port when that server exits (the hosting hand-over,
+/// <see cref="TryHostAsync"/>). stdout carries only MCP JSON-RPC: every log line goes to stderr.
 /// </summary>
 internal static class McpCommand
 {
