@@ -426,8 +426,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         return ToolResults.Error(new QueueException(
             QueueErrorCodes.NotFound,
             "subscription_id",
-            $"subscription_id '{id}' does not exist any more: it was held by the brummerq that hosted the queue at {_baseAddress}, which has exited, " +
-            "and its subscriptions ended with it (hosting hand-over). Subscribe again with queue_subscribe."));
+            $"subscription_id '{id}' does not exist any more: it ended with this process's connection to the brummerq at {_baseAddress}, " +
+            "which was lost when that host exited (hosting hand-over). Subscribe again with queue_subscribe."));
     }
 
     /// <summary>Remembers the subscription a forwarded <c>queue_subscribe</c> made, so that a hand-over can name it.</summary>
