@@ -66,6 +66,7 @@ public sealed class McpHandOverTests
         var fresh = (await attached.CallOkAsync("queue_subscribe", """{"channel":"coord"}""")).GetProperty("subscription_id").GetString();
         Assert.NotEqual(subscription, fresh);
 
+        await WaitForLineAsync(stderr, "Hosting hand-over");
         lock (stderr)
         {
             Assert.Single(stderr, l => l.Contains("Hosting hand-over", StringComparison.Ordinal));
@@ -90,13 +91,7 @@ public sealed class McpHandOverTests
         Assert.NotNull(await log.NextAsync(TimeSpan.FromSeconds(30)));
 
         await KillAsync(host);
-        await McpToolsTests.WaitUntilAsync(() =>
-        {
-            lock (stderr)
-            {
-                return stderr.Any(l => l.Contains("this process now hosts the queue there", StringComparison.Ordinal));
-            }
-        });
+        await WaitForLineAsync(stderr, "this process now hosts the queue there");
         await using (var socket = await TestSocket.ConnectAsync(baseAddress))
         {
             await socket.RequestAsync("queue_message", "1", new { channel = "jobs", payload = "for the new host" });
@@ -138,6 +133,8 @@ public sealed class McpHandOverTests
         var hostedHere = calls.Select(c => Assert.IsType<JsonObject>(c.Meta?[HandOverMeta])["hosted_here"]!.GetValue<bool>()).ToList();
         Assert.Single(hostedHere, h => h);
         Assert.Single(hostedHere, h => !h);
+        await WaitForLineAsync(stderrA, "Hosting hand-over");
+        await WaitForLineAsync(stderrB, "Hosting hand-over");
         var logs = new[] { stderrA, stderrB }.Select(l =>
         {
             lock (l)
@@ -199,13 +196,14 @@ public sealed class McpHandOverTests
         var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
         Assert.Contains($"http://127.0.0.1:{port}/", text, StringComparison.Ordinal);
         Assert.Contains("could not take over hosting", text, StringComparison.Ordinal);
-        Assert.Contains("without identifying brummerq", text, StringComparison.Ordinal);
+        Assert.Contains("another program answers there", text, StringComparison.Ordinal);
 
-        // On stderr the failure is one log line, without stack traces (the log is written before the answer).
+        // On stderr the failure is one log line, without stack traces (stderr is read apart from stdout: await the line).
+        await WaitForLineAsync(stderr, "could not take over hosting");
         lock (stderr)
         {
-            Assert.Contains(stderr, l => l.Contains("could not take over hosting", StringComparison.Ordinal));
-            Assert.DoesNotContain(stderr, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+            var log = string.Join('\n', stderr);
+            Assert.False(stderr.Any(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)), log);
         }
     }
 
@@ -235,6 +233,15 @@ public sealed class McpHandOverTests
             await Task.Delay(20, timeout.Token);
         }
     }
+
+    /// <summary>Awaits a stderr line containing <paramref name="text"/> (stderr is read apart from stdout, so it may lag behind an answer).</summary>
+    private static Task WaitForLineAsync(List<string> stderr, string text) => McpToolsTests.WaitUntilAsync(() =>
+    {
+        lock (stderr)
+        {
+            return stderr.Any(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    });
 
     /// <summary>Kills the hosting process (no goodbye: SIGKILL) and waits until it is gone.</summary>
     private static async Task KillAsync(Process host)
