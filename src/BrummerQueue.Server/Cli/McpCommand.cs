@@ -14,7 +14,8 @@ namespace BrummerQueue.Server.Cli;
 /// <c>brummerq mcp</c>: MCP over stdio for assistants that launch their servers. It also serves the
 /// HTTP endpoints on the configured port so browsers share the assistant's queue; when a brummerq
 /// already serves that port it attaches instead (tools act on that server's queue, see
-/// <see cref="RemoteQueue"/>). stdout carries only MCP JSON-RPC: every log line goes to stderr.
+/// <see cref="RemoteQueue"/>), and takes over hosting on that port when that server exits (the hosting hand-over,
+/// <see cref="TryHostAsync"/>). stdout carries only MCP JSON-RPC: every log line goes to stderr.
 /// </summary>
 internal static class McpCommand
 {
@@ -57,7 +58,7 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server.Token, wake, settings, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -66,11 +67,7 @@ internal static class McpCommand
         WebApplication app;
         try
         {
-            app = BrummerHost.CreateBuilder([], b =>
-            {
-                b.Configuration.AddInMemoryCollection(settings);
-                ConfigureStderrLogging(b.Logging);
-            }).Build().MapEndpoints();
+            app = BuildHost(settings);
         }
         catch (Exception e) when (HostRunner.SettingsError(e) is { } message)
         {
@@ -89,12 +86,12 @@ internal static class McpCommand
                 await error.WriteLineAsync("brummerq: " + message);
                 return HostRunner.InvalidSettings;
             }
-            catch (IOException e) when (e.InnerException is AddressInUseException || e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            catch (IOException e) when (IsAddressInUse(e))
             {
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, wake, loggerFactory, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, server.Token, wake, settings, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
 
@@ -186,9 +183,44 @@ internal static class McpCommand
         }
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    /// <summary>The host of a hosting <c>brummerq mcp</c>: the queue and the HTTP endpoints, logging to stderr.</summary>
+    private static WebApplication BuildHost(Dictionary<string, string?> settings) =>
+        BrummerHost.CreateBuilder([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            ConfigureStderrLogging(b.Logging);
+        }).Build().MapEndpoints();
+
+    private static bool IsAddressInUse(IOException e) =>
+        e.InnerException is AddressInUseException || e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse };
+
+    /// <summary>
+    /// The hosting hand-over of an attached process (<see cref="RemoteQueue"/>): builds and starts the same host a hosting
+    /// <c>brummerq mcp</c> starts. Returns null when the port is taken (another process bound it first: binding is the lock).
+    /// </summary>
+    private static async Task<WebApplication?> TryHostAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        await using var remote = new RemoteQueue(baseAddress, token, loggerFactory);
+        var app = BuildHost(settings);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            return app;
+        }
+        catch (IOException e) when (IsAddressInUse(e))
+        {
+            await app.DisposeAsync();
+            return null;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    {
+        await using var remote = new RemoteQueue(baseAddress, token, loggerFactory, ct => TryHostAsync(settings, ct));
         try
         {
             await remote.ConnectAsync(cancellationToken);

@@ -20,5 +20,7 @@ internal static class McpLogEvents
     public const int RemoteUnreachable = 331;
     public const int RemotePutBackFailed = 332;
     public const int RemoteRelayFailed = 333;
+    public const int TookOver = 334;
+    public const int Reattached = 335;
     public const int ListenUriLeftOut = 345;
 }

@@ -81,7 +81,7 @@ internal static class QueueToolDefinitions
                       "subscription_id":{"type":"string","description":"subscription to read (from queue_subscribe); give this or channel, not both"},
                       "limit":{"type":"integer","minimum":1,"maximum":{{{ReceiveRequest.MaxLimit}}},"default":{{{ReceiveRequest.DefaultLimit}}},"description":"most messages to return"},
                       "blocking":{"type":"boolean","default":false,"description":"wait for a message when none is available"},
-                      "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking call waits; stay under your client's request timeout (50 if it stops at 60 s)"},
+                      "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking call waits; stay under your client's request timeout (typically 60 s: use 50) unless it resets that timer on progress"},
                       "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"}},
                      "additionalProperties":false}
                     """),

@@ -17,8 +17,12 @@ namespace BrummerQueue.Server.Mcp;
 /// stdio MCP server forwards every tool call and resource request to that server's <c>/mcp</c>
 /// through the SDK's MCP client, so both assistants act on one queue. The HTTP session of the
 /// forwarding client owns the subscriptions it makes (they end when this process ends its session).
-/// When the hosting server is gone, calls fail fast with an error naming its URL; the next call
-/// tries to connect again, so a restarted server is picked up.
+/// When the hosting server is gone (nothing listens on its port any more), the next call hands hosting over
+/// (<see cref="HandOverAsync"/>): this process binds the port and starts the same host a hosting <c>brummerq mcp</c>
+/// runs, or, when another process bound it first, attaches to that one; then the call goes on to the new host. The first
+/// tool result after a hand-over says so once (<see cref="HandOverMeta"/>). Subscriptions held on the old host are gone:
+/// a call naming one gets <c>not_found</c> naming the hand-over. Without a hand-over (no host factory given, or the port
+/// is taken by another program) calls fail fast with an error naming the URL, and the next call tries again.
 /// </summary>
 internal sealed partial class RemoteQueue : IAsyncDisposable
 {
@@ -30,6 +34,40 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private readonly ConcurrentDictionary<string, IAsyncDisposable> _resourceSubscriptions = new(StringComparer.Ordinal);
 
     private const string RevisionMetaPrefix = "io.modelcontextprotocol/";
+
+    /// <summary>
+    /// The <c>_meta</c> key of the hand-over notice on the first tool result after a hand-over:
+    /// <c>{ "message", "url", "hosted_here" }</c> (<c>hosted_here</c>: this process now hosts the queue).
+    /// </summary>
+    public const string HandOverMeta = "brummerq/handover";
+
+    /// <summary>At most this many probes of the port in one hand-over, and at most <see cref="s_handOverTime"/> in all.</summary>
+    private const int HandOverProbes = 20;
+
+    private static readonly TimeSpan s_handOverTime = TimeSpan.FromSeconds(15);
+
+    /// <summary>The pause before probing again when the port answers but not as brummerq (a host starting or stopping).</summary>
+    private static readonly TimeSpan s_probePause = TimeSpan.FromMilliseconds(200);
+
+    private readonly Uri _baseAddress;
+
+    // Starts hosting on the port (null: the port is taken); null when this instance never hosts.
+    private readonly Func<CancellationToken, Task<WebApplication?>>? _host;
+
+    // The host this process started in a hand-over; written once under _connectLock, stopped by DisposeAsync.
+    private WebApplication? _hosted;
+
+    // True once a forwarding client connected; written under _connectLock.
+    private bool _connectedOnce;
+
+    // The hand-over notice not yet shown in a tool result; taken by one result (Interlocked.Exchange).
+    private HandOverNotice? _notice;
+
+    // Subscription ids made through the current forwarding client, and those that ended with a lost connection (their
+    // host exited). Lock-free sets; a subscription made just as its client is dropped may stay in the first (its calls
+    // then get the new host's own not_found).
+    private readonly ConcurrentDictionary<string, byte> _heldSubscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _endedSubscriptions = new(StringComparer.Ordinal);
 
     /// <summary>The SDK client's JSON depth limit for a whole JSON-RPC message it writes or reads.</summary>
     private const int ClientMaxDepth = PayloadEnvelope.McpSdkMaxDepth;
@@ -63,8 +101,17 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     private readonly TaskCompletionSource _relayOpen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string[] _wake = [];
 
-    public RemoteQueue(Uri baseAddress, string? token, ILoggerFactory loggerFactory)
+    /// <param name="baseAddress">The hosting server's base address, e.g. <c>http://127.0.0.1:8080/</c>.</param>
+    /// <param name="token">The bearer token for its <c>/mcp</c>, or null.</param>
+    /// <param name="loggerFactory">Logging (stderr in <c>brummerq mcp</c>).</param>
+    /// <param name="host">
+    /// Starts hosting the queue on the port of <paramref name="baseAddress"/> and returns the started host, or null when the
+    /// port is taken; null (the default): this instance never takes over hosting.
+    /// </param>
+    public RemoteQueue(Uri baseAddress, string? token, ILoggerFactory loggerFactory, Func<CancellationToken, Task<WebApplication?>>? host = null)
     {
+        _baseAddress = baseAddress;
+        _host = host;
         _endpoint = new Uri(baseAddress, BrummerMcpServer.Path);
         _token = token;
         _loggerFactory = loggerFactory;
@@ -196,6 +243,18 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         if (_client is { } client)
         {
             await DisposeQuietlyAsync(client);
+        }
+
+        if (_hosted is { } hosted)
+        {
+            try
+            {
+                await hosted.StopAsync(CancellationToken.None);
+            }
+            finally
+            {
+                await hosted.DisposeAsync();
+            }
         }
 
         _connectLock.Dispose();
@@ -343,9 +402,69 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
     }
 
-    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken)
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken) =>
+        WithNotice(await ForwardToolAsync(request, handlerToken));
+
+    /// <summary>Adds the hand-over notice, once, to the first tool result after a hand-over: a text line and <c>_meta</c>.</summary>
+    private CallToolResult WithNotice(CallToolResult result)
+    {
+        if (Interlocked.Exchange(ref _notice, null) is not { } notice)
+        {
+            return result;
+        }
+
+        result.Content = [.. result.Content, new TextContentBlock { Text = notice.Message }];
+        result.Meta ??= [];
+        result.Meta[HandOverMeta] = new JsonObject
+        {
+            ["message"] = notice.Message,
+            ["url"] = notice.Url.ToString(),
+            ["hosted_here"] = notice.HostedHere,
+        };
+        return result;
+    }
+
+    /// <summary>The refusal of a call naming a subscription that ended with a hand-over, or null.</summary>
+    private CallToolResult? EndedSubscription(CallToolRequestParams? call)
+    {
+        if (call is not { Name: QueueToolDefinitions.Receive or QueueToolDefinitions.Unsubscribe, Arguments: { } arguments }
+            || !arguments.TryGetValue("subscription_id", out var value) || value.ValueKind != JsonValueKind.String
+            || value.GetString() is not { } id || !_endedSubscriptions.ContainsKey(id))
+        {
+            return null;
+        }
+
+        return ToolResults.Error(new QueueException(
+            QueueErrorCodes.NotFound,
+            "subscription_id",
+            $"subscription_id '{id}' does not exist any more: it ended with this process's connection to the brummerq at {_baseAddress}, " +
+            "which was lost when that host exited (hosting hand-over). Subscribe again with queue_subscribe."));
+    }
+
+    /// <summary>Remembers the subscription a forwarded <c>queue_subscribe</c> made, so that a hand-over can name it.</summary>
+    private void NoteSubscription(CallToolRequestParams call, CallToolResult result)
+    {
+        if (call.Name == QueueToolDefinitions.Subscribe && result.IsError != true
+            && result.StructuredContent is { ValueKind: JsonValueKind.Object } content
+            && content.TryGetProperty("subscription_id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            _heldSubscriptions.TryAdd(id.GetString()!, 0);
+        }
+        else if (call.Name == QueueToolDefinitions.Unsubscribe && result.IsError != true
+            && call.Arguments?.TryGetValue("subscription_id", out var gone) == true && gone.ValueKind == JsonValueKind.String)
+        {
+            _heldSubscriptions.TryRemove(gone.GetString()!, out _);
+        }
+    }
+
+    private async Task<CallToolResult> ForwardToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken handlerToken)
     {
         var cancellationToken = McpRequestFilters.ClientCancellation(request, handlerToken);
+        if (EndedSubscription(request.Params) is { } ended)
+        {
+            return ended;
+        }
+
         if (request.JsonRpcMessage is JsonRpcRequest call
             && SentPayloads.TryTake(call, null, out var sent)
             && request.Params?.Arguments is { IsReadOnly: false } arguments)
@@ -382,7 +501,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 return await ForwardReceiveAsync(request, receive, cancellationToken);
             }
 
-            return await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
+            var result = await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
+            NoteSubscription(request.Params!, result);
+            return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -425,7 +546,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 {
                     return await c.CallToolAsync(receive, cancellationToken);
                 }
-                catch (Exception e) when (e is not McpProtocolException and not OutOfMemoryException)
+                catch (Exception e) when (e is not McpProtocolException and not OutOfMemoryException && !NeverReached(e))
                 {
                     var restored = await PutBackRemoteAsync(c, receipt);
                     if (restored is not null && IsUnreadableAnswer(e))
@@ -509,8 +630,13 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to.
-            LogPutBackFailed(_endpoint, e.Message);
+            // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to. When
+            // nothing listens any more the host exited, and the messages went with it (a hand-over follows): no warning.
+            if (!NeverReached(e))
+            {
+                LogPutBackFailed(_endpoint, e.Message);
+            }
+
             return null;
         }
     }
@@ -568,34 +694,75 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     private async Task<T> ForwardAsync<T>(Func<McpClient, Task<T>> call, CancellationToken cancellationToken)
     {
-        McpClient client;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            client = await GetClientAsync(cancellationToken);
-        }
-        catch (McpException e)
-        {
-            LogForwardFailed(e.Message);
-            throw;
-        }
+            McpClient client;
+            try
+            {
+                client = await GetClientAsync(cancellationToken);
+            }
+            catch (McpException e)
+            {
+                LogForwardFailed(e.Message);
+                throw;
+            }
 
-        try
-        {
-            return await call(client);
-        }
-        catch (McpProtocolException)
-        {
-            // The hosting server answered with a protocol error: pass it on unchanged.
-            throw;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            await DropClientAsync(client);
-            var failure = Unreachable(e);
-            LogForwardFailed(failure.Message);
-            throw failure;
+            try
+            {
+                return await call(client);
+            }
+            catch (McpProtocolException)
+            {
+                // The hosting server answered with a protocol error: pass it on unchanged.
+                throw;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                await DropClientAsync(client);
+                if (attempt == 1 && _host is not null && await HostGoneAsync(e))
+                {
+                    // The host is gone, and whatever the call did there went with it: the call goes to the next host
+                    // (GetClientAsync hands hosting over), once.
+                    continue;
+                }
+
+                var failure = await ExplainAsync(Unreachable(e));
+                LogForwardFailed(failure.Message);
+                throw failure;
+            }
         }
     }
+
+    /// <summary>
+    /// <paramref name="failure"/>, or, when this process could take over hosting but another program now answers on the
+    /// port (so no hand-over can happen), an error saying so.
+    /// </summary>
+    private async Task<McpException> ExplainAsync(McpException failure)
+    {
+        if (_host is null)
+        {
+            return failure;
+        }
+
+        var (occupant, detail) = await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None);
+        return occupant == PortOccupant.Other
+            ? new McpException(
+                $"the brummerq that hosted the queue at {_baseAddress} has exited, and this 'brummerq mcp' could not take over hosting on its port: " +
+                $"another program answers there ({detail}). Free the port (or start 'brummerq serve' on it) and call again.",
+                failure)
+            : failure;
+    }
+
+    /// <summary>
+    /// True when the host this call failed on is gone: the connection was refused (the request was never sent), or the
+    /// call broke and nothing listens on the port any more (the host exited during the call).
+    /// </summary>
+    private async Task<bool> HostGoneAsync(Exception e) =>
+        NeverReached(e) || (await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None)).Occupant == PortOccupant.Free;
+
+    /// <summary>True when <paramref name="e"/> comes from a refused connection: nothing listens on the port, the request was never sent.</summary>
+    private static bool NeverReached(Exception e) =>
+        Find<System.Net.Sockets.SocketException>(e) is { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
 
     private async Task<McpClient> GetClientAsync(CancellationToken cancellationToken)
     {
@@ -615,63 +782,28 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             if (_client is { } stale)
             {
                 _client = null;
+                EndHeldSubscriptions();
                 await DisposeQuietlyAsync(stale);
             }
 
-            var transportOptions = new HttpClientTransportOptions
-            {
-                Endpoint = _endpoint,
-                TransportMode = HttpTransportMode.StreamableHttp,
-                Name = "brummerq-attach",
-                ConnectionTimeout = TimeSpan.FromSeconds(5),
-                MaxReconnectionAttempts = 1,
-                DefaultReconnectionInterval = TimeSpan.FromMilliseconds(200),
-            };
-            if (_token is not null)
-            {
-                transportOptions.AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + _token };
-            }
-
-            McpClient? client = null;
+            McpClient client;
             try
             {
-                client = await McpClient.CreateAsync(
-                    new HttpClientTransport(transportOptions, _loggerFactory),
-                    new McpClientOptions
-                    {
-                        // Whatever revision this process's own client speaks, the forwarding client keeps a session (initialize
-                        // handshake): the hosting server then owns this process's subscriptions, keeps its receipts and pushes
-                        // resource updates, which this process relays as resources/updated or on subscriptions/listen streams.
-                        ProtocolVersion = ProtocolRevisions.NewestWithSessions,
-                        ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
-                        InitializationTimeout = TimeSpan.FromSeconds(10),
-                        Handlers = new McpClientHandlers
-                        {
-                            NotificationHandlers = [new(ChannelEvent.Method, RelayChannelEventAsync)],
-                        },
-                    },
-                    _loggerFactory,
-                    cancellationToken);
-
-                // Fills the client's tool cache, which CallToolAsync looks tools up in.
-                await client.ListToolsAsync(cancellationToken: cancellationToken);
-                if (_wake.Length > 0 && await SubscribeWakeAsync(client, cancellationToken) is { } refused)
-                {
-                    // A reconnection (a refusal at start ends the process instead, see StartRelayAsync).
-                    LogForwardFailed(refused);
-                }
+                client = await CreateClientAsync(cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (McpException e) when (_host is not null && NeverReached(e))
             {
-                if (client is not null)
-                {
-                    await DisposeQuietlyAsync(client);
-                }
-
-                throw Unreachable(e);
+                // The host is gone: take hosting over, or attach to the process that took it over first.
+                await HandOverAsync(cancellationToken);
+                client = await CreateClientAsync(cancellationToken);
+            }
+            catch (McpException e) when (_host is not null)
+            {
+                throw await ExplainAsync(e);
             }
 
             _client = client;
+            _connectedOnce = true;
             return client;
         }
         finally
@@ -680,11 +812,156 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>Connects a new forwarding client (under <c>_connectLock</c>); a failure is the <see cref="Unreachable"/> error.</summary>
+    private async Task<McpClient> CreateClientAsync(CancellationToken cancellationToken)
+    {
+        var transportOptions = new HttpClientTransportOptions
+        {
+            Endpoint = _endpoint,
+            TransportMode = HttpTransportMode.StreamableHttp,
+            Name = "brummerq-attach",
+            ConnectionTimeout = TimeSpan.FromSeconds(5),
+            MaxReconnectionAttempts = 1,
+            DefaultReconnectionInterval = TimeSpan.FromMilliseconds(200),
+        };
+        if (_token is not null)
+        {
+            transportOptions.AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + _token };
+        }
+
+        McpClient? client = null;
+        try
+        {
+            client = await McpClient.CreateAsync(
+                new HttpClientTransport(transportOptions, _loggerFactory),
+                new McpClientOptions
+                {
+                    // Whatever revision this process's own client speaks, the forwarding client keeps a session (initialize
+                    // handshake): the hosting server then owns this process's subscriptions, keeps its receipts and pushes
+                    // resource updates, which this process relays as resources/updated or on subscriptions/listen streams.
+                    ProtocolVersion = ProtocolRevisions.NewestWithSessions,
+                    ClientInfo = new Implementation { Name = "brummerq-attach", Version = BrummerMcpServer.Version },
+                    InitializationTimeout = TimeSpan.FromSeconds(10),
+                    Handlers = new McpClientHandlers
+                    {
+                        NotificationHandlers = [new(ChannelEvent.Method, RelayChannelEventAsync)],
+                    },
+                },
+                _loggerFactory,
+                cancellationToken);
+
+            // Fills the client's tool cache, which CallToolAsync looks tools up in.
+            await client.ListToolsAsync(cancellationToken: cancellationToken);
+            if (_wake.Length > 0 && await SubscribeWakeAsync(client, cancellationToken) is { } refused)
+            {
+                // A reconnection (a refusal at start ends the process instead, see StartRelayAsync).
+                LogForwardFailed(refused);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (client is not null)
+            {
+                await DisposeQuietlyAsync(client);
+            }
+
+            throw Unreachable(e);
+        }
+
+        return client;
+    }
+
+    /// <summary>
+    /// The hosting hand-over (under <c>_connectLock</c>, after a connection to the port was refused): probes the port at
+    /// most <see cref="HandOverProbes"/> times within <see cref="s_handOverTime"/>. Free: this process binds it and
+    /// starts hosting; when the bind fails another process was first, and the next probe finds it. A brummerq: attach
+    /// to it. Anything else (a host still starting or stopping, or another program): probe again after a pause. Throws
+    /// the <see cref="McpException"/> to report when no brummerq serves the port in the end.
+    /// </summary>
+    private async Task HandOverAsync(CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var detail = "nothing listens";
+        for (var probe = 1; probe <= HandOverProbes && TimeProvider.System.GetElapsedTime(started) < s_handOverTime; probe++)
+        {
+            PortOccupant occupant;
+            (occupant, detail) = await PortProbe.ProbeAsync(_baseAddress, cancellationToken);
+            if (occupant == PortOccupant.Free && _hosted is null && _host is not null)
+            {
+                WebApplication? hosted;
+                try
+                {
+                    hosted = await _host(cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    throw new McpException(
+                        $"the brummerq that hosted the queue at {_baseAddress} has exited, and this 'brummerq mcp' could not take over hosting on its port: {e.Message}",
+                        e);
+                }
+
+                if (hosted is not null)
+                {
+                    _hosted = hosted;
+                    LogTookOver(_baseAddress);
+                    Announce(new HandOverNotice(
+                        $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited, and its messages, channels and subscriptions " +
+                        "are gone with it (subscription ids from before now answer not_found). This 'brummerq mcp' now hosts the queue on that port " +
+                        "(MCP, WebSocket, HTTP API, dashboard); other assistants that shared it attach here.",
+                        _baseAddress,
+                        HostedHere: true));
+                    return;
+                }
+
+                // Another process bound the port first: probe again to find it.
+                continue;
+            }
+
+            if (occupant == PortOccupant.Brummerq)
+            {
+                LogReattached(_baseAddress);
+                Announce(new HandOverNotice(
+                    $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited, and its messages, channels and subscriptions " +
+                    "are gone with it (subscription ids from before now answer not_found). Another 'brummerq mcp' now hosts the queue on that port, " +
+                    "and this one acts on its queue.",
+                    _baseAddress,
+                    HostedHere: false));
+                return;
+            }
+
+            await Task.Delay(s_probePause, cancellationToken);
+        }
+
+        throw new McpException(
+            $"the brummerq that hosted the queue at {_baseAddress} has exited, and this 'brummerq mcp' could not take over hosting on its port: " +
+            $"{detail}. Free the port (or start 'brummerq serve' on it) and call again.");
+    }
+
+    /// <summary>Keeps <paramref name="notice"/> for the next tool result, unless this process never connected before (nothing was lost).</summary>
+    private void Announce(HandOverNotice notice)
+    {
+        if (_connectedOnce)
+        {
+            Volatile.Write(ref _notice, notice);
+        }
+    }
+
+    /// <summary>The subscriptions made through a dropped client ended with its session: calls naming them get not_found.</summary>
+    private void EndHeldSubscriptions()
+    {
+        foreach (var id in _heldSubscriptions.Keys)
+        {
+            _endedSubscriptions.TryAdd(id, 0);
+            _heldSubscriptions.TryRemove(id, out _);
+        }
+    }
+
     private async Task DropClientAsync(McpClient client)
     {
         if (Interlocked.CompareExchange(ref _client, null, client) == client)
         {
             _resourceSubscriptions.Clear();
+            EndHeldSubscriptions();
             await DisposeQuietlyAsync(client);
         }
     }
@@ -703,7 +980,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
         return new McpException(
             $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
-            "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again.",
+            (_host is null
+                ? "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again."
+                : "The process that hosted the queue has probably exited, and its messages with it. Call again: this 'brummerq mcp' then takes over hosting on that port, or attaches to the process that did."),
             cause);
     }
 
@@ -732,6 +1011,12 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     [LoggerMessage(EventId = McpLogEvents.Attached, Level = LogLevel.Information, Message = "Attached to the brummerq at {Endpoint}: tools act on its queue")]
     private partial void LogAttached(Uri endpoint);
+
+    [LoggerMessage(EventId = McpLogEvents.TookOver, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited, and its messages with it; this process now hosts the queue there")]
+    private partial void LogTookOver(Uri address);
+
+    [LoggerMessage(EventId = McpLogEvents.Reattached, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited, and its messages with it; another brummerq mcp took over hosting there and this process attached to it")]
+    private partial void LogReattached(Uri address);
 
     [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "{Problem}")]
     private partial void LogForwardFailed(string problem);

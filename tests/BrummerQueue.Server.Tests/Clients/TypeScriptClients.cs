@@ -47,7 +47,13 @@ public sealed class TypeScriptClients : IAsyncLifetime
     /// Runs <c>node workflow.mjs</c> with <paramref name="config"/> (see the script's header) and returns the
     /// JSON line it prints. Skips or fails the test where the clients are unavailable (see the class summary).
     /// </summary>
-    public async Task<JsonElement> RunWorkflowAsync(object config)
+    public Task<JsonElement> RunWorkflowAsync(object config) => RunScriptAsync("workflow.mjs", config);
+
+    /// <summary>
+    /// Runs <c>node</c> <paramref name="script"/> (a file of <c>tests/clients</c>) with <paramref name="config"/> as its JSON
+    /// argument and returns the JSON line it prints last. Skips or fails the test as <see cref="RunWorkflowAsync"/> does.
+    /// </summary>
+    public async Task<JsonElement> RunScriptAsync(string script, object config)
     {
         if (_installFailure is not null)
         {
@@ -65,10 +71,10 @@ public sealed class TypeScriptClients : IAsyncLifetime
         }
 
         var json = JsonSerializer.Serialize(config);
-        var run = await RunAsync("node", ["workflow.mjs", json], TimeSpan.FromSeconds(120));
-        TestContext.Current.TestOutputHelper?.WriteLine($"node workflow.mjs {json}\nexit {run.ExitCode}\nstdout:\n{run.StandardOutput}\nstderr:\n{run.StandardError}");
+        var run = await RunAsync("node", [script, json], TimeSpan.FromSeconds(120));
+        TestContext.Current.TestOutputHelper?.WriteLine($"node {script} {json}\nexit {run.ExitCode}\nstdout:\n{run.StandardOutput}\nstderr:\n{run.StandardError}");
         var line = run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
-            ?? throw new InvalidOperationException($"workflow.mjs printed nothing (exit {run.ExitCode}); stderr:\n{run.StandardError}");
+            ?? throw new InvalidOperationException($"{script} printed nothing (exit {run.ExitCode}); stderr:\n{run.StandardError}");
         using var document = JsonDocument.Parse(line);
         return document.RootElement.Clone();
     }

@@ -223,7 +223,7 @@ public sealed class McpStdioTests
     }
 
     [Fact]
-    public async Task Mcp_SecondProcessOnSamePort_AttachesSharesQueueAndReportsHostExit()
+    public async Task Mcp_SecondProcessOnSamePort_AttachesAndSharesQueue()
     {
         var port = BrummerqProcess.FreePort();
         var attachedErrors = new List<string>();
@@ -250,58 +250,7 @@ public sealed class McpStdioTests
         await McpToolsTests.WaitUntilAsync(async () =>
             (await hosting.CallOkAsync("queue_stats")).GetProperty("total_subscriptions").GetInt32() == 0);
 
-        // When the hosting process exits, an attached one answers with a clear error naming the server.
-        var lateErrors = new List<string>();
-        await using var late = await BrummerqProcess.ConnectStdioAsync(port, lateErrors);
-        await late.CallOkAsync("queue_list_channels");
         await hosting.DisposeAsync();
-        var error = await late.CallAsync("queue_stats").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-
-        Assert.True(error.IsError);
-        var text = Assert.IsType<TextContentBlock>(Assert.Single(error.Content)).Text;
-        Assert.Contains($"http://127.0.0.1:{port}/mcp", text, StringComparison.Ordinal);
-        Assert.Contains("not reachable", text, StringComparison.Ordinal);
-
-        // On stderr the failure is one log line, without stack traces (the log is written before the answer).
-        await McpToolsTests.WaitUntilAsync(() =>
-        {
-            lock (lateErrors)
-            {
-                return Task.FromResult(lateErrors.Any(l => l.Contains("not reachable", StringComparison.Ordinal)));
-            }
-        });
-        lock (lateErrors)
-        {
-            Assert.DoesNotContain(lateErrors, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
-        }
-
-        // A brummerq started again on that port is picked up by the next call.
-        using var serve = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture));
-        var serveOutput = serve.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var serveErrors = serve.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            using var http = new HttpClient();
-            await McpToolsTests.WaitUntilAsync(async () =>
-            {
-                try
-                {
-                    return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), TestContext.Current.CancellationToken)).IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            });
-            var again = await late.CallOkAsync("queue_stats");
-            Assert.Equal(0, again.GetProperty("messages_sent").GetInt64());
-        }
-        finally
-        {
-            serve.Kill(entireProcessTree: true);
-            await serve.WaitForExitAsync(TestContext.Current.CancellationToken);
-            await Task.WhenAll(serveOutput, serveErrors);
-        }
     }
 
     [Fact]

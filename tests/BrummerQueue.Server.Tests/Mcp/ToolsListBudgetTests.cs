@@ -40,6 +40,8 @@ public sealed class ToolsListBudgetTests
 
         Assert.Contains("300 s", receive.Description, StringComparison.Ordinal);
         Assert.Contains("request timeout", timeout, StringComparison.Ordinal);
+        Assert.Contains("typically 60 s", timeout, StringComparison.Ordinal);
         Assert.Contains("50", timeout, StringComparison.Ordinal);
+        Assert.Contains("unless it resets that timer on progress", timeout, StringComparison.Ordinal);
     }
 }
