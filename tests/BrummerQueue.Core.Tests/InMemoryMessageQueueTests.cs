@@ -3,11 +3,31 @@ using BrummerQueue.Core.Tests.Contract;
 namespace BrummerQueue.Core.Tests;
 
 /// <summary>
-/// The contract tests against the in-memory store, plus the figures only it gives so far (the subscription list
-/// and <see cref="QueueStats.MessagesDelivered"/>; they move into the contract once the Redis store gives them too).
+/// The contract tests against the in-memory store, and what only the in-memory store does or gives so far (the
+/// subscription list and <see cref="QueueStats.MessagesDelivered"/>; they move into the contract once the Redis store
+/// gives them too).
 /// </summary>
 public sealed class InMemoryMessageQueueTests : MessageQueueContractTests
 {
+    [Fact]
+    public async Task PutBack_ChannelRemovedByCleanupMeanwhile_RecreatedInTheSameEpoch()
+    {
+        // The put-back continues the removed incarnation (its seqs go on), so a client that saw the messages resumes exactly.
+        var queue = NewQueue();
+        var watcher = queue.Subscribe("c");
+        Send(queue, "c");
+        Send(queue, "c");
+        var taken = await queue.ReceiveAsync(new ReceiveRequest { Channel = "c" }, Ct);
+        Assert.True(queue.Unsubscribe(watcher.Id));
+        Assert.Equal(1, queue.Sweep().ChannelsRemoved);
+
+        queue.PutBack(taken);
+
+        Assert.Equal(watcher.Epoch, EpochOf(queue, "c"));
+        var resumed = queue.Subscribe("c", new SubscribeOptions { SinceSeq = 1, Epoch = watcher.Epoch });
+        Assert.True(resumed.Recovered);
+    }
+
     protected override IMessageQueue CreateQueue(QueueOptions options, TimeProvider time) => MessageQueue.CreateInMemory(options, time);
 
     [Fact]

@@ -4,8 +4,8 @@ namespace BrummerQueue.Server.WebSockets;
 
 /// <summary>
 /// Who this server process is: its version and an id made at start. A client that reconnects and
-/// sees a different <see cref="InstanceId"/> knows the queue restarted (its subscriptions are gone
-/// and seq numbers began again), so it re-subscribes with <c>since_seq: 0</c>.
+/// sees a different <see cref="InstanceId"/> knows the server restarted (its subscriptions are gone);
+/// whether messages are missing it learns per channel from the epoch of its resumed subscriptions.
 /// </summary>
 internal sealed class ServerIdentity
 {
