@@ -1,9 +1,9 @@
 using System.Collections.Frozen;
 using System.Reflection;
 using System.Text.Json;
-using BrummerQueue.Server.Protocol;
-using BrummerQueue.Core;
 using System.Text.Json.Nodes;
+using BrummerQueue.Core;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
