@@ -23,6 +23,7 @@ internal static class LoadCommand
         pacing.AcceptOnlyFromAmong("thread", "delay");
         var window = new Option<int>("--window") { Description = "Unacknowledged sends per publisher", DefaultValueFactory = _ => 64 };
         var payloadBytes = new Option<int>("--payload-bytes") { Description = "Payload size in bytes (at least 60)", DefaultValueFactory = _ => 100 };
+        var batch = new Option<bool>("--batch") { Description = "Ask for batched server frames (?batch=1: one JSON array per frame, docs/protocol.md); false: one message per frame", DefaultValueFactory = _ => true };
         var buffer = new Option<int>("--subscriber-buffer") { Description = "buffer_size of each subscription", DefaultValueFactory = _ => 10_000 };
         var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop); soak: default 4", DefaultValueFactory = _ => 0 };
         var wsClients = new Option<int>("--ws-clients") { Description = "Soak: WebSocket clients (40% producers, 40% competing consumers, 20% subscribers)", DefaultValueFactory = _ => 100 };
@@ -39,7 +40,7 @@ internal static class LoadCommand
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, batch, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,6 +66,7 @@ internal static class LoadCommand
                 Window = Math.Clamp(parse.GetValue(window), 1, 10_000),
                 PayloadBytes = Math.Clamp(parse.GetValue(payloadBytes), 60, 1 << 20),
                 SubscriberBuffer = parse.GetValue(buffer),
+                Batch = parse.GetValue(batch),
                 McpHttpClients = Math.Clamp(soak && parse.GetResult(mcpHttp) is null or { Implicit: true } ? 4 : parse.GetValue(mcpHttp), 0, 100),
                 WebSocketClients = Math.Clamp(parse.GetValue(wsClients), 0, 900),
                 SoakMaxLifetime = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(maxLifetime), 1, 3600)),

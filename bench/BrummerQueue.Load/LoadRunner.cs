@@ -32,11 +32,11 @@ internal sealed class LoadRunner(LoadSettings settings)
         connectTimeout.CancelAfter(s_connectTimeout);
 
         var subscribers = Enumerable.Range(0, settings.Subscribers).Select(i => new WebSocketSubscriber(i, settings.Publishers, _counters)).ToArray();
-        var subscriberSockets = await Task.WhenAll(subscribers.Select(_ => WebSocketSubscriber.SubscribeAsync(settings.Url, channels, settings.SubscriberBuffer, connectTimeout.Token)));
+        var subscriberSockets = await Task.WhenAll(subscribers.Select(_ => WebSocketSubscriber.SubscribeAsync(settings.Url, channels, settings.SubscriberBuffer, settings.Batch, connectTimeout.Token)));
         using var pacer = settings.Rate > 0 && settings.Pacing == "thread" ? new Pacer() : null;
         var publishers = Enumerable.Range(0, settings.Publishers)
             .Select(i => new WebSocketPublisher(i, [channels[i % channels.Length]], 0, null, settings, _counters, pacer)).ToArray();
-        var publisherSockets = await Task.WhenAll(publishers.Select(_ => FrameSocket.ConnectAsync(settings.Url, connectTimeout.Token)));
+        var publisherSockets = await Task.WhenAll(publishers.Select(_ => FrameSocket.ConnectAsync(settings.Url, connectTimeout.Token, settings.Batch)));
         var mcp = await ConnectMcpAsync(connectTimeout.Token);
         try
         {
@@ -153,7 +153,7 @@ internal sealed class LoadRunner(LoadSettings settings)
         var perPublisher = (settings.FillMessages + settings.Publishers - 1) / settings.Publishers;
         var publishers = Enumerable.Range(0, settings.Publishers)
             .Select(i => new WebSocketPublisher(i, channels, Math.Min(perPublisher, settings.FillMessages - ((long)i * perPublisher)), 0, settings, _counters)).ToArray();
-        var sockets = await Task.WhenAll(publishers.Select(_ => FrameSocket.ConnectAsync(settings.Url, connectTimeout.Token)));
+        var sockets = await Task.WhenAll(publishers.Select(_ => FrameSocket.ConnectAsync(settings.Url, connectTimeout.Token, settings.Batch)));
         try
         {
             var before = server.ReadMemory();

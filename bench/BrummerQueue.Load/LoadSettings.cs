@@ -34,6 +34,9 @@ internal sealed record LoadSettings
 
     public int SubscriberBuffer { get; init; } = 10_000;
 
+    /// <summary>Ask for batched server frames (<c>?batch=1</c>); every WebSocket of the run.</summary>
+    public bool Batch { get; init; } = true;
+
     public int McpHttpClients { get; init; }
 
     /// <summary>Command line that starts <c>brummerq mcp</c> for one stdio MCP client, or null.</summary>

@@ -120,7 +120,7 @@ internal sealed class SoakRunner(LoadSettings settings)
         long drained = 0;
         try
         {
-            using var socket = await FrameSocket.ConnectAsync(settings.Url, timeout.Token);
+            using var socket = await FrameSocket.ConnectAsync(settings.Url, timeout.Token, settings.Batch);
             foreach (var channel in channels)
             {
                 for (var i = 0; i < 1000; i++)

@@ -55,7 +55,7 @@ internal sealed class SoakWebSocketClient(int index, SoakRole role, IReadOnlyLis
         var session = ++_session;
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(stop);
         connect.CancelAfter(s_replyTimeout);
-        using var socket = await FrameSocket.ConnectAsync(settings.Url, connect.Token);
+        using var socket = await FrameSocket.ConnectAsync(settings.Url, connect.Token, settings.Batch);
         using var alive = CancellationTokenSource.CreateLinkedTokenSource(stop);
         alive.CancelAfter(lifetime);
         switch (role)

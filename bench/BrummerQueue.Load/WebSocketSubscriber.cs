@@ -37,9 +37,9 @@ internal sealed class WebSocketSubscriber(int index, int publishers, LoadCounter
     /// <summary>Distinct in-order messages seen from <paramref name="publisher"/>.</summary>
     public long UniqueFrom(int publisher) => Volatile.Read(ref _unique[publisher]);
 
-    public static async Task<FrameSocket> SubscribeAsync(Uri url, IReadOnlyList<string> channels, int bufferSize, CancellationToken cancellationToken)
+    public static async Task<FrameSocket> SubscribeAsync(Uri url, IReadOnlyList<string> channels, int bufferSize, bool batched, CancellationToken cancellationToken)
     {
-        var socket = await FrameSocket.ConnectAsync(url, cancellationToken);
+        var socket = await FrameSocket.ConnectAsync(url, cancellationToken, batched);
         try
         {
             for (var i = 0; i < channels.Count; i++)
