@@ -9,6 +9,9 @@ public sealed record SubscribeOptions
     /// <summary>When set, the retained backlog after this seq is copied into the buffer first (0 = all of it).</summary>
     public long? SinceSeq { get; init; }
 
+    /// <summary>The epoch <see cref="SinceSeq"/> belongs to (SPEC.md §1 "Resume"); null when the client names none.</summary>
+    public string? Epoch { get; init; }
+
     /// <summary>Who owns the subscription (a WebSocket, an MCP session); <see cref="IMessageQueue.UnsubscribeOwner"/> removes all of an owner's.</summary>
     public string? Owner { get; init; }
 }
