@@ -24,6 +24,9 @@ public static class RedisStore
         options ??= new QueueOptions();
         options.Validate();
         var config = ConfigurationOptions.Parse(configuration);
+
+        // Unreachable at start is a start failure (the host says so and exits 1); after that the client reconnects by itself.
+        config.AbortOnConnectFail = true;
         var redis = ConnectionMultiplexer.Connect(config);
         return new RedisMessageQueue(redis, ownsConnection: true, keyPrefix, options, timeProvider ?? TimeProvider.System);
     }

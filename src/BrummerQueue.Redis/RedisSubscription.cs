@@ -11,6 +11,8 @@ namespace BrummerQueue.Redis;
 /// </summary>
 internal sealed class RedisSubscription : Subscription
 {
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+
     private readonly RedisMessageQueue _queue;
     private readonly RedisKey[] _keys;
     private volatile bool _closed;
@@ -49,10 +51,15 @@ internal sealed class RedisSubscription : Subscription
     /// <summary>True while a reader of this node waits on the subscription.</summary>
     internal bool IsWaitedOn => Volatile.Read(ref _waiters) > 0;
 
+    /// <summary>
+    /// Takes the oldest buffered message. While Redis cannot be reached it reads nothing (the message stays in Redis for the
+    /// next read), so that a push reader rides out an outage; a request-style read (<see cref="IMessageQueue.ReceiveAsync"/>)
+    /// refuses with <c>store_unavailable</c> instead.
+    /// </summary>
     public override bool TryRead([NotNullWhen(true)] out QueueMessage? message)
     {
         var list = new List<QueueMessage>(1);
-        var dropped = Read(1, list);
+        var dropped = ReadQuietly(1, list);
         if (dropped > 0)
         {
             // TryRead hands out no dropped count: keep it for the next ReadBatch or TakeDropped.
@@ -63,7 +70,8 @@ internal sealed class RedisSubscription : Subscription
         return message is not null;
     }
 
-    public override long ReadBatch(int limit, ICollection<QueueMessage> into) => Math.Max(0, Read(limit, into));
+    /// <summary>Moves up to <paramref name="limit"/> messages into <paramref name="into"/>; like <see cref="TryRead"/>, reads nothing while Redis cannot be reached.</summary>
+    public override long ReadBatch(int limit, ICollection<QueueMessage> into) => Math.Max(0, ReadQuietly(limit, into));
 
     public override long TakeDropped()
     {
@@ -114,7 +122,19 @@ internal sealed class RedisSubscription : Subscription
                     return false;
                 }
 
-                var state = (int)await RedisMessageQueue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs()])).ConfigureAwait(false);
+                int state;
+                try
+                {
+                    state = (int)await RedisMessageQueue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs()])).ConfigureAwait(false);
+                }
+                catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
+                {
+                    // A push reader rides out an outage: the messages wait in Redis, and the reconnect wakes every
+                    // waiter (ChannelSignals.WakeAll); a slow Redis is asked again after a second.
+                    await WaitQuietlyAsync(arrival, RetryAfterFailure, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (state < 0)
                 {
                     MarkClosed();
@@ -135,6 +155,17 @@ internal sealed class RedisSubscription : Subscription
         }
     }
 
+    private async Task WaitQuietlyAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await arrival.WaitAsync(timeout, _queue.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     internal void BeginWait() => Interlocked.Increment(ref _waiters);
 
     internal void EndWait() => Interlocked.Decrement(ref _waiters);
@@ -144,6 +175,18 @@ internal sealed class RedisSubscription : Subscription
     {
         _closed = true;
         _queue.Signals.Wake(Channel);
+    }
+
+    private long ReadQuietly(int limit, ICollection<QueueMessage> into)
+    {
+        try
+        {
+            return Read(limit, into);
+        }
+        catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
+        {
+            return 0;
+        }
     }
 
     /// <summary>One read script: up to <paramref name="limit"/> messages into <paramref name="into"/>; returns the dropped count, or -1 when closed.</summary>

@@ -6,4 +6,5 @@ namespace BrummerQueue.Server.Hosting;
 internal sealed record HealthStatus(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("server")] string Server,
-    [property: JsonPropertyName("version")] string Version);
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
