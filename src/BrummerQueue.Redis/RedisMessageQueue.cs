@@ -34,6 +34,12 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     // Interlocked: blocking channel receives waiting on this node (a diagnostic figure of Stats).
     private int _waitingReceivers;
 
+    // Interlocked: 1 once this node subscribed to the notification channels.
+    private int _listening;
+
+    // The last connection failure the client reported (Volatile; any recent one will do for a message).
+    private string? _lastFailure;
+
     public RedisMessageQueue(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, QueueOptions options, TimeProvider time)
     {
         _redis = redis;
@@ -43,14 +49,14 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _time = time;
         Options = options;
         _startMs = NowMs();
-        var subscriber = redis.GetSubscriber();
-        foreach (var channel in _keys.NotifyChannels)
+        if (redis.IsConnected)
         {
-            subscriber.Subscribe(channel, OnNotification);
+            Listen();
         }
 
         // Notifications published while the node was disconnected are lost: every waiter looks in Redis again.
         redis.ConnectionRestored += OnConnectionRestored;
+        redis.ConnectionFailed += OnConnectionFailed;
         _sweeper = time.CreateTimer(static state => ((RedisMessageQueue)state!).SweepInBackground(), this, options.SweepInterval, options.SweepInterval);
     }
 
@@ -62,6 +68,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     /// <summary>True while the connection to Redis is up (for the host's health check).</summary>
     public bool IsConnected => _redis.IsConnected;
+
+    /// <summary>Null while connected; otherwise the endpoints and the last failure the client reported.</summary>
+    public string? ConnectionFailure => _redis.IsConnected
+        ? null
+        : $"no connection to {string.Join(", ", _redis.GetEndPoints().Select(e => e.ToString()))}" + (Volatile.Read(ref _lastFailure) is { } failure ? $" ({failure})" : string.Empty);
 
     public SendResult Send(string channel, MessageDraft draft)
     {
@@ -219,6 +230,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     {
         _sweeper.Dispose();
         _redis.ConnectionRestored -= OnConnectionRestored;
+        _redis.ConnectionFailed -= OnConnectionFailed;
         var subscriber = _redis.GetSubscriber();
         foreach (var channel in _keys.NotifyChannels)
         {
@@ -311,7 +323,44 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         }
     }
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _signals.WakeAll();
+    /// <summary>Subscribes to the notification channels once; the client makes the subscriptions again after every reconnect.</summary>
+    private void Listen()
+    {
+        if (Interlocked.Exchange(ref _listening, 1) == 1)
+        {
+            return;
+        }
+
+        var subscriber = _redis.GetSubscriber();
+        foreach (var channel in _keys.NotifyChannels)
+        {
+            subscriber.Subscribe(channel, OnNotification);
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (Volatile.Read(ref _listening) == 0)
+        {
+            // The store was made before Redis answered (requireConnection: false): subscribe now, off the client's thread.
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Listen();
+                }
+                catch (Exception failure) when (StoreUnavailable.Is(failure))
+                {
+                    Interlocked.Exchange(ref _listening, 0);
+                }
+            });
+        }
+
+        _signals.WakeAll();
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Volatile.Write(ref _lastFailure, $"{e.FailureType}: {e.Exception?.Message.Split('\n', 2)[0].TrimEnd('\r') ?? "no answer"}");
 
     private QueueException Refused(QueueException refusal)
     {

@@ -17,16 +17,20 @@ public static class RedisStore
     /// <param name="options">Limits; null means the defaults. Validated here. Every node of one queue should be given the same.</param>
     /// <param name="timeProvider">Clock and timers; null means <see cref="TimeProvider.System"/>.</param>
     /// <param name="keyPrefix">Prefix of every key and notification channel; nodes with the same prefix share a queue.</param>
-    /// <exception cref="RedisConnectionException">Redis cannot be reached at start (the host reports it and exits).</exception>
-    public static IMessageQueue Connect(string configuration, QueueOptions? options = null, TimeProvider? timeProvider = null, string keyPrefix = DefaultKeyPrefix)
+    /// <param name="requireConnection">
+    /// True: throw when Redis cannot be reached now. False: return the store anyway, still connecting (a host checks
+    /// <see cref="ConnectionFailure"/> when it starts, and reports it as a start failure).
+    /// </param>
+    /// <exception cref="RedisConnectionException">Redis cannot be reached now and <paramref name="requireConnection"/> is true.</exception>
+    public static IMessageQueue Connect(string configuration, QueueOptions? options = null, TimeProvider? timeProvider = null, string keyPrefix = DefaultKeyPrefix, bool requireConnection = true)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         options ??= new QueueOptions();
         options.Validate();
         var config = ConfigurationOptions.Parse(configuration);
 
-        // Unreachable at start is a start failure (the host says so and exits 1); after that the client reconnects by itself.
-        config.AbortOnConnectFail = true;
+        // After the first connection the client reconnects by itself, whatever was configured.
+        config.AbortOnConnectFail = requireConnection;
         var redis = ConnectionMultiplexer.Connect(config);
         return new RedisMessageQueue(redis, ownsConnection: true, keyPrefix, options, timeProvider ?? TimeProvider.System);
     }
@@ -39,6 +43,12 @@ public static class RedisStore
         options.Validate();
         return new RedisMessageQueue(redis, ownsConnection: false, keyPrefix, options, timeProvider ?? TimeProvider.System);
     }
+
+    /// <summary>
+    /// Null when <paramref name="queue"/> is connected (or not a Redis store); otherwise why not, naming the endpoints,
+    /// e.g. <c>no connection to 127.0.0.1:6379 (UnableToConnect: Connection refused)</c>.
+    /// </summary>
+    public static string? ConnectionFailure(IMessageQueue queue) => queue is RedisMessageQueue redis ? redis.ConnectionFailure : null;
 
     /// <summary>True when <paramref name="queue"/> is a Redis store whose connection is down (for a health check); false otherwise.</summary>
     public static bool IsDisconnected(IMessageQueue queue) => queue is RedisMessageQueue redis && !redis.IsConnected;

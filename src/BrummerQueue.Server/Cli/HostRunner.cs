@@ -23,9 +23,9 @@ internal static class HostRunner
             await error.WriteLineAsync("brummerq: " + message);
             return InvalidSettings;
         }
-        catch (Exception e) when (Find<StackExchange.Redis.RedisConnectionException>(e) is { } redis)
+        catch (Exception e) when (Find<Hosting.StoreUnreachableException>(e) is { } store)
         {
-            await error.WriteLineAsync($"brummerq: cannot reach the Redis store (--redis, {SettingsCatalog.EnvironmentPrefix}REDIS): {FirstLine(redis.Message)}");
+            await error.WriteLineAsync($"brummerq: cannot reach the Redis store (--redis, {SettingsCatalog.EnvironmentPrefix}REDIS): {store.Message}");
             return 1;
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
@@ -63,8 +63,6 @@ internal static class HostRunner
         var detail = json.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0].TrimEnd();
         return $"{path} is not valid JSON (at line {(json.LineNumber ?? 0) + 1}, byte {json.BytePositionInLine ?? 0}): {detail} Fix or remove the file.";
     }
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
 
     private static T? Find<T>(Exception? e)
         where T : Exception => e switch

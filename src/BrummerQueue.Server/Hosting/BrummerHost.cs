@@ -41,7 +41,7 @@ internal static class BrummerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IMessageQueue>(CreateQueue);
 
-        // Resolves the queue as the host starts, so a Redis that cannot be reached stops the start (HostRunner).
+        // Checks the store as the host starts, so a Redis that cannot be reached stops the start (HostRunner).
         builder.Services.AddHostedService<StoreStartup>();
         builder.Services.AddOptions<LoggerFilterOptions>().PostConfigure<IOptions<ServerOptions>>(KeepTokenOutOfLogs);
         builder.Services.AddSingleton<HostStopping>();
@@ -74,7 +74,7 @@ internal static class BrummerHost
         var time = services.GetRequiredService<TimeProvider>();
         var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
         return server.Store == StoreKinds.Redis
-            ? RedisStore.Connect(server.Redis!, queueOptions, time)
+            ? RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false)
             : MessageQueue.CreateInMemory(queueOptions, time);
     }
 
