@@ -107,6 +107,12 @@ public sealed class NodeProcessTests : IAsyncDisposable
             Assert.Contains("\"code\":\"store_unavailable\"", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
 
+        using (var stats = await _http.GetAsync($"http://127.0.0.1:{port}/api/stats", Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
+            Assert.Contains("\"code\":\"store_unavailable\"", await stats.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
         await _redis.StartAsync();
         (await PollAsync(port, HttpStatusCode.OK)).Dispose();
 
@@ -114,6 +120,43 @@ public sealed class NodeProcessTests : IAsyncDisposable
         using var sent = await _http.PostAsJsonAsync(api, new { payload = 3 }, Ct);
         Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
         Assert.Equal(1, (await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("message").GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
+    public async Task NodeKilledDuringTraffic_EveryAcknowledgedSendIsReadFromTheOtherNode()
+    {
+        await StartRedisAsync();
+        var survivorPort = BrummerqProcess.FreePort();
+        StartServe(survivorPort);
+        var victimPort = BrummerqProcess.FreePort();
+        var victim = StartServe(victimPort);
+        await WaitHealthyAsync(survivorPort);
+        await WaitHealthyAsync(victimPort);
+
+        var acknowledged = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            if (i == 20)
+            {
+                victim.Kill(entireProcessTree: true);
+                await victim.WaitForExitAsync(Ct).WaitAsync(Wait, Ct);
+            }
+
+            try
+            {
+                using var sent = await _http.PostAsJsonAsync($"http://127.0.0.1:{victimPort}/api/channels/c/messages", new { payload = i }, Ct);
+                Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+                acknowledged.Add((await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("message").GetProperty("seq").GetInt64());
+            }
+            catch (HttpRequestException) when (i >= 20)
+            {
+                // The node is gone: this send was never acknowledged.
+            }
+        }
+
+        Assert.Equal(20, acknowledged.Count);
+        var received = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{survivorPort}/api/channels/c/messages?limit=1000", Ct);
+        Assert.Equal(acknowledged, received.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
     }
 
     public async ValueTask DisposeAsync()
@@ -139,12 +182,13 @@ public sealed class NodeProcessTests : IAsyncDisposable
         _redis.RequireServer();
     }
 
-    private void StartServe(int port)
+    private Process StartServe(int port)
     {
         var process = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", _redis.Configuration);
         _processes.Add(process);
         _ = process.StandardOutput.ReadToEndAsync(Ct);
         _ = process.StandardError.ReadToEndAsync(Ct);
+        return process;
     }
 
     private async Task WaitHealthyAsync(int port) => (await PollAsync(port, HttpStatusCode.OK)).Dispose();
