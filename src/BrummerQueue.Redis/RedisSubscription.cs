@@ -11,7 +11,7 @@ namespace BrummerQueue.Redis;
 /// </summary>
 internal sealed class RedisSubscription : Subscription
 {
-    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_retryAfterFailure = TimeSpan.FromSeconds(1);
 
     private readonly RedisMessageQueue _queue;
     private readonly RedisKey[] _keys;
@@ -131,7 +131,7 @@ internal sealed class RedisSubscription : Subscription
                 {
                     // A push reader rides out an outage: the messages wait in Redis, and the reconnect wakes every
                     // waiter (ChannelSignals.WakeAll); a slow Redis is asked again after a second.
-                    await WaitQuietlyAsync(arrival, RetryAfterFailure, cancellationToken).ConfigureAwait(false);
+                    await WaitQuietlyAsync(arrival, s_retryAfterFailure, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 

@@ -16,7 +16,7 @@ namespace BrummerQueue.Redis.Tests;
 /// </summary>
 public sealed class NodeProcessTests : IAsyncDisposable
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
     private readonly RedisServerFixture _redis = new();
     private readonly List<Process> _processes = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -29,7 +29,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
         var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{BrummerqProcess.FreePort()},connectTimeout=1000");
         _processes.Add(process);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct).WaitAsync(Wait, Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
         Assert.Equal(1, process.ExitCode);
         var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("brummerq: cannot reach the Redis store (--redis, BRUMMERQ_REDIS): ", line, StringComparison.Ordinal);
@@ -41,7 +41,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
         var process = BrummerqProcess.StartWith(null, new Dictionary<string, string> { ["BRUMMERQ_STORE"] = "redis" }, "serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture));
         _processes.Add(process);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct).WaitAsync(Wait, Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
         Assert.Equal(2, process.ExitCode);
         Assert.Contains("needs the Redis to use: --redis HOST:PORT or BRUMMERQ_REDIS", await stderr, StringComparison.Ordinal);
     }
@@ -139,7 +139,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
             if (i == 20)
             {
                 victim.Kill(entireProcessTree: true);
-                await victim.WaitForExitAsync(Ct).WaitAsync(Wait, Ct);
+                await victim.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
             }
 
             try
@@ -166,7 +166,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(Wait);
+                await process.WaitForExitAsync().WaitAsync(s_wait);
             }
 
             process.Dispose();
@@ -193,10 +193,10 @@ public sealed class NodeProcessTests : IAsyncDisposable
 
     private async Task WaitHealthyAsync(int port) => (await PollAsync(port, HttpStatusCode.OK)).Dispose();
 
-    /// <summary>Asks /healthz until it answers <paramref name="status"/>; bounded by <see cref="Wait"/>, one try per 100 ms.</summary>
+    /// <summary>Asks /healthz until it answers <paramref name="status"/>; bounded by <see cref="s_wait"/>, one try per 100 ms.</summary>
     private async Task<HttpResponseMessage> PollAsync(int port, HttpStatusCode status)
     {
-        var deadline = DateTime.UtcNow + Wait;
+        var deadline = DateTime.UtcNow + s_wait;
         while (true)
         {
             try
@@ -213,7 +213,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
             {
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"/healthz on port {port} did not answer {status} within {Wait}");
+            Assert.True(DateTime.UtcNow < deadline, $"/healthz on port {port} did not answer {status} within {s_wait}");
             await Task.Delay(100, Ct);
         }
     }
@@ -224,7 +224,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
     private static async Task<JsonElement> ReadFrameAsync(ClientWebSocket socket)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Wait);
+        timeout.CancelAfter(s_wait);
         var buffer = new byte[64 * 1024];
         using var frame = new MemoryStream();
         while (true)

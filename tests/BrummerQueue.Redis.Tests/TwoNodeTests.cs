@@ -10,7 +10,7 @@ namespace BrummerQueue.Redis.Tests;
 /// </summary>
 public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
     private readonly string _prefix = RedisServerFixture.FreshPrefix();
     private readonly List<IAsyncDisposable> _connections = [];
     private readonly List<IMessageQueue> _queues = [];
@@ -30,7 +30,7 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
             b.Send("c", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
 
-        Assert.True(await woken.WaitAsync(Wait, Ct));
+        Assert.True(await woken.WaitAsync(s_wait, Ct));
         var seen = new List<QueueMessage>();
         while (seen.Count < 300)
         {
@@ -51,7 +51,7 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
         var pending = a.ReceiveAsync(new ReceiveRequest { Channel = "c", Blocking = true, TimeoutSeconds = 30 }, Ct).AsTask();
         Assert.False(pending.IsCompleted);
         var sent = b.Send("c", new MessageDraft(Payload: JsonPayload.Parse("\"hi\""))).Message;
-        var received = Assert.Single((await pending.WaitAsync(Wait, Ct)).Messages);
+        var received = Assert.Single((await pending.WaitAsync(s_wait, Ct)).Messages);
         Assert.Equal(sent.Id, received.Id);
         Assert.Equal("\"hi\"", received.Payload.ToString());
     }
@@ -102,14 +102,14 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
             Ct)));
 
         // Bounded: every consumer is a blocking receive with a 1 s timeout; wait until all were consumed.
-        var deadline = DateTime.UtcNow + Wait;
+        var deadline = DateTime.UtcNow + s_wait;
         while (ids.Count < 2 * PerProducer && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20, Ct);
         }
 
         await done.CancelAsync();
-        await Task.WhenAll(consumers).WaitAsync(Wait, Ct);
+        await Task.WhenAll(consumers).WaitAsync(s_wait, Ct);
 
         Assert.Equal(2 * PerProducer, ids.Count);
         Assert.Equal(sent.Order(), ids.Order());
@@ -154,7 +154,7 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
 
         var closing = made.WaitToReadAsync(Ct).AsTask();
         Assert.Equal(1, b.UnsubscribeOwner("ws-1"));
-        Assert.False(await closing.WaitAsync(Wait, Ct));
+        Assert.False(await closing.WaitAsync(s_wait, Ct));
         Assert.True(made.IsClosed);
         Assert.False(a.TryGetSubscription(made.Id, out _));
         Assert.Equal(0, a.GetStats().TotalSubscriptions);
