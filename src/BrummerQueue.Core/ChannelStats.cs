@@ -1,10 +1,11 @@
 namespace BrummerQueue.Core;
 
 /// <summary>Per-channel figures of <see cref="QueueStats"/>. For every channel, Sent = Messages + Consumed + Expired + Dropped.</summary>
+/// <param name="Epoch">The channel's current epoch (<see cref="ChannelEpoch"/>); the figures are those of this incarnation.</param>
 /// <param name="Messages">Unexpired messages in the backlog.</param>
 /// <param name="Subscriptions">Open subscriptions.</param>
 /// <param name="Sent">Messages stored.</param>
 /// <param name="Consumed">Messages removed by a (non-peek) receive.</param>
 /// <param name="Expired">Messages removed because their TTL passed.</param>
 /// <param name="Dropped">Messages evicted because the backlog was full.</param>
-public sealed record ChannelStats(int Messages, int Subscriptions, long Sent, long Consumed, long Expired, long Dropped);
+public sealed record ChannelStats(string Epoch, int Messages, int Subscriptions, long Sent, long Consumed, long Expired, long Dropped);

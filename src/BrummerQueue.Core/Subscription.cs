@@ -20,6 +20,22 @@ public abstract class Subscription
     /// <summary>The owner tag given at creation, or null.</summary>
     public abstract string? Owner { get; }
 
+    /// <summary>
+    /// The channel's epoch (<see cref="ChannelEpoch"/>) when the subscription was made: the seqs it delivers belong to
+    /// it, so a client that resumes later passes it back with the last seq it saw.
+    /// </summary>
+    public abstract string Epoch { get; }
+
+    /// <summary>
+    /// Null when the subscription was made without <see cref="SubscribeOptions.SinceSeq"/>. Otherwise true when
+    /// nothing after <c>since_seq</c> is missing: the epoch is the channel's current one, <c>since_seq</c> is at most
+    /// its last seq, and every message after it is still retained (none consumed, evicted or expired), so the replay
+    /// is exact; false when the epoch changed (the whole retained backlog of the current epoch was replayed) or
+    /// messages after <c>since_seq</c> are gone. The rule is in <see cref="ChannelEpoch"/>. Messages the subscription's
+    /// own buffer later drops are reported as dropped on reads, not here.
+    /// </summary>
+    public abstract bool? Recovered { get; }
+
     /// <summary>The buffer's capacity.</summary>
     public abstract int BufferSize { get; }
 

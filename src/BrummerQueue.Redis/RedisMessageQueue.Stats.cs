@@ -11,7 +11,7 @@ internal sealed partial class RedisMessageQueue
         var list = new List<ChannelInfo>();
         foreach (var (name, figures) in ChannelFigures(now))
         {
-            list.Add(new ChannelInfo(name, figures.Messages, figures.Subscriptions, figures.LastSeq));
+            list.Add(new ChannelInfo(name, figures.Epoch, figures.Messages, figures.Subscriptions, figures.LastSeq));
         }
 
         return list;
@@ -25,7 +25,7 @@ internal sealed partial class RedisMessageQueue
         var subscriptions = 0;
         foreach (var (name, figures) in ChannelFigures(now))
         {
-            channels[name] = new ChannelStats(figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped);
+            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped);
             messages += figures.Messages;
             subscriptions += figures.Subscriptions;
         }

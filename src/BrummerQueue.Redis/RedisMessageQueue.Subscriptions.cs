@@ -12,13 +12,14 @@ internal sealed partial class RedisMessageQueue
         options ??= new SubscribeOptions();
         var bufferSize = ArgumentRules.BufferSize(options.BufferSize, Options);
         ArgumentRules.SinceSeq(options.SinceSeq);
+        ChannelEpoch.Validate(options.Epoch, options.SinceSeq);
         ArgumentRules.Channel(channel);
         var now = NowMs();
         var id = SubscriptionIdGenerator.Next(now);
         var values = new RedisValue[]
         {
             now, id, bufferSize, options.Owner ?? string.Empty, Options.MaxSubscriptionsPerOwner, options.SinceSeq ?? -1,
-            EpochOf(options) ?? string.Empty, Epochs.Next(), Options.MaxChannels, channel, _keys.ChannelPrefix(channel),
+            options.Epoch ?? string.Empty, ChannelEpoch.New(), Options.MaxChannels, channel, _keys.ChannelPrefix(channel),
         };
         var result = Call(() => LuaScripts.Subscribe.Evaluate(_db, _keys.ChannelKeys(channel, options.Owner ?? string.Empty), values));
         switch ((string)result[0]!)
@@ -114,9 +115,6 @@ internal sealed partial class RedisMessageQueue
 
         return removed;
     }
-
-    /// <summary>The epoch a subscriber names with its since_seq (SPEC.md §1 "Resume"); null when it names none.</summary>
-    private static string? EpochOf(SubscribeOptions options) => options.Epoch;
 
     private bool UnsubscribeIn(string channel, string subscriptionId)
     {

@@ -95,7 +95,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var values = new RedisValue[]
         {
             now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload), Epochs.Next(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(),
+            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(),
         };
         var result = Call(() => LuaScripts.Send.Evaluate(_db, keys, values));
         var status = (string)result[0]!;

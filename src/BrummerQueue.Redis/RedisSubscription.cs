@@ -40,11 +40,9 @@ internal sealed class RedisSubscription : Subscription
 
     public override int BufferSize { get; }
 
-    /// <summary>The channel's epoch when the subscription was made (SPEC.md §1 "Epoch").</summary>
-    public string Epoch { get; }
+    public override string Epoch { get; }
 
-    /// <summary>With since_seq: whether nothing between it and the channel's last seq is missing; null without since_seq.</summary>
-    public bool? Recovered { get; }
+    public override bool? Recovered { get; }
 
     public override bool IsClosed => _closed;
 

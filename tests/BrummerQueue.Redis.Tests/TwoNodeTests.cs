@@ -138,7 +138,8 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
             (fromB.TotalMessages, fromB.TotalChannels, fromB.TotalSubscriptions, fromB.TotalBytes, fromB.MessagesSent, fromB.MessagesConsumed));
         Assert.Equal((2L, 3, 1, 3L, 1L), (fromA.TotalMessages, fromA.TotalChannels, fromA.TotalSubscriptions, fromA.MessagesSent, fromA.MessagesConsumed));
         Assert.Equal(a.ListChannels(), b.ListChannels());
-        Assert.Equal([new ChannelInfo("x", 1, 0, 2), new ChannelInfo("y", 1, 0, 1), new ChannelInfo("z", 0, 1, 0)], a.ListChannels());
+        Assert.Equal([("x", 1, 0, 2L), ("y", 1, 0, 1L), ("z", 0, 1, 0L)], a.ListChannels().Select(c => (c.Name, c.Messages, c.Subscriptions, c.LastSeq)));
+        Assert.All(a.ListChannels(), c => Assert.Matches("^[a-z2-7]{8}$", c.Epoch));
     }
 
     [Fact]

@@ -151,7 +151,7 @@ internal sealed class MutexMessageStore(QueueOptions options, TimeProvider time)
                     }
                 }
 
-                var figures = new ChannelStats(live, state.Subscriptions.Count, state.Sent, state.Consumed, state.Expired, state.Dropped);
+                var figures = new ChannelStats(string.Empty, live, state.Subscriptions.Count, state.Sent, state.Consumed, state.Expired, state.Dropped);
                 channels[state.Name] = figures;
                 messages += live;
                 sent += state.Sent;

@@ -49,9 +49,10 @@ internal sealed class ChannelState
     private TaskCompletionSource? _arrival;
 
     // The allocation order is the memory layout: lead guard (by Create), this object, backlog, lock, trail guard.
-    private ChannelState(string name, int capacity, ByteBudget budget, byte[] leadGuard)
+    private ChannelState(string name, string epoch, int capacity, ByteBudget budget, byte[] leadGuard)
     {
         Name = name;
+        Epoch = epoch;
         _capacity = capacity;
         _budget = budget;
         _leadGuard = leadGuard;
@@ -60,11 +61,17 @@ internal sealed class ChannelState
         _trailGuard = new byte[GuardBytes];
     }
 
-    /// <summary>Makes a channel whose hot objects share no cache line with other objects (see the summary).</summary>
-    public static ChannelState Create(string name, int capacity, ByteBudget budget) =>
-        new(name, capacity, budget, new byte[GuardBytes]);
+    /// <summary>
+    /// Makes a channel whose hot objects share no cache line with other objects (see the summary), in
+    /// <paramref name="epoch"/>: a new one (<see cref="ChannelEpoch.New"/>) for each incarnation.
+    /// </summary>
+    public static ChannelState Create(string name, string epoch, int capacity, ByteBudget budget) =>
+        new(name, epoch, capacity, budget, new byte[GuardBytes]);
 
     public string Name { get; }
+
+    /// <summary>This incarnation's epoch; immutable, so read without the lock.</summary>
+    public string Epoch { get; }
 
     public Lock Lock { get; }
 
@@ -115,6 +122,7 @@ internal sealed class ChannelState
         }
 
         return new ChannelStats(
+            Epoch,
             _backlog.Count,
             Volatile.Read(ref _subscriptions).Length,
             Volatile.Read(ref _sent),
@@ -403,18 +411,30 @@ internal sealed class ChannelState
         return removed;
     }
 
-    /// <summary>Copies the retained messages after <paramref name="sinceSeq"/> into a new subscription's buffer.</summary>
-    public void ReplayUnsynchronized(InMemorySubscription subscription, long sinceSeq, long nowMs)
+    /// <summary>
+    /// Copies the retained messages after <paramref name="sinceSeq"/> in <paramref name="epoch"/> into a new
+    /// subscription's buffer (all of them when that is not this incarnation) and returns whether the replay is exact:
+    /// the same incarnation and every seq in (<paramref name="sinceSeq"/>, <see cref="LastSeq"/>] retained (the rule
+    /// of <see cref="ChannelEpoch"/>).
+    /// </summary>
+    public bool ReplayUnsynchronized(InMemorySubscription subscription, long sinceSeq, string? epoch, long nowMs)
     {
         AssertLocked();
         PruneExpiredUnsynchronized(nowMs);
+        var same = ChannelEpoch.IsSameIncarnation(epoch, sinceSeq, Epoch, LastSeq);
+        var after = same ? sinceSeq : 0;
+        long replayed = 0;
         foreach (var message in _backlog)
         {
-            if (message.Seq > sinceSeq)
+            if (message.Seq > after)
             {
                 subscription.EnqueueUnsynchronized(message);
+                replayed++;
             }
         }
+
+        // Seqs in the backlog are distinct and at most LastSeq, so counting them is checking each one is there.
+        return same && sinceSeq <= LastSeq && replayed == LastSeq - sinceSeq;
     }
 
     public void AddSubscriptionUnsynchronized(InMemorySubscription subscription)

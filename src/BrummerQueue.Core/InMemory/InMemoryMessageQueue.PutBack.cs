@@ -37,7 +37,7 @@ internal sealed partial class InMemoryMessageQueue
 
         if (removed)
         {
-            result = PutBackToSuccessor(origin.Name, messages, ref wake);
+            result = PutBackToSuccessor(origin, messages, ref wake);
         }
 
         // The channel lock is released: wake the receivers waiting for a message.
@@ -49,9 +49,11 @@ internal sealed partial class InMemoryMessageQueue
     /// Cleanup removed the channel the messages came from (the take left it empty and idle) and retired its
     /// figures, which count them as consumed. They move to the live channel of that name (created if need be)
     /// with their counts: out of the retired totals, into the live channel as sent. If the channel limit stops
-    /// the channel from being recreated, they count as dropped.
+    /// the channel from being recreated, they count as dropped. A channel recreated here keeps the removed one's
+    /// epoch: it continues that incarnation (its seqs go on from the returned messages), so a client that saw them
+    /// resumes without a false gap.
     /// </summary>
-    private PutBackResult PutBackToSuccessor(string name, IReadOnlyList<QueueMessage> messages, ref WakeList wake)
+    private PutBackResult PutBackToSuccessor(ChannelState origin, IReadOnlyList<QueueMessage> messages, ref WakeList wake)
     {
         // Cleanup retires channels only under _retireLock, so while it is held no channel leaves the map and
         // the one found or created here stays live. Lock order: _retireLock, then the channel lock.
@@ -60,7 +62,7 @@ internal sealed partial class InMemoryMessageQueue
             ChannelState live;
             try
             {
-                live = GetOrCreateChannel(name);
+                live = GetOrCreateChannel(origin.Name, origin.Epoch);
             }
             catch (QueueException e) when (e.Limit == nameof(QueueOptions.MaxChannels))
             {

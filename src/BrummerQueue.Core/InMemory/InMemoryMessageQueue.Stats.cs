@@ -26,7 +26,7 @@ internal sealed partial class InMemoryMessageQueue
                 if (!state.IsRemoved && state.IsListed)
                 {
                     state.PruneExpiredUnsynchronized(now);
-                    list.Add(new ChannelInfo(state.Name, state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.LastSeq));
+                    list.Add(new ChannelInfo(state.Name, state.Epoch, state.CountUnsynchronized, state.SubscriptionCountUnsynchronized, state.LastSeq));
                 }
             }
         }

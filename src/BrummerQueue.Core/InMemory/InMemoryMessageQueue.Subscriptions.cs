@@ -16,6 +16,7 @@ internal sealed partial class InMemoryMessageQueue
         options ??= new SubscribeOptions();
         var bufferSize = ArgumentRules.BufferSize(options.BufferSize, Options);
         ArgumentRules.SinceSeq(options.SinceSeq);
+        ChannelEpoch.Validate(options.Epoch, options.SinceSeq);
         var state = GetOrCreateChannel(channel);
         if (options.Owner is { } owner)
         {
@@ -34,7 +35,7 @@ internal sealed partial class InMemoryMessageQueue
                         var subscription = new InMemorySubscription(id, state, options.Owner, bufferSize, _clock);
                         if (options.SinceSeq is { } sinceSeq)
                         {
-                            state.ReplayUnsynchronized(subscription, sinceSeq, NowMs());
+                            subscription.SetRecoveredUnsynchronized(state.ReplayUnsynchronized(subscription, sinceSeq, options.Epoch, NowMs()));
                         }
 
                         state.AddSubscriptionUnsynchronized(subscription);

@@ -267,7 +267,11 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         return false;
     }
 
-    private ChannelState GetOrCreateChannel(string channel)
+    /// <summary>
+    /// The live channel of that name, made if there is none: in a new epoch, or in <paramref name="epoch"/> when
+    /// given (a put-back continuing the incarnation that cleanup removed under it).
+    /// </summary>
+    private ChannelState GetOrCreateChannel(string channel, string? epoch = null)
     {
         if (TryGetExisting(channel, out var state))
         {
@@ -287,7 +291,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                 throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, channel!));
             }
 
-            var created = ChannelState.Create(channel!, Options.ChannelCapacity, _budget);
+            var created = ChannelState.Create(channel!, epoch ?? ChannelEpoch.New(), Options.ChannelCapacity, _budget);
             state = _channels.GetOrAdd(channel!, created);
             if (ReferenceEquals(state, created))
             {

@@ -28,6 +28,9 @@ internal sealed class InMemorySubscription : Subscription
     // Guarded by _channel.Lock. Last read or wait, Unix ms, for idle expiry.
     private long _lastActiveMs;
 
+    // Written once by SetRecoveredUnsynchronized before the subscription is published; immutable after.
+    private bool? _recovered;
+
     // Written under _channel.Lock; read without it by IsClosed (a stale false only delays noticing by one call).
     private volatile bool _closed;
 
@@ -41,6 +44,11 @@ internal sealed class InMemorySubscription : Subscription
         _buffer = new Queue<QueueMessage>(Math.Min(bufferSize, 16));
         _lastActiveMs = clock.NowMs();
     }
+
+    public override string Epoch => _channel.Epoch;
+
+    // Set once, under _channel.Lock, before the subscription is published (added to the channel and the map).
+    public override bool? Recovered => _recovered;
 
     public override string Id { get; }
 
@@ -215,6 +223,13 @@ internal sealed class InMemorySubscription : Subscription
         var signal = _signal;
         _signal = null;
         return signal;
+    }
+
+    /// <summary>Records the outcome of the since_seq replay; called once, before the subscription is published.</summary>
+    internal void SetRecoveredUnsynchronized(bool recovered)
+    {
+        AssertLocked();
+        _recovered = recovered;
     }
 
     /// <summary>Marks the subscription closed. Returns the signal to complete after the lock is released.</summary>

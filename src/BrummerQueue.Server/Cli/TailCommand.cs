@@ -9,11 +9,25 @@ namespace BrummerQueue.Server.Cli;
 
 /// <summary>
 /// <c>brummerq tail CHANNEL</c>: subscribes over the WebSocket and prints each message as one JSON
-/// line on stdout until Ctrl-C. Status (subscribed, dropped counts, errors) goes to stderr.
+/// line on stdout until Ctrl-C. Status (subscribed, dropped counts, gaps, errors) goes to stderr. When the connection
+/// is lost it reconnects (back-off from 250 ms to 5 s) and resumes from its (epoch, last seq).
 /// </summary>
 internal static class TailCommand
 {
     private const string RequestId = "tail";
+
+    private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>How one connection ended.</summary>
+    private enum Outcome
+    {
+        /// <summary>The server closed the connection or it broke after the subscription was made: reconnect and resume.</summary>
+        Lost,
+
+        /// <summary>A refusal (bad argument, token) or Ctrl-C: the exit code is final.</summary>
+        Done,
+    }
 
     public static Command Create()
     {
@@ -21,60 +35,173 @@ internal static class TailCommand
         var sinceSeq = new Option<long?>("--since-seq")
         {
             Description = "First print the retained messages after this seq (0 = all retained)",
-            CustomParser = result => ServerClientOptions.ParseInteger(result, "since_seq must be an integer of at least 0"),
+            CustomParser = result => ServerClientOptions.ParseInteger(result, WireFields.SinceSeqRule),
+        };
+        var epoch = new Option<string?>("--epoch")
+        {
+            Description = "The epoch --since-seq belongs to (from an earlier tail or the channel list); another epoch prints the whole backlog and a gap line",
         };
         var url = ServerClientOptions.CreateUrlOption();
         var token = ServerClientOptions.CreateTokenOption();
-        var command = new Command("tail", "Print each message sent to a channel of a running brummerq server, one JSON line each, until Ctrl-C.")
+        var command = new Command(
+            "tail",
+            "Print each message sent to a channel of a running brummerq server, one JSON line each, until Ctrl-C. " +
+            "Reconnects by itself and resumes after the last message printed; a line 'gap: ...' on stderr says when messages were missed.")
         {
-            channel, sinceSeq, url, token,
+            channel, sinceSeq, epoch, url, token,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var baseUrl = parse.GetRequiredValue(url);
-            var tokenValue = ServerClientOptions.GetToken(parse, token);
+            var session = new TailSession(
+                parse.GetRequiredValue(channel),
+                parse.GetRequiredValue(url),
+                ServerClientOptions.GetToken(parse, token),
+                parse.InvocationConfiguration.Output,
+                error)
+            {
+                SinceSeq = parse.GetValue(sinceSeq),
+                Epoch = parse.GetValue(epoch),
+                ReportGap = parse.GetValue(sinceSeq) is not null,
+            };
+            var delay = s_firstRetryDelay;
+            while (true)
+            {
+                var (outcome, exitCode) = await session.RunOnceAsync(cancellationToken);
+                if (outcome == Outcome.Done)
+                {
+                    return exitCode;
+                }
+
+                try
+                {
+                    await Task.Delay(delay, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return 0;
+                }
+
+                delay = session.WasFollowing ? s_firstRetryDelay : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxRetryDelay.Ticks));
+            }
+        });
+        return command;
+    }
+
+    private static byte[] SubscribeFrame(string channel, long? sinceSeq, string? epoch)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "queue_subscribe");
+            writer.WriteString("id", RequestId);
+            writer.WriteStartObject("data");
+            writer.WriteString("channel", channel);
+            if (sinceSeq is not null)
+            {
+                writer.WriteNumber("since_seq", sinceSeq.Value);
+            }
+
+            if (epoch is not null)
+            {
+                writer.WriteString("epoch", epoch);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static Uri SocketUri(Uri baseUrl) => new UriBuilder(baseUrl)
+    {
+        Scheme = baseUrl.Scheme == "https" ? "wss" : "ws",
+        Path = baseUrl.AbsolutePath.TrimEnd('/') + "/__brummer_ws__",
+    }.Uri;
+
+    /// <summary>
+    /// One tail: its position <c>(epoch, last seq printed)</c> survives reconnects, so each connection resumes after the
+    /// last message printed (SPEC.md section 1 "Resume"); the server's <c>recovered: false</c> becomes a <c>gap:</c> line.
+    /// </summary>
+    private sealed class TailSession(string channel, Uri baseUrl, string? token, TextWriter output, TextWriter error)
+    {
+        private bool _connectedBefore;
+        private bool _subscribedBefore;
+
+        /// <summary>The seq to resume after (null: only new messages); the last seq printed once one was.</summary>
+        public long? SinceSeq { get; set; }
+
+        /// <summary>The epoch <see cref="SinceSeq"/> belongs to, or null when not known.</summary>
+        public string? Epoch { get; set; }
+
+        /// <summary>Whether the next subscribe reports <c>recovered: false</c> (a resume, or a --since-seq the user gave).</summary>
+        public bool ReportGap { get; set; }
+
+        /// <summary>Whether the last connection got as far as following the channel (the back-off starts again).</summary>
+        public bool WasFollowing { get; private set; }
+
+        public async Task<(Outcome Outcome, int ExitCode)> RunOnceAsync(CancellationToken cancellationToken)
+        {
+            WasFollowing = false;
             using var socket = new ClientWebSocket();
             socket.Options.CollectHttpResponseDetails = true;
-            if (tokenValue is not null)
+            if (token is not null)
             {
                 // A header, not ?token=: a URL is more often logged on the way.
-                socket.Options.SetRequestHeader("Authorization", "Bearer " + tokenValue);
+                socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
             }
 
             try
             {
                 await socket.ConnectAsync(SocketUri(baseUrl), cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return (Outcome.Done, 0);
+            }
             catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized)
             {
-                await error.WriteLineAsync("brummerq tail: " + ServerClientOptions.TokenRefused(tokenValue is not null));
-                return 1;
+                await error.WriteLineAsync("brummerq tail: " + ServerClientOptions.TokenRefused(token is not null));
+                return (Outcome.Done, 1);
             }
-            catch (WebSocketException ex) when (socket.HttpStatusCode != 0)
+            catch (WebSocketException ex) when (socket.HttpStatusCode != 0 && !_connectedBefore)
             {
                 await error.WriteLineAsync($"brummerq tail: the server refused the WebSocket with {(int)socket.HttpStatusCode} {socket.HttpStatusCode} ({ex.Message})");
-                return 1;
+                return (Outcome.Done, 1);
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
             {
-                await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
-                return 1;
+                if (!_connectedBefore)
+                {
+                    await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, ex));
+                    return (Outcome.Done, 1);
+                }
+
+                // The server is away (restarting): keep trying until it is back or Ctrl-C.
+                return (Outcome.Lost, 0);
             }
 
+            if (!_connectedBefore && SinceSeq is null && Epoch is null)
+            {
+                await LookUpPositionAsync(cancellationToken);
+            }
+
+            _connectedBefore = true;
             var frames = new FrameReader(socket);
             try
             {
-                var subscribe = SubscribeFrame(parse.GetRequiredValue(channel), parse.GetValue(sinceSeq));
-                await socket.SendAsync(subscribe, WebSocketMessageType.Text, true, cancellationToken);
+                // The user's --epoch goes as given (the server checks it); a learnt epoch only with the seq it belongs to.
+                var epoch = SinceSeq is null && _subscribedBefore ? null : Epoch;
+                await socket.SendAsync(SubscribeFrame(channel, SinceSeq, epoch), WebSocketMessageType.Text, true, cancellationToken);
                 while (true)
                 {
                     using var frame = await frames.ReadAsync(cancellationToken);
                     if (frame is null)
                     {
-                        await error.WriteLineAsync($"brummerq tail: the server closed the connection ({socket.CloseStatus} {socket.CloseStatusDescription})");
-                        return 1;
+                        await error.WriteLineAsync($"brummerq tail: the server closed the connection ({socket.CloseStatus} {socket.CloseStatusDescription}); reconnecting, Ctrl-C to stop");
+                        return (Outcome.Lost, 0);
                     }
 
                     var root = frame.RootElement;
@@ -82,7 +209,7 @@ internal static class TailCommand
                     switch (root.GetProperty("type").GetString())
                     {
                         case "subscribed":
-                            await error.WriteLineAsync($"brummerq tail: following '{data.GetProperty("channel").GetString()}' (subscription {data.GetProperty("subscription_id").GetString()}); Ctrl-C to stop");
+                            await OnSubscribedAsync(data);
                             await error.FlushAsync(cancellationToken);
                             break;
                         case "queue_message":
@@ -91,18 +218,21 @@ internal static class TailCommand
                                 await error.WriteLineAsync($"brummerq tail: {dropped.GetInt64()} message(s) dropped (this client fell behind)");
                             }
 
-                            await output.WriteLineAsync(data.GetProperty("message").GetRawText());
+                            // The server replays only what is after the position and pushes in seq order: no duplicates to skip.
+                            var message = data.GetProperty("message");
+                            SinceSeq = message.GetProperty("seq").GetInt64();
+                            await output.WriteLineAsync(message.GetRawText());
                             await output.FlushAsync(cancellationToken);
                             break;
                         case "error" when root.TryGetProperty("id", out var id) && id.GetString() == RequestId:
                             await error.WriteLineAsync($"brummerq tail: {data.GetProperty("message").GetString()}");
-                            return 1;
+                            return (Outcome.Done, 1);
                         case "error" when !root.TryGetProperty("id", out _):
                             // The server refused the connection itself (token, connection limit) and closes it.
                             await error.WriteLineAsync("brummerq tail: " + (data.GetProperty("code").GetString() == WebSockets.ErrorCodes.Unauthorized
-                                ? ServerClientOptions.TokenRefused(tokenValue is not null)
+                                ? ServerClientOptions.TokenRefused(token is not null)
                                 : data.GetProperty("message").GetString()));
-                            return 1;
+                            return (Outcome.Done, 1);
                         default:
                             break;
                     }
@@ -120,44 +250,80 @@ internal static class TailCommand
                     // Leaving anyway.
                 }
 
-                return 0;
+                return (Outcome.Done, 0);
             }
             catch (WebSocketException ex)
             {
-                await error.WriteLineAsync($"brummerq tail: the connection broke ({ex.Message})");
-                return 1;
+                await error.WriteLineAsync($"brummerq tail: the connection broke ({ex.Message}); reconnecting, Ctrl-C to stop");
+                return (Outcome.Lost, 0);
             }
-        });
-        return command;
-    }
-
-    private static byte[] SubscribeFrame(string channel, long? sinceSeq)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type", "queue_subscribe");
-            writer.WriteString("id", RequestId);
-            writer.WriteStartObject("data");
-            writer.WriteString("channel", channel);
-            if (sinceSeq is not null)
-            {
-                writer.WriteNumber("since_seq", sinceSeq.Value);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
-    }
+        private async Task OnSubscribedAsync(JsonElement data)
+        {
+            WasFollowing = true;
+            var epoch = data.TryGetProperty("epoch", out var e) ? e.GetString() : null;
+            var recovered = data.TryGetProperty("recovered", out var r) ? r.GetBoolean() : (bool?)null;
+            await error.WriteLineAsync($"brummerq tail: following '{data.GetProperty("channel").GetString()}' (subscription {data.GetProperty("subscription_id").GetString()}, epoch {epoch}); Ctrl-C to stop");
+            var previous = Epoch;
+            if (ReportGap && recovered == false)
+            {
+                await error.WriteLineAsync(
+                    previous is null ? $"brummerq tail: gap: messages after seq {SinceSeq} are missing (consumed, evicted or expired, or the channel was made again since); printing what is still retained"
+                    : epoch != previous ? $"brummerq tail: gap: channel '{channel}' was made again (epoch {previous} is gone, now {epoch}: removed by cleanup, or the server restarted); messages of the old epoch after seq {SinceSeq} that were not printed are lost; printing the new epoch's retained messages"
+                    : $"brummerq tail: gap: messages after seq {SinceSeq} were consumed, evicted or expired before they could be printed; printing what is still retained");
+            }
+            else if (SinceSeq is null && _subscribedBefore)
+            {
+                await error.WriteLineAsync("brummerq tail: gap: resumed without a position (no message printed yet and the channel list could not be read); messages sent while disconnected are not shown");
+            }
 
-    private static Uri SocketUri(Uri baseUrl) => new UriBuilder(baseUrl)
-    {
-        Scheme = baseUrl.Scheme == "https" ? "wss" : "ws",
-        Path = baseUrl.AbsolutePath.TrimEnd('/') + "/__brummer_ws__",
-    }.Uri;
+            if (epoch is not null && epoch != previous)
+            {
+                // A new incarnation restarts seqs at 1 and the server replayed its whole backlog; without a known epoch
+                // and with a gap it is unknown which rule applied, so the position starts over too (repeats, never gaps).
+                if (previous is not null || recovered == false)
+                {
+                    SinceSeq = 0;
+                }
+
+                Epoch = epoch;
+            }
+
+            // From now on every subscribe resumes from the position, and a gap is worth a line.
+            _subscribedBefore = true;
+            ReportGap = true;
+        }
+
+        /// <summary>
+        /// A tail of new messages only starts at the channel's current (epoch, last seq), read from <c>/api/channels</c>,
+        /// so that a reconnect before the first message resumes exactly. A channel not there yet starts at seq 0 (all
+        /// its messages are new); when the lookup fails the tail follows new messages without a position until the
+        /// first one arrives.
+        /// </summary>
+        private async Task LookUpPositionAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                using var http = ServerClientOptions.CreateHttpClient(baseUrl, token);
+                using var list = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/channels", UriKind.Relative), cancellationToken));
+                SinceSeq = 0;
+                foreach (var listed in list.RootElement.GetProperty("channels").EnumerateArray())
+                {
+                    if (listed.GetProperty("name").GetString() == channel)
+                    {
+                        SinceSeq = listed.GetProperty("last_seq").GetInt64();
+                        Epoch = listed.GetProperty("epoch").GetString();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException or TaskCanceledException)
+            {
+                SinceSeq = null;
+                Epoch = null;
+            }
+        }
+    }
 
     /// <summary>Reads whole text frames from a socket as JSON documents.</summary>
     private sealed class FrameReader(WebSocket socket)

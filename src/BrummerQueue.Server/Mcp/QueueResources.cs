@@ -61,7 +61,7 @@ internal sealed class QueueResources
                 Uri = ChannelPrefix + channel.Name,
                 Name = channel.Name,
                 MimeType = JsonMime,
-                Description = $"channel with {channel.Messages} messages, {channel.Subscriptions} subscriptions, last seq {channel.LastSeq}",
+                Description = $"channel with {channel.Messages} messages, {channel.Subscriptions} subscriptions, last seq {channel.LastSeq} (epoch {channel.Epoch})",
             });
         }
 
@@ -158,6 +158,11 @@ internal sealed class QueueResources
         {
             w.WriteStartObject();
             w.WriteString("channel", name);
+            if (info is not null)
+            {
+                w.WriteString("epoch", info.Epoch);
+            }
+
             w.WriteNumber("messages", info?.Messages ?? 0);
             w.WriteNumber("subscriptions", info?.Subscriptions ?? 0);
             w.WriteNumber("last_seq", info?.LastSeq ?? 0);
@@ -178,6 +183,7 @@ internal sealed class QueueResources
         w.WriteString("subscription_id", subscription.Id);
         w.WriteString("channel", subscription.Channel);
         w.WriteNumber("buffer_size", subscription.BufferSize);
+        w.WriteString("epoch", subscription.Epoch);
         w.WriteBoolean("closed", subscription.IsClosed);
         w.WriteString("read_with", $"queue_receive {{\"subscription_id\":\"{subscription.Id}\"}}");
         w.WriteEndObject();

@@ -105,7 +105,8 @@ internal static class QueueToolDefinitions
                     {"type":"object","properties":{
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel to listen to"},
                       "buffer_size":{"type":"integer","minimum":1,"maximum":{{{maxBuffer}}},"default":{{{defaultBuffer}}},"description":"messages the buffer holds before dropping the oldest"},
-                      "since_seq":{"type":"integer","minimum":0,"description":"also deliver the retained backlog after this seq (0 = all of it)"},
+                      "since_seq":{"type":"integer","minimum":0,"description":"resume: also deliver the retained backlog after this seq (0 = all of it)"},
+                      "epoch":{"type":"string","pattern":"^[a-z0-9]{1,32}$","description":"with since_seq: the epoch that seq belongs to (from a reply or queue_list_channels); another epoch replays the whole backlog"},
                       "push":{"type":"boolean","default":false,"description":"send each message to this session as a notifications/claude/channel event (Claude Code channels) instead of waiting for queue_receive"}},
                      "required":["channel"],"additionalProperties":false}
                     """),
@@ -114,8 +115,10 @@ internal static class QueueToolDefinitions
                       "subscription_id":{"type":"string"},
                       "channel":{"type":"string"},
                       "buffer_size":{"type":"integer"},
+                      "epoch":{"type":"string","description":"the channel's epoch: seqs belong to it"},
+                      "recovered":{"type":"boolean","description":"with since_seq: false means messages after it are missing (gap)"},
                       "push":{"type":"boolean"}},
-                     "required":["subscription_id","channel","buffer_size"]}
+                     "required":["subscription_id","channel","buffer_size","epoch"]}
                     """),
                 Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },
@@ -142,8 +145,8 @@ internal static class QueueToolDefinitions
                 InputSchema = Schema("""{"type":"object","properties":{},"additionalProperties":false}"""),
                 OutputSchema = Schema("""
                     {"type":"object","properties":{"channels":{"type":"array","items":{"type":"object","properties":{
-                      "name":{"type":"string"},"messages":{"type":"integer"},"subscriptions":{"type":"integer"},"last_seq":{"type":"integer"}},
-                      "required":["name","messages","subscriptions","last_seq"]}}},
+                      "name":{"type":"string"},"epoch":{"type":"string"},"messages":{"type":"integer"},"subscriptions":{"type":"integer"},"last_seq":{"type":"integer"}},
+                      "required":["name","epoch","messages","subscriptions","last_seq"]}}},
                      "required":["channels"]}
                     """),
                 Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
@@ -160,9 +163,9 @@ internal static class QueueToolDefinitions
                       "total_bytes":{"type":"integer"},"messages_sent":{"type":"integer"},"messages_consumed":{"type":"integer"},
                       "messages_expired":{"type":"integer"},"messages_dropped":{"type":"integer"},"uptime_seconds":{"type":"integer"},
                       "channels":{"type":"object","additionalProperties":{"type":"object","properties":{
-                        "messages":{"type":"integer"},"subscriptions":{"type":"integer"},"sent":{"type":"integer"},
+                        "epoch":{"type":"string"},"messages":{"type":"integer"},"subscriptions":{"type":"integer"},"sent":{"type":"integer"},
                         "consumed":{"type":"integer"},"expired":{"type":"integer"},"dropped":{"type":"integer"}},
-                        "required":["messages","subscriptions","sent","consumed","expired","dropped"]}}},
+                        "required":["epoch","messages","subscriptions","sent","consumed","expired","dropped"]}}},
                      "required":["total_messages","total_channels","total_subscriptions","total_bytes","messages_sent","messages_consumed","messages_expired","messages_dropped","uptime_seconds","channels"]}
                     """),
                 Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },

@@ -44,7 +44,7 @@ internal sealed partial class QueueTools
             {
                 QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
                 QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
-                QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "push"), session),
+                QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "epoch", "push"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
@@ -190,7 +190,8 @@ internal sealed partial class QueueTools
             ?? throw QueueException.Invalid("channel", "channel is required and must be 1-128 characters from A-Z a-z 0-9 . _ - : /");
         var maxBuffer = _queue.Options.MaxSubscriptionBufferSize;
         var bufferSize = args.Integer("buffer_size", () => QueueException.OutOfRange("buffer_size", 1, maxBuffer));
-        var sinceSeq = args.Integer("since_seq", () => QueueException.Invalid("since_seq", "since_seq must be an integer of at least 0"));
+        var sinceSeq = args.Integer("since_seq", () => QueueException.Invalid("since_seq", WireFields.SinceSeqRule));
+        var epoch = args.String("epoch", "the epoch a queue_subscribe reply or queue_list_channels gave with since_seq");
         var push = args.Boolean("push", false);
         if (push && session is null)
         {
@@ -201,6 +202,7 @@ internal sealed partial class QueueTools
         {
             BufferSize = ToolArguments.ToInt(bufferSize),
             SinceSeq = sinceSeq,
+            Epoch = epoch,
             Owner = session?.Owner,
         });
         session?.AddSubscription(subscription.Id);
@@ -215,6 +217,12 @@ internal sealed partial class QueueTools
             w.WriteString("subscription_id", subscription.Id);
             w.WriteString("channel", subscription.Channel);
             w.WriteNumber("buffer_size", subscription.BufferSize);
+            w.WriteString("epoch", subscription.Epoch);
+            if (subscription.Recovered is { } recovered)
+            {
+                w.WriteBoolean("recovered", recovered);
+            }
+
             if (push)
             {
                 w.WriteBoolean("push", true);

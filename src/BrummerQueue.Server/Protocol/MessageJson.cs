@@ -48,7 +48,7 @@ internal static class MessageJson
         writer.WriteEndArray();
     }
 
-    /// <summary>Writes <c>{ channels: [{ name, messages, subscriptions, last_seq }] }</c>.</summary>
+    /// <summary>Writes <c>{ channels: [{ name, epoch, messages, subscriptions, last_seq }] }</c>.</summary>
     public static void WriteChannelList(Utf8JsonWriter writer, IReadOnlyList<ChannelInfo> channels)
     {
         writer.WriteStartObject();
@@ -58,6 +58,7 @@ internal static class MessageJson
         {
             writer.WriteStartObject();
             writer.WriteString("name"u8, channel.Name);
+            writer.WriteString("epoch"u8, channel.Epoch);
             writer.WriteNumber("messages"u8, channel.Messages);
             writer.WriteNumber("subscriptions"u8, channel.Subscriptions);
             writer.WriteNumber("last_seq"u8, channel.LastSeq);
@@ -68,7 +69,7 @@ internal static class MessageJson
         writer.WriteEndObject();
     }
 
-    /// <summary>Writes the stats object of SPEC.md section 2 (<c>queue_stats</c>).</summary>
+    /// <summary>Writes the stats object of SPEC.md section 2 (<c>queue_stats</c>), each channel with its <c>epoch</c>.</summary>
     public static void WriteStats(Utf8JsonWriter writer, QueueStats stats)
     {
         writer.WriteStartObject();
@@ -87,6 +88,7 @@ internal static class MessageJson
         {
             writer.WritePropertyName(name);
             writer.WriteStartObject();
+            writer.WriteString("epoch"u8, channel.Epoch);
             writer.WriteNumber("messages"u8, channel.Messages);
             writer.WriteNumber("subscriptions"u8, channel.Subscriptions);
             writer.WriteNumber("sent"u8, channel.Sent);

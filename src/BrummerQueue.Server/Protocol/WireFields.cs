@@ -21,6 +21,9 @@ internal static class WireFields
     /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
     public static readonly string[] DraftFields = ["type", "payload", "ttl"];
 
+    /// <summary>The rule of <c>since_seq</c>, as every face states it.</summary>
+    public const string SinceSeqRule = "since_seq must be an integer of at least 0";
+
     private const string LoneSurrogateRule = @"no lone surrogate escape such as \ud83d";
 
     /// <summary>An unknown name longer than this is shortened in the error text.</summary>
@@ -145,6 +148,25 @@ internal static class WireFields
         }
 
         return number;
+    }
+
+    /// <summary>
+    /// The resume position of a subscribe (SPEC.md section 1 "Resume"): <c>since_seq</c> (an integer of at least 0) and
+    /// <c>epoch</c> (a string; its shape and that it needs <c>since_seq</c> are Core's rule, <see cref="ChannelEpoch.Validate"/>).
+    /// </summary>
+    public static (long? SinceSeq, string? Epoch) GetResume(JsonElement obj)
+    {
+        long? sinceSeq;
+        try
+        {
+            sinceSeq = GetInteger(obj, "since_seq", 0, long.MaxValue);
+        }
+        catch (QueueException)
+        {
+            throw QueueException.Invalid("since_seq", SinceSeqRule);
+        }
+
+        return (sinceSeq, GetString(obj, "epoch"));
     }
 
     /// <summary>The payload: any JSON value; absent means JSON null.</summary>

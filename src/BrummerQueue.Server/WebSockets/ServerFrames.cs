@@ -37,6 +37,11 @@ internal static class ServerFrames
             w.WriteString("subscription_id"u8, s.Id);
             w.WriteString("channel"u8, s.Channel);
             w.WriteNumber("buffer_size"u8, s.BufferSize);
+            w.WriteString("epoch"u8, s.Epoch);
+            if (s.Recovered is { } recovered)
+            {
+                w.WriteBoolean("recovered"u8, recovered);
+            }
         });
 
     public static byte[] Unsubscribed(string? id, string subscriptionId) =>

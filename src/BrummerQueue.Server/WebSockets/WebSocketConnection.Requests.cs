@@ -12,7 +12,7 @@ internal sealed partial class WebSocketConnection
 
     // The data fields each request takes; any other field is refused (docs/protocol.md).
     private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl"];
-    private static readonly string[] s_subscribeFields = ["channel", "since_seq", "buffer_size"];
+    private static readonly string[] s_subscribeFields = ["channel", "since_seq", "epoch", "buffer_size"];
     private static readonly string[] s_unsubscribeFields = ["subscription_id"];
     private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek"];
 
@@ -134,17 +134,8 @@ internal sealed partial class WebSocketConnection
         WireFields.RejectUnknown(data, s_subscribeFields);
         var channel = WireFields.RequireString(data, "channel", ChannelRule);
         var bufferSize = WireFields.GetInteger(data, "buffer_size", 1, _queue.Options.MaxSubscriptionBufferSize);
-        long? sinceSeq;
-        try
-        {
-            sinceSeq = WireFields.GetInteger(data, "since_seq", 0, long.MaxValue);
-        }
-        catch (QueueException)
-        {
-            throw QueueException.Invalid("since_seq", "since_seq must be an integer of at least 0");
-        }
-
-        var subscription = _queue.Subscribe(channel, new SubscribeOptions { BufferSize = (int?)bufferSize, SinceSeq = sinceSeq, Owner = Id });
+        var (sinceSeq, epoch) = WireFields.GetResume(data);
+        var subscription = _queue.Subscribe(channel, new SubscribeOptions { BufferSize = (int?)bufferSize, SinceSeq = sinceSeq, Epoch = epoch, Owner = Id });
         var state = new SocketSubscription(subscription);
         _subscriptions[subscription.Id] = state;
 

@@ -172,6 +172,6 @@ public abstract partial class MessageQueueContractTests
         Assert.Equal(1, queue.GetStats().WaitingReceivers);
         Send(queue, "c");
         Assert.Single((await pending.WaitAsync(TimeSpan.FromSeconds(10), Ct)).Messages);
-        Assert.Equal(new ChannelInfo("c", 0, 0, 1), Assert.Single(queue.ListChannels()));
+        Assert.Equal(new ChannelInfo("c", EpochOf(queue, "c"), 0, 0, 1), Assert.Single(queue.ListChannels()));
     }
 }

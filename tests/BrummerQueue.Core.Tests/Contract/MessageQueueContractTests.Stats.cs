@@ -12,7 +12,7 @@ public abstract partial class MessageQueueContractTests
         queue.Subscribe("alpha");
         queue.Subscribe("mid");
         Assert.Equal(
-            [new ChannelInfo("alpha", 2, 1, 2), new ChannelInfo("mid", 0, 1, 0), new ChannelInfo("zeta", 1, 0, 1)],
+            [new ChannelInfo("alpha", EpochOf(queue, "alpha"), 2, 1, 2), new ChannelInfo("mid", EpochOf(queue, "mid"), 0, 1, 0), new ChannelInfo("zeta", EpochOf(queue, "zeta"), 1, 0, 1)],
             queue.ListChannels());
     }
 
@@ -41,8 +41,8 @@ public abstract partial class MessageQueueContractTests
         Assert.Equal(1, stats.MessagesExpired);
         Assert.Equal(2, stats.MessagesDropped);
         Assert.Equal(3, stats.UptimeSeconds);
-        Assert.Equal(new ChannelStats(1, 0, 5, 2, 0, 2), stats.Channels["a"]);
-        Assert.Equal(new ChannelStats(1, 1, 2, 0, 1, 0), stats.Channels["b"]);
+        Assert.Equal(new ChannelStats(EpochOf(queue, "a"), 1, 0, 5, 2, 0, 2), stats.Channels["a"]);
+        Assert.Equal(new ChannelStats(EpochOf(queue, "b"), 1, 1, 2, 0, 1, 0), stats.Channels["b"]);
         Assert.Equal(["a", "b"], stats.Channels.Keys);
     }
 
@@ -72,7 +72,7 @@ public abstract partial class MessageQueueContractTests
         Send(queue, "m");
         var again = queue.GetStats();
         Assert.Equal(["b", "m", "z"], again.Channels.Keys);
-        Assert.Equal(new ChannelStats(1, 0, 1, 0, 0, 0), again.Channels["m"]);
+        Assert.Equal(new ChannelStats(EpochOf(queue, "m"), 1, 0, 1, 0, 0, 0), again.Channels["m"]);
         Assert.Equal(4, again.MessagesSent);
     }
 }

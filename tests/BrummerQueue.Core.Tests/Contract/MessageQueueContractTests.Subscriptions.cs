@@ -56,7 +56,7 @@ public abstract partial class MessageQueueContractTests
         Assert.Equal(100, subscription.BufferSize);
         Assert.Equal("fresh", subscription.Channel);
         Assert.False(string.IsNullOrEmpty(subscription.Id));
-        Assert.Equal(new ChannelInfo("fresh", 0, 1, 0), Assert.Single(queue.ListChannels()));
+        Assert.Equal(new ChannelInfo("fresh", subscription.Epoch, 0, 1, 0), Assert.Single(queue.ListChannels()));
     }
 
     [Fact]

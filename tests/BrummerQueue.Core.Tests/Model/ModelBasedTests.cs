@@ -76,9 +76,10 @@ public sealed class ModelBasedTests
                     break;
                 case QueueOperationKind.Subscribe:
                     long? since = op.Flag ? op.B : null;
-                    subscriptions.Add((
-                        queue.Subscribe(channel, new SubscribeOptions { BufferSize = op.A, SinceSeq = since }),
-                        model.Subscribe(channel, op.A, since)));
+                    var engineSubscription = queue.Subscribe(channel, new SubscribeOptions { BufferSize = op.A, SinceSeq = since });
+                    var modelSubscription = model.Subscribe(channel, op.A, since);
+                    Assert.Equal(modelSubscription.Recovered, engineSubscription.Recovered);
+                    subscriptions.Add((engineSubscription, modelSubscription));
                     break;
                 case QueueOperationKind.Read when subscriptions.Count > 0:
                     var (engineSub, modelSub) = subscriptions[op.A % subscriptions.Count];
@@ -153,7 +154,9 @@ public sealed class ModelBasedTests
         Assert.Equal(expected.Dropped, stats.MessagesDropped);
         Assert.Equal(expected.Subscriptions, stats.TotalSubscriptions);
         Assert.Equal(expected.Channels.Count, stats.TotalChannels);
-        Assert.Equal(expected.Channels.OrderBy(kv => kv.Key, StringComparer.Ordinal), stats.Channels);
-        Assert.Equal(model.ListChannels(), queue.ListChannels());
+        Assert.Equal(expected.Channels.OrderBy(kv => kv.Key, StringComparer.Ordinal), stats.Channels.Select(kv => KeyValuePair.Create(kv.Key, kv.Value with { Epoch = QueueModel.NoEpoch })));
+        var listed = queue.ListChannels();
+        Assert.Equal(model.ListChannels(), listed.Select(c => c with { Epoch = QueueModel.NoEpoch }));
+        Assert.All(listed, c => Assert.Equal(stats.Channels[c.Name].Epoch, c.Epoch));
     }
 }

@@ -10,6 +10,9 @@ internal sealed class ModelSubscription(string channel, int bufferSize)
 
     public bool Closed { get; set; }
 
+    /// <summary>What the subscribe reply says: null without since_seq, else whether the replay is exact.</summary>
+    public bool? Recovered { get; set; }
+
     public void Enqueue(ModelMessage message)
     {
         if (Buffer.Count >= bufferSize)

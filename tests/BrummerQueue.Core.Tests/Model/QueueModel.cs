@@ -122,10 +122,15 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         var subscription = new ModelSubscription(channel, bufferSize);
         if (sinceSeq is { } since)
         {
-            foreach (var message in state.Backlog.Where(m => m.Seq > since))
+            // SPEC.md §1 "Resume" without an epoch: a since_seq beyond the last seq belongs to an earlier incarnation.
+            var after = since <= state.LastSeq ? since : 0;
+            foreach (var message in state.Backlog.Where(m => m.Seq > after))
             {
                 subscription.Enqueue(message);
             }
+
+            var retained = state.Backlog.Select(m => m.Seq).ToHashSet();
+            subscription.Recovered = since <= state.LastSeq && Enumerable.Range(1, (int)(state.LastSeq - since)).All(i => retained.Contains(since + i));
         }
 
         Subscriptions.Add(subscription);
@@ -189,10 +194,13 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         return removed;
     }
 
+    /// <summary>The model does not predict epochs (they are random): its figures carry this one and are compared without them.</summary>
+    public const string NoEpoch = "";
+
     public List<ChannelInfo> ListChannels()
     {
         PruneAll();
-        return [.. _channels.Select(kv => new ChannelInfo(kv.Key, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.LastSeq))];
+        return [.. _channels.Select(kv => new ChannelInfo(kv.Key, NoEpoch, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.LastSeq))];
     }
 
     public (long Messages, long Bytes, long Sent, long Consumed, long Expired, long Dropped, int Subscriptions, Dictionary<string, ChannelStats> Channels) Stats()
@@ -200,7 +208,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         PruneAll();
         var channels = _channels.ToDictionary(
             kv => kv.Key,
-            kv => new ChannelStats(kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped));
+            kv => new ChannelStats(NoEpoch, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped));
         return (
             channels.Values.Sum(c => (long)c.Messages),
             _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)),

@@ -37,7 +37,7 @@ public sealed class HttpApiPutBackTests
         Assert.Equal(1, Volatile.Read(ref failures));
         var stats = host.Queue.GetStats();
         Assert.Equal(3, stats.MessagesConsumed);
-        Assert.Equal(new ChannelStats(0, 0, 3, 3, 0, 0), stats.Channels["http.lost"]);
+        Assert.Equal(new ChannelStats(stats.Channels["http.lost"].Epoch, 0, 0, 3, 3, 0, 0), stats.Channels["http.lost"]);
     }
 
     [Fact]

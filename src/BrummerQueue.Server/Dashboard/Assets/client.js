@@ -31,6 +31,10 @@
  * @property {string} [token] The server's `--token`, sent as the `token` query parameter. Default none.
  * @property {(status: ConnectionStatus, detail: StatusDetail) => void} [onStatus]
  *                            Called on every status change.
+ * @property {(gap: Gap) => void} [onGap] Called when a subscription resumed (after a reconnect, or with `sinceSeq`) and
+ *                            the server said `recovered: false`: messages after the last one the page saw are missing
+ *                            (the channel's epoch changed, or they were consumed, evicted or expired). A subscription's
+ *                            own `onGap` takes precedence. Default: console.warn.
  * @property {(error: BrummerError) => void} [onError] Called for `error` frames that answer no request
  *                            (for example a frame sent without an id), for a connection that ended badly
  *                            (code `connection_failed`) and for a refused connection (code `refused`). Default: console.warn.
@@ -63,9 +67,27 @@
  * @typedef {object} SubscribeOptions
  * @property {number} [sinceSeq]   Deliver the retained backlog after this seq first (0 = everything retained).
  *                                 Default: only messages sent after the subscription is made.
+ * @property {string} [epoch]    The epoch `sinceSeq` belongs to (a `Subscription.epoch` the page kept, e.g. in
+ *                                 localStorage): if the channel's epoch is another one, the whole backlog of the current
+ *                                 epoch is delivered instead and `onGap` is called. Needs `sinceSeq`.
+ * @property {(gap: Gap) => void} [onGap] Called when a resume of this subscription is not exact (see {@link Gap});
+ *                                 default: the client's `onGap`.
  * @property {number} [bufferSize] The server-side buffer, 1–10000 (server default 100). A full buffer drops its oldest message.
  * @property {number} [iteratorBufferSize] For the async-iterator form: messages held in the page before the oldest
  *                                 is dropped (counted in `dropped`). Default 1000.
+ */
+
+/**
+ * What `onGap` gets: a subscription resumed, and the server said messages after the last one the page saw are missing
+ * (`recovered: false`, SPEC.md section 1 "Resume"). What is still retained has been (or is being) delivered.
+ * @typedef {object} Gap
+ * @property {Subscription} subscription The subscription.
+ * @property {string} channel         Its channel.
+ * @property {string} epoch           The channel's epoch now.
+ * @property {string | null} previousEpoch The epoch the page resumed from (null if none was known).
+ * @property {boolean} epochChanged   True when the channel was made again (removed by cleanup, or the server restarted):
+ *                                    seqs start again at 1 and the whole retained backlog of the new epoch is delivered.
+ * @property {number} lastSeq         The last seq the page had seen in `previousEpoch` (0 if none).
  */
 
 /**
@@ -157,7 +179,6 @@ export class BrummerClient {
     this._openedAt = 0;
     this._closedError = null;
     this._nextId = 1;
-    this._instanceId = undefined;
     /** @type {Map<string, {resolve: Function, reject: Function, timer: any, sent: boolean}>} requests awaiting a reply, by id */
     this._pending = new Map();
     /** @type {Array<{id: string, frame: string}>} requests waiting for a connection, in order */
@@ -205,7 +226,8 @@ export class BrummerClient {
   /**
    * Subscribes to a channel. With a callback every message is passed to it; without one the returned
    * subscription is an async iterator (`for await (const m of queue.subscribe('ch'))`).
-   * The subscription survives reconnects: it is made again with `since_seq` = the last seq it saw.
+   * The subscription survives reconnects: it is made again with `since_seq` = the last seq it saw and the epoch
+   * that seq belongs to; when the server says the resume is not exact, `onGap` is called.
    * @param {string} channel
    * @param {((message: QueueMessage, info: {dropped: number, subscription: Subscription}) => void) | SubscribeOptions} [callback]
    * @param {SubscribeOptions} [options]
@@ -219,7 +241,7 @@ export class BrummerClient {
     const subscription = new Subscription(this, channel, callback, options ?? {});
     this._subscriptions.add(subscription);
     if (this._open) {
-      this._resubscribe(subscription, false);
+      this._resubscribe(subscription);
     }
     return subscription;
   }
@@ -347,17 +369,14 @@ export class BrummerClient {
   }
 
   _onConnected(greeting) {
-    const previousInstance = this._instanceId;
     this.server = greeting;
-    this._instanceId = greeting.instance_id;
-    const serverRestarted = previousInstance !== undefined && greeting.instance_id !== undefined && previousInstance !== greeting.instance_id;
     this._open = true;
     this._openedAt = performance.now();
     this._setStatus('open', { attempt: this._attempt });
     for (const waiter of this._openWaiters.splice(0)) waiter.resolve(greeting);
+    // Each resumes from (epoch, last seq): the server says whether anything is missing, a restart included (new epochs).
     for (const subscription of this._subscriptions) {
-      if (serverRestarted) subscription._restartNumbering();
-      this._resubscribe(subscription, !serverRestarted);
+      this._resubscribe(subscription);
     }
     for (const { id, frame } of this._queued.splice(0)) {
       const request = this._pending.get(id);
@@ -501,30 +520,22 @@ export class BrummerClient {
     if (!subscription) return;
     this._bySubscriptionId.delete(subscriptionId);
     subscription._serverId = null;
-    this._resubscribe(subscription, false);
+    this._resubscribe(subscription);
   }
 
   /**
-   * (Re)makes a subscription on the current connection.
+   * (Re)makes a subscription on the current connection, resuming from its (epoch, last seq).
    * @param {Subscription} subscription
-   * @param {boolean} checkNumbering when resuming, first peek at the channel to tell whether its seq
-   *        numbering restarted (server restart without an instance id, or the channel was removed and made again).
    */
-  async _resubscribe(subscription, checkNumbering) {
+  async _resubscribe(subscription) {
     const socket = this._socket;
     try {
-      if (checkNumbering && subscription._lastSeq > 0) {
-        const oldest = await this._request('queue_receive', { channel: subscription.channel, peek: true, limit: 1 })
-          .catch((error) => {
-            if (error.code === 'disconnected' || error.code === 'closed') throw error;
-            return { messages: [] };
-          });
-        const first = oldest.messages?.[0];
-        if (first && subscription._isRenumbered(first)) subscription._restartNumbering();
-      }
       const data = { channel: subscription.channel };
       const since = subscription._resumeFrom();
-      if (since !== undefined) data.since_seq = since;
+      if (since !== undefined) {
+        data.since_seq = since;
+        if (subscription._epoch) data.epoch = subscription._epoch;
+      }
       if (subscription._options.bufferSize !== undefined) data.buffer_size = subscription._options.bufferSize;
       const reply = await this._request('queue_subscribe', data);
       if (socket !== this._socket || !this._subscriptions.has(subscription)) {
@@ -533,7 +544,9 @@ export class BrummerClient {
       }
       subscription._serverId = reply.subscription_id;
       this._bySubscriptionId.set(reply.subscription_id, subscription);
+      const gap = subscription._onSubscribed(reply, since !== undefined);
       subscription._markReady();
+      if (gap) this._reportGap(subscription, gap);
       const early = this._early?.get(reply.subscription_id);
       if (early) {
         this._early.delete(reply.subscription_id);
@@ -542,6 +555,16 @@ export class BrummerClient {
     } catch (error) {
       if (error.code === 'disconnected' || error.code === 'closed') return; // made again on the next connection
       subscription._fail(error);
+    }
+  }
+
+  _reportGap(subscription, gap) {
+    try {
+      const handler = subscription._options.onGap ?? this._options.onGap;
+      if (handler) handler(gap);
+      else console.warn(`brummerq: resumed ${gap.channel} with a gap:`, gap.epochChanged ? 'the channel was made again (new epoch)' : 'messages after the last one seen were consumed, evicted or expired');
+    } catch (thrown) {
+      console.error('brummerq: onGap threw', thrown);
     }
   }
 
@@ -569,8 +592,8 @@ export class Subscription {
     this._options = options;
     this._serverId = null;
     this._lastSeq = 0;
-    this._lastId = null;
-    this._lastTimestamp = null;
+    this._epoch = options.epoch ?? null;
+    this._recovered = null;
     this._ended = false;
     /** Messages lost so far: dropped by the server's buffer or by the iterator's buffer. */
     this.dropped = 0;
@@ -593,6 +616,16 @@ export class Subscription {
   /** The seq of the newest message delivered (0 before the first): where a resume starts. */
   get lastSeq() {
     return this._lastSeq;
+  }
+
+  /** The channel epoch `lastSeq` belongs to (from the last `subscribed` reply), or null before the first. Keep it with `lastSeq` to resume later. */
+  get epoch() {
+    return this._epoch;
+  }
+
+  /** The last `subscribed` reply's `recovered`: true or false after a resume, null when it was made without one. */
+  get recovered() {
+    return this._recovered;
   }
 
   /** Ends the subscription on the server and locally. Resolves when the server confirmed (or the socket is down). */
@@ -632,16 +665,23 @@ export class Subscription {
     return undefined;
   }
 
-  _restartNumbering() {
-    this._lastSeq = 0;
-    this._resumeFromStart = this._everSubscribed;
-    this._skipBeforeMs = undefined;
-  }
-
-  _isRenumbered(oldest) {
-    if (oldest.seq > this._lastSeq) return false;
-    if (oldest.seq === this._lastSeq) return oldest.id !== this._lastId;
-    return this._lastTimestamp !== null && oldest.timestamp > this._lastTimestamp;
+  /**
+   * Takes a `subscribed` reply: a new epoch means the channel was made again, so numbering starts over (the server
+   * replays the new epoch's whole backlog). Returns the {@link Gap} to report when a resume was not exact, else null.
+   */
+  _onSubscribed(reply, resumed) {
+    const previousEpoch = this._epoch;
+    const lastSeq = this._lastSeq;
+    const epochChanged = previousEpoch !== null && reply.epoch !== undefined && reply.epoch !== previousEpoch;
+    if (epochChanged) {
+      this._lastSeq = 0;
+      this._resumeFromStart = true;
+      this._skipBeforeMs = undefined;
+    }
+    if (reply.epoch !== undefined) this._epoch = reply.epoch;
+    this._recovered = reply.recovered ?? null;
+    if (!resumed || reply.recovered !== false) return null;
+    return { subscription: this, channel: this.channel, epoch: this._epoch, previousEpoch, epochChanged, lastSeq };
   }
 
   _markReady() {
@@ -655,20 +695,9 @@ export class Subscription {
       if (Date.parse(message.timestamp) < this._skipBeforeMs) return;
       this._skipBeforeMs = undefined;
     }
-    if (message.seq <= this._lastSeq) {
-      if (message.id === this._lastId || message.timestamp <= this._lastTimestamp) return; // already seen
-      // The channel's numbering restarted under us: take this subscription again from seq 0.
-      this._restartNumbering();
-      const client = this._client;
-      client._removeSubscription(this);
-      client._subscriptions.add(this);
-      this._serverId = null;
-      client._resubscribe(this, false);
-      return;
-    }
+    // Within one epoch seqs only grow, and a new epoch is learnt from the reply before any push: already seen.
+    if (message.seq <= this._lastSeq) return;
     this._lastSeq = message.seq;
-    this._lastId = message.id;
-    this._lastTimestamp = message.timestamp;
     this.dropped += dropped;
     if (this._callback) {
       try {
