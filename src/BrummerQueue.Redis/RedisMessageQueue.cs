@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using BrummerQueue.Core;
 using BrummerQueue.Core.InMemory;
 using StackExchange.Redis;
@@ -367,8 +366,6 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         LimitHit?.Invoke(refusal);
         return refusal;
     }
-
-    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private readonly record struct TakeOutcome(string Channel, string Epoch, int Count);
 }
