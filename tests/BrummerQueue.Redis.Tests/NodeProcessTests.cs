@@ -93,6 +93,10 @@ public sealed class NodeProcessTests : IAsyncDisposable
         var api = $"http://127.0.0.1:{port}/api/channels/c/messages";
         Assert.Equal(HttpStatusCode.Created, (await _http.PostAsJsonAsync(api, new { payload = 1 }, Ct)).StatusCode);
 
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/__brummer_ws__"), Ct);
+        Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+
         await _redis.StopAsync();
         using (var health = await PollAsync(port, HttpStatusCode.ServiceUnavailable))
         {
@@ -106,6 +110,11 @@ public sealed class NodeProcessTests : IAsyncDisposable
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Contains("\"code\":\"store_unavailable\"", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
+
+        await SendFrameAsync(socket, """{"type":"queue_message","id":"m1","data":{"channel":"c","payload":2}}""");
+        var error = await ReadFrameAsync(socket);
+        Assert.Equal(("error", "m1"), (error.GetProperty("type").GetString(), error.GetProperty("id").GetString()));
+        Assert.Equal("store_unavailable", error.GetProperty("data").GetProperty("code").GetString());
 
         using (var stats = await _http.GetAsync($"http://127.0.0.1:{port}/api/stats", Ct))
         {
