@@ -30,4 +30,10 @@ public static class QueueErrorCodes
 
     /// <summary>The subscription named does not exist (never did, was unsubscribed, or expired).</summary>
     public const string NotFound = "not_found";
+
+    /// <summary>
+    /// The store behind the queue cannot be reached (the Redis store lost its connection); nothing was done, and the node
+    /// reconnects by itself, so the request may be retried. HTTP answers it with 503.
+    /// </summary>
+    public const string StoreUnavailable = "store_unavailable";
 }

@@ -431,6 +431,8 @@ internal sealed class ChannelState
         var same = ChannelEpoch.IsSameIncarnation(epoch, sinceSeq, Epoch, LastSeq);
         var after = same ? sinceSeq : 0;
         long replayed = 0;
+        long previous = 0;
+        var ascending = true;
         foreach (var message in _backlog)
         {
             if (message.Seq > after)
@@ -438,10 +440,20 @@ internal sealed class ChannelState
                 subscription.EnqueueUnsynchronized(message);
                 replayed++;
             }
+
+            ascending &= message.Seq > previous;
+            previous = message.Seq;
         }
 
-        // Seqs in the backlog are distinct and at most LastSeq, so counting them is checking each one is there.
-        return same && sinceSeq <= LastSeq && replayed == LastSeq - sinceSeq;
+        if (!same || sinceSeq > LastSeq)
+        {
+            return false;
+        }
+
+        // In send order the seqs are distinct and at most LastSeq, so counting them is checking each one is there. Only
+        // messages put back after cleanup removed their channel and a send made it again can break the order (they keep
+        // their seqs): then count distinct seqs.
+        return (ascending ? replayed : _backlog.Select(m => m.Seq).Where(seq => seq > sinceSeq && seq <= LastSeq).Distinct().LongCount()) == LastSeq - sinceSeq;
     }
 
     public void AddSubscriptionUnsynchronized(InMemorySubscription subscription)

@@ -110,7 +110,7 @@ internal sealed partial class InMemoryMessageQueue
     {
         if (!_subscriptions.TryGetValue(subscriptionId, out var subscription))
         {
-            throw new QueueException(QueueErrorCodes.NotFound, "subscription_id", $"subscription_id '{subscriptionId}' does not exist: it was never created, was unsubscribed, or expired after being idle");
+            throw QueueRefusals.SubscriptionNotFound(subscriptionId);
         }
 
         var messages = new List<QueueMessage>(Math.Min(limit, 16));
@@ -148,11 +148,7 @@ internal sealed partial class InMemoryMessageQueue
             _ownerCounts.TryGetValue(owner, out var count);
             if (count >= Options.MaxSubscriptionsPerOwner)
             {
-                refusal = QueueException.LimitReached(
-                    QueueErrorCodes.TooManySubscriptions,
-                    "subscription",
-                    nameof(QueueOptions.MaxSubscriptionsPerOwner),
-                    $"subscription limit of {Options.MaxSubscriptionsPerOwner} per connection or session reached; unsubscribe before subscribing again");
+                refusal = QueueRefusals.TooManySubscriptions(Options.MaxSubscriptionsPerOwner);
             }
             else
             {

@@ -66,11 +66,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         var size = (long)payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
         if (size > Options.MaxMessageBytes)
         {
-            throw Refused(QueueException.LimitReached(
-                QueueErrorCodes.MessageTooLarge,
-                "payload",
-                nameof(QueueOptions.MaxMessageBytes),
-                $"message must be at most {Options.MaxMessageBytes} bytes serialized; this one is about {size}"));
+            throw Refused(QueueRefusals.MessageTooLarge(Options.MaxMessageBytes, size));
         }
 
         // The payload rule, checked here once for every face (after the size check, which is cheaper).
@@ -292,11 +288,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                     return state;
                 }
 
-                throw Refused(QueueException.LimitReached(
-                    QueueErrorCodes.QueueFull,
-                    "channel",
-                    nameof(QueueOptions.MaxChannels),
-                    $"the queue holds {Options.MaxChannels} channels, its most; channel '{channel}' cannot be made. Receive from or unsubscribe idle channels so cleanup can remove them"));
+                throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, channel!));
             }
 
             var created = ChannelState.Create(channel!, epoch ?? ChannelEpoch.New(), Options.ChannelCapacity, _budget);
@@ -328,11 +320,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     private bool FitsBudget(long bytes) => _budget.Used + bytes <= _budget.Limit;
 
-    private QueueException QueueFull() => Refused(QueueException.LimitReached(
-        QueueErrorCodes.QueueFull,
-        null,
-        nameof(QueueOptions.MaxTotalBytes),
-        $"retained payload would exceed the limit of {_budget.Limit} bytes; receive or let messages expire, then retry"));
+    private QueueException QueueFull() => Refused(QueueRefusals.QueueFull(_budget.Limit));
 
     /// <summary>Raises <see cref="LimitHit"/> for <paramref name="refusal"/> (callers hold no lock) and returns it to throw.</summary>
     private QueueException Refused(QueueException refusal)

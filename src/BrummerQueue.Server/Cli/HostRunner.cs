@@ -23,6 +23,11 @@ internal static class HostRunner
             await error.WriteLineAsync("brummerq: " + message);
             return InvalidSettings;
         }
+        catch (Exception e) when (Find<Hosting.StoreUnreachableException>(e) is { } store)
+        {
+            await error.WriteLineAsync($"brummerq: cannot reach the Redis store (--redis, {SettingsCatalog.EnvironmentPrefix}REDIS): {store.Message}");
+            return 1;
+        }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             await error.WriteLineAsync($"brummerq: {e.Message} Another program (or another brummerq) serves that port; choose one with --port or BRUMMERQ_PORT.");

@@ -1,5 +1,6 @@
 using System.Net;
 using BrummerQueue.Core;
+using BrummerQueue.Redis;
 using BrummerQueue.Server.Dashboard;
 using BrummerQueue.Server.Http;
 using BrummerQueue.Server.Mcp;
@@ -43,9 +44,10 @@ internal static class BrummerHost
         });
         builder.AddBrummerSettings();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IMessageQueue>(sp => MessageQueue.CreateInMemory(
-            sp.GetRequiredService<IOptions<QueueOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IMessageQueue>(CreateQueue);
+
+        // Checks the store as the host starts, so a Redis that cannot be reached stops the start (HostRunner).
+        builder.Services.AddHostedService<StoreStartup>();
         builder.Services.AddOptions<LoggerFilterOptions>().PostConfigure<IOptions<ServerOptions>>(KeepTokenOutOfLogs);
         builder.Services.AddSingleton<HostStopping>();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) =>
@@ -68,6 +70,17 @@ internal static class BrummerHost
             }
         });
         return builder;
+    }
+
+    /// <summary>The store <see cref="ServerOptions.Store"/> names: in memory, or in Redis (docs/scale-out.md).</summary>
+    private static IMessageQueue CreateQueue(IServiceProvider services)
+    {
+        var queueOptions = services.GetRequiredService<IOptions<QueueOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        return server.Store == StoreKinds.Redis
+            ? RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false)
+            : MessageQueue.CreateInMemory(queueOptions, time);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using BrummerQueue.Core;
+using BrummerQueue.Redis;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.WebSockets;
 
@@ -7,13 +9,20 @@ namespace BrummerQueue.Server.Hosting;
 /// <c>GET /healthz</c>: <c>{"status":"ok","server":"brummerq","version":"…","instance_id":"…"}</c>. The <c>server</c>
 /// field lets <c>brummerq mcp</c> tell a brummerq on its port (attach) from another program (fail); <c>instance_id</c>
 /// (the same as in the WebSocket <c>connected</c> frame) changes when the server restarts, which the dashboard shows.
+/// With the Redis store and its connection down: 503 and <c>{"status":"store_unavailable",…,"reason":"…"}</c>,
+/// so a load balancer sends clients to another node until this one has reconnected.
 /// </summary>
 internal static class HealthEndpoint
 {
     public const string Path = "/healthz";
 
     public static IEndpointConventionBuilder MapHealth(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet(Path, static (ServerIdentity identity) => Results.Json(
-            new HealthStatus("ok", BrummerMcpServer.Name, BrummerMcpServer.Version, identity.InstanceId),
-            HealthJsonContext.Default.HealthStatus));
+        endpoints.MapGet(Path, static (IMessageQueue queue, ServerIdentity identity) => RedisStore.IsDisconnected(queue)
+            ? Results.Json(
+                new HealthStatus(QueueErrorCodes.StoreUnavailable, BrummerMcpServer.Name, BrummerMcpServer.Version, identity.InstanceId, "the Redis store is not connected; the node is reconnecting"),
+                HealthJsonContext.Default.HealthStatus,
+                statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Json(
+                new HealthStatus("ok", BrummerMcpServer.Name, BrummerMcpServer.Version, identity.InstanceId),
+                HealthJsonContext.Default.HealthStatus));
 }

@@ -7,4 +7,5 @@ internal sealed record HealthStatus(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("server")] string Server,
     [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("instance_id")] string InstanceId);
+    [property: JsonPropertyName("instance_id")] string InstanceId,
+    [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);

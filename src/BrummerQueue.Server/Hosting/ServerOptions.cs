@@ -70,6 +70,18 @@ public sealed record ServerOptions
     public int MinDataRateBytesPerSecond { get; init; } = 240;
 
     /// <summary>
+    /// Where the queue is kept: <c>memory</c> (this process only) or <c>redis</c> (in the Redis named by <see cref="Redis"/>, shared by
+    /// every node given the same Redis: docs/scale-out.md). Default memory.
+    /// </summary>
+    public string Store { get; init; } = StoreKinds.Memory;
+
+    /// <summary>
+    /// The StackExchange.Redis configuration string of the Redis store, e.g. <c>localhost:6379</c> or
+    /// <c>redis1:6379,password=secret,ssl=true</c>; needed with Store redis. Default none.
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>
     /// Seconds the server waits at shutdown for requests and sockets to finish before it drops them.
     /// Waiting receives end at once with an empty result and WebSockets get close 1001. Default 3.
     /// </summary>

@@ -153,16 +153,31 @@ internal static class HttpApiEndpoints
         }
     }
 
-    private static JsonBodyResult ListChannels(IMessageQueue queue)
+    private static IResult ListChannels(IMessageQueue queue)
     {
-        var channels = queue.ListChannels();
-        return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteChannelList(w, channels));
+        try
+        {
+            var channels = queue.ListChannels();
+            return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteChannelList(w, channels));
+        }
+        catch (QueueException ex)
+        {
+            // store_unavailable (the Redis store lost its connection): 503.
+            return ApiProblems.From(ex);
+        }
     }
 
-    private static JsonBodyResult Stats(IMessageQueue queue)
+    private static IResult Stats(IMessageQueue queue)
     {
-        var stats = queue.GetStats();
-        return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteStats(w, stats));
+        try
+        {
+            var stats = queue.GetStats();
+            return new JsonBodyResult(StatusCodes.Status200OK, w => MessageJson.WriteStats(w, stats));
+        }
+        catch (QueueException ex)
+        {
+            return ApiProblems.From(ex);
+        }
     }
 
     private static bool TryGetChannel(string? path, out string channel)

@@ -49,6 +49,17 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                     failures.AddRange(options.AllowedHostNames.Where(h => !IsHostName(h)).Select(h =>
                         $"Invalid setting {setting.Display}: '{h}' is not a host name; write a name without scheme or port (e.g. queue.example.com), or * for any."));
                     break;
+                case nameof(ServerOptions.Store):
+                    if (options.Store is not (StoreKinds.Memory or StoreKinds.Redis))
+                    {
+                        failures.Add($"Invalid setting {setting.Display}: must be {StoreKinds.Memory} or {StoreKinds.Redis}, not '{options.Store}'.");
+                    }
+                    else if (options.Store == StoreKinds.Redis && string.IsNullOrWhiteSpace(options.Redis))
+                    {
+                        failures.Add($"Invalid setting {setting.Display}: {StoreKinds.Redis} needs the Redis to use: --redis HOST:PORT or {SettingsCatalog.EnvironmentPrefix}REDIS (a StackExchange.Redis configuration string).");
+                    }
+
+                    break;
                 case nameof(ServerOptions.KeepAliveSeconds) or nameof(ServerOptions.IdleTimeoutSeconds) or nameof(ServerOptions.MinDataRateBytesPerSecond):
                     if (Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) < 0)
                     {

@@ -141,7 +141,7 @@ public sealed class TailResumeTests
 
         var (exitCode, _, error) = await CliRunner.RunAsync(["tail", "t", .. args[..^1], "--url", host.BaseAddress.ToString()]);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode); // A bad argument is the usage exit code, whichever side refuses it.
         Assert.Contains(args[^1], error.Text, StringComparison.Ordinal);
     }
 

@@ -1,0 +1,71 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using BrummerQueue.Core;
+using StackExchange.Redis;
+
+namespace BrummerQueue.Redis;
+
+/// <summary>
+/// A message as Redis holds it: <c>plen|exp|seq|ts|ttl|id|tlen|</c> then the type's and the payload's UTF-8 bytes.
+/// <c>plen</c> (payload bytes, the byte budget) and <c>exp</c> (expiry, Unix ms, 0 = never) lead so the scripts read
+/// them with one pattern; the send script writes <c>plen|exp|seq|</c> in front of the tail this type makes, as it
+/// chooses the seq.
+/// </summary>
+internal static class MessageBlob
+{
+    /// <summary>The part after the seq: <c>ts|ttl|id|tlen|</c> type payload.</summary>
+    public static byte[] Tail(long timestampMs, int ttlSeconds, Guid id, string type, JsonPayload payload)
+    {
+        var typeBytes = Encoding.UTF8.GetBytes(type);
+        var head = string.Create(CultureInfo.InvariantCulture, $"{timestampMs}|{ttlSeconds}|{id:N}|{typeBytes.Length}|");
+        var tail = new byte[head.Length + typeBytes.Length + payload.Length];
+        Encoding.ASCII.GetBytes(head, tail);
+        typeBytes.CopyTo(tail, head.Length);
+        payload.Utf8.Span.CopyTo(tail.AsSpan(head.Length + typeBytes.Length));
+        return tail;
+    }
+
+    /// <summary>The whole blob of a stored message (for a put-back).</summary>
+    public static byte[] Full(QueueMessage message)
+    {
+        var tail = Tail(message.TimestampMs, message.TtlSeconds, message.Id, message.Type, message.Payload);
+        var exp = message.ExpiresAtMs == long.MaxValue ? 0 : message.ExpiresAtMs;
+        var head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{message.Payload.Length}|{exp}|{message.Seq}|"));
+        var blob = new byte[head.Length + tail.Length];
+        head.CopyTo(blob, 0);
+        tail.CopyTo(blob, head.Length);
+        return blob;
+    }
+
+    public static QueueMessage Decode(string channel, RedisValue value)
+    {
+        var blob = (byte[])value!;
+        var span = blob.AsSpan();
+        var position = 0;
+        Number(span, ref position); // plen
+        Number(span, ref position); // exp
+        var seq = Number(span, ref position);
+        var timestamp = Number(span, ref position);
+        var ttl = (int)Number(span, ref position);
+        var id = Guid.ParseExact(Encoding.ASCII.GetString(span.Slice(position, 32)), "N");
+        position += 33;
+        var typeLength = (int)Number(span, ref position);
+        var type = Encoding.UTF8.GetString(span.Slice(position, typeLength));
+        position += typeLength;
+        var payload = JsonPayload.FromUtf8(blob.AsMemory(position));
+        return new QueueMessage(id, channel, seq, type, payload, timestamp, ttl);
+    }
+
+    private static long Number(ReadOnlySpan<byte> span, ref int position)
+    {
+        var end = span[position..].IndexOf((byte)'|');
+        if (!Utf8Parser.TryParse(span.Slice(position, end), out long value, out _))
+        {
+            throw new FormatException("a message in Redis is not in the store's format");
+        }
+
+        position += end + 1;
+        return value;
+    }
+}

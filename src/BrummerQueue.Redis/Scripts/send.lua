@@ -1,0 +1,66 @@
+-- KEYS: meta q x d subs g channels
+-- ARGV: now cap max_bytes max_channels plen exp tail new_epoch name sub_prefix notify
+local meta, q, x, d, subs, g, channels = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local now = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local max_bytes = tonumber(ARGV[3])
+local max_channels = tonumber(ARGV[4])
+local plen = tonumber(ARGV[5])
+local exp = tonumber(ARGV[6])
+local tail = ARGV[7]
+local name = ARGV[9]
+local sub_prefix = ARGV[10]
+
+local exists = redis.call('EXISTS', meta) == 1
+local evict = {}
+local freed = 0
+if exists then
+  prune(meta, q, x, d, g, now)
+  local count = redis.call('ZCARD', q)
+  if count >= cap then
+    evict = redis.call('ZRANGE', q, 0, count - cap)
+    for _, blob in ipairs(redis.call('HMGET', d, unpack(evict))) do
+      if blob then
+        freed = freed + blob_plen(blob)
+      end
+    end
+  end
+elseif redis.call('ZCARD', channels) >= max_channels then
+  return {'channels'}
+end
+
+local used = tonumber(redis.call('HGET', g, 'bytes') or '0')
+if used - freed + plen > max_bytes then
+  return {'bytes'}
+end
+
+if not exists then
+  create_channel(meta, channels, name, ARGV[8])
+end
+
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+local member = tostring(seq)
+local blob = ARGV[5] .. '|' .. ARGV[6] .. '|' .. member .. '|' .. tail
+redis.call('ZADD', q, seq, member)
+redis.call('HSET', d, member, blob)
+if exp > 0 then
+  redis.call('ZADD', x, exp, member)
+end
+if #evict > 0 then
+  remove_members(q, x, d, evict)
+  redis.call('HINCRBY', meta, 'dropped', #evict)
+  redis.call('HINCRBY', g, 'dropped', #evict)
+end
+redis.call('HINCRBY', g, 'bytes', plen - freed)
+redis.call('HINCRBY', meta, 'sent', 1)
+redis.call('HINCRBY', g, 'sent', 1)
+
+local delivered = 0
+local fan = redis.call('HGETALL', subs)
+for i = 1, #fan, 2 do
+  buffer_append(sub_prefix .. 's:' .. fan[i], sub_prefix .. 'b:' .. fan[i], tonumber(fan[i + 1]), {blob})
+  delivered = delivered + 1
+end
+
+redis.call('PUBLISH', ARGV[11], 'm|' .. name)
+return {'ok', seq, redis.call('HGET', meta, 'epoch'), delivered, #evict}

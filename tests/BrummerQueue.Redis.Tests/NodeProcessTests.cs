@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using BrummerQueue.Server.Tests.Mcp;
+using ModelContextProtocol.Client;
+
+namespace BrummerQueue.Redis.Tests;
+
+/// <summary>
+/// Real <c>brummerq</c> processes on the Redis store (SPEC.md §6, issue 12 point 5): each test has its own
+/// redis-server (it may stop and restart it), and every process is stopped by its pid.
+/// </summary>
+public sealed class NodeProcessTests : IAsyncDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+    private readonly RedisServerFixture _redis = new();
+    private readonly List<Process> _processes = [];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Serve_RedisUnreachable_OneLineOnStderrAndExitOne()
+    {
+        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{BrummerqProcess.FreePort()},connectTimeout=1000");
+        _processes.Add(process);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
+        Assert.Equal(1, process.ExitCode);
+        var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("brummerq: cannot reach the Redis store (--redis, BRUMMERQ_REDIS): ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_StoreRedisWithoutRedis_NamesTheSetting()
+    {
+        var process = BrummerqProcess.StartWith(null, new Dictionary<string, string> { ["BRUMMERQ_STORE"] = "redis" }, "serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture));
+        _processes.Add(process);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("needs the Redis to use: --redis HOST:PORT or BRUMMERQ_REDIS", await stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoNodes_WebSocketOnOne_McpSendsOnTheOther_PushesInSeqOrderAndEqualStats()
+    {
+        await StartRedisAsync();
+        var servePort = BrummerqProcess.FreePort();
+        StartServe(servePort);
+        var mcpPort = BrummerqProcess.FreePort();
+        await using var mcp = await BrummerqProcess.ConnectStdioAsync(mcpPort, arguments: ["--store", "redis", "--redis", _redis.Configuration]);
+        await WaitHealthyAsync(servePort);
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{servePort}/__brummer_ws__"), Ct);
+        Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+        await SendFrameAsync(socket, """{"type":"queue_subscribe","id":"s","data":{"channel":"chat"}}""");
+        Assert.Equal("subscribed", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+
+        for (var i = 1; i <= 20; i++)
+        {
+            var result = await mcp.CallToolAsync("queue_send", new Dictionary<string, object?> { ["channel"] = "chat", ["payload"] = i }, cancellationToken: Ct);
+            Assert.NotEqual(true, result.IsError);
+        }
+
+        for (var i = 1; i <= 20; i++)
+        {
+            var push = await ReadFrameAsync(socket);
+            Assert.Equal("queue_message", push.GetProperty("type").GetString());
+            var message = push.GetProperty("data").GetProperty("message");
+            Assert.Equal(i, message.GetProperty("seq").GetInt64());
+            Assert.Equal(i, message.GetProperty("payload").GetInt32());
+        }
+
+        var fromServe = await _http.GetStringAsync($"http://127.0.0.1:{servePort}/api/channels", Ct);
+        var fromMcp = await _http.GetStringAsync($"http://127.0.0.1:{mcpPort}/api/channels", Ct);
+        Assert.Equal(fromServe, fromMcp);
+        Assert.Contains("\"last_seq\":20", fromServe, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+        var api = $"http://127.0.0.1:{port}/api/channels/c/messages";
+        Assert.Equal(HttpStatusCode.Created, (await _http.PostAsJsonAsync(api, new { payload = 1 }, Ct)).StatusCode);
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/__brummer_ws__"), Ct);
+        Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+
+        await _redis.StopAsync();
+        using (var health = await PollAsync(port, HttpStatusCode.ServiceUnavailable))
+        {
+            var body = await health.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("\"status\":\"store_unavailable\"", body, StringComparison.Ordinal);
+            Assert.Contains("\"reason\":", body, StringComparison.Ordinal);
+        }
+
+        using (var refused = await _http.PostAsJsonAsync(api, new { payload = 2 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("\"code\":\"store_unavailable\"", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        await SendFrameAsync(socket, """{"type":"queue_message","id":"m1","data":{"channel":"c","payload":2}}""");
+        var error = await ReadFrameAsync(socket);
+        Assert.Equal(("error", "m1"), (error.GetProperty("type").GetString(), error.GetProperty("id").GetString()));
+        Assert.Equal("store_unavailable", error.GetProperty("data").GetProperty("code").GetString());
+
+        using (var stats = await _http.GetAsync($"http://127.0.0.1:{port}/api/stats", Ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
+            Assert.Contains("\"code\":\"store_unavailable\"", await stats.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        await _redis.StartAsync();
+        (await PollAsync(port, HttpStatusCode.OK)).Dispose();
+
+        // Redis came back empty (no persistence): the channel starts again at seq 1 in a new incarnation.
+        using var sent = await _http.PostAsJsonAsync(api, new { payload = 3 }, Ct);
+        Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+        Assert.Equal(1, (await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("message").GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
+    public async Task NodeKilledDuringTraffic_EveryAcknowledgedSendIsReadFromTheOtherNode()
+    {
+        await StartRedisAsync();
+        var survivorPort = BrummerqProcess.FreePort();
+        StartServe(survivorPort);
+        var victimPort = BrummerqProcess.FreePort();
+        var victim = StartServe(victimPort);
+        await WaitHealthyAsync(survivorPort);
+        await WaitHealthyAsync(victimPort);
+
+        var acknowledged = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            if (i == 20)
+            {
+                victim.Kill(entireProcessTree: true);
+                await victim.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
+            }
+
+            try
+            {
+                using var sent = await _http.PostAsJsonAsync($"http://127.0.0.1:{victimPort}/api/channels/c/messages", new { payload = i }, Ct);
+                Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+                acknowledged.Add((await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("message").GetProperty("seq").GetInt64());
+            }
+            catch (HttpRequestException) when (i >= 20)
+            {
+                // The node is gone: this send was never acknowledged.
+            }
+        }
+
+        Assert.Equal(20, acknowledged.Count);
+        var received = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{survivorPort}/api/channels/c/messages?limit=1000", Ct);
+        Assert.Equal(acknowledged, received.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(s_wait);
+            }
+
+            process.Dispose();
+        }
+
+        _http.Dispose();
+        await _redis.DisposeAsync();
+    }
+
+    private async Task StartRedisAsync()
+    {
+        await _redis.InitializeAsync();
+        _redis.RequireServer();
+    }
+
+    private Process StartServe(int port)
+    {
+        var process = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", _redis.Configuration);
+        _processes.Add(process);
+        _ = process.StandardOutput.ReadToEndAsync(Ct);
+        _ = process.StandardError.ReadToEndAsync(Ct);
+        return process;
+    }
+
+    private async Task WaitHealthyAsync(int port) => (await PollAsync(port, HttpStatusCode.OK)).Dispose();
+
+    /// <summary>Asks /healthz until it answers <paramref name="status"/>; bounded by <see cref="s_wait"/>, one try per 100 ms.</summary>
+    private async Task<HttpResponseMessage> PollAsync(int port, HttpStatusCode status)
+    {
+        var deadline = DateTime.UtcNow + s_wait;
+        while (true)
+        {
+            try
+            {
+                var response = await _http.GetAsync($"http://127.0.0.1:{port}/healthz", Ct);
+                if (response.StatusCode == status)
+                {
+                    return response;
+                }
+
+                response.Dispose();
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"/healthz on port {port} did not answer {status} within {s_wait}");
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    private static Task SendFrameAsync(ClientWebSocket socket, string json) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, endOfMessage: true, Ct);
+
+    private static async Task<JsonElement> ReadFrameAsync(ClientWebSocket socket)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(s_wait);
+        var buffer = new byte[64 * 1024];
+        using var frame = new MemoryStream();
+        while (true)
+        {
+            var read = await socket.ReceiveAsync(buffer, timeout.Token);
+            frame.Write(buffer, 0, read.Count);
+            if (read.EndOfMessage)
+            {
+                return JsonDocument.Parse(frame.ToArray()).RootElement.Clone();
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using BrummerQueue.Core;
+using StackExchange.Redis;
+
+namespace BrummerQueue.Redis.Tests;
+
+/// <summary>
+/// Two store instances ("nodes"), each with its own connection, on one redis-server and one key prefix: SPEC.md §6's
+/// rules across nodes (one seq per channel, consume at most once, pushes to subscribers on every node, equal stats).
+/// </summary>
+public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+    private readonly string _prefix = RedisServerFixture.FreshPrefix();
+    private readonly List<IAsyncDisposable> _connections = [];
+    private readonly List<IMessageQueue> _queues = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SendOnOneNode_SubscriptionOnTheOther_GetsEveryMessageInSeqOrder()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var subscription = a.Subscribe("c", new SubscribeOptions { BufferSize = 1000 });
+        var woken = subscription.WaitToReadAsync(Ct).AsTask();
+        Assert.False(woken.IsCompleted);
+
+        for (var i = 1; i <= 300; i++)
+        {
+            b.Send("c", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        Assert.True(await woken.WaitAsync(s_wait, Ct));
+        var seen = new List<QueueMessage>();
+        while (seen.Count < 300)
+        {
+            var result = await a.ReceiveAsync(new ReceiveRequest { SubscriptionId = subscription.Id, Limit = 1000, Blocking = true, TimeoutSeconds = 30 }, Ct);
+            Assert.NotEmpty(result.Messages);
+            Assert.Equal(0, result.Dropped);
+            seen.AddRange(result.Messages);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), seen.Select(m => m.Seq));
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), seen.Select(m => m.Payload.ToString()));
+    }
+
+    [Fact]
+    public async Task BlockingReceiveOnOneNode_SendOnTheOther_WakesIt()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var pending = a.ReceiveAsync(new ReceiveRequest { Channel = "c", Blocking = true, TimeoutSeconds = 30 }, Ct).AsTask();
+        Assert.False(pending.IsCompleted);
+        var sent = b.Send("c", new MessageDraft(Payload: JsonPayload.Parse("\"hi\""))).Message;
+        var received = Assert.Single((await pending.WaitAsync(s_wait, Ct)).Messages);
+        Assert.Equal(sent.Id, received.Id);
+        Assert.Equal("\"hi\"", received.Payload.ToString());
+    }
+
+    [Fact]
+    public async Task CompetingConsumersOnBothNodes_ConsumeEveryMessageExactlyOnce()
+    {
+        var (a, b) = await TwoNodesAsync();
+        const int PerProducer = 500;
+        var ids = new ConcurrentBag<Guid>();
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var consumers = new List<Task>();
+        foreach (var node in new[] { a, b, a, b })
+        {
+            consumers.Add(Task.Run(
+                async () =>
+                {
+                    while (!done.IsCancellationRequested)
+                    {
+                        ReceiveResult result;
+                        try
+                        {
+                            result = await node.ReceiveAsync(new ReceiveRequest { Channel = "work", Limit = 7, Blocking = true, TimeoutSeconds = 1 }, done.Token);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+
+                        foreach (var message in result.Messages)
+                        {
+                            ids.Add(message.Id);
+                        }
+                    }
+                },
+                Ct));
+        }
+
+        var sent = new ConcurrentBag<Guid>();
+        await Task.WhenAll(new[] { a, b }.Select(node => Task.Run(
+            () =>
+            {
+                for (var i = 0; i < PerProducer; i++)
+                {
+                    sent.Add(node.Send("work", default).Message.Id);
+                }
+            },
+            Ct)));
+
+        // Bounded: every consumer is a blocking receive with a 1 s timeout; wait until all were consumed.
+        var deadline = DateTime.UtcNow + s_wait;
+        while (ids.Count < 2 * PerProducer && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        await done.CancelAsync();
+        await Task.WhenAll(consumers).WaitAsync(s_wait, Ct);
+
+        Assert.Equal(2 * PerProducer, ids.Count);
+        Assert.Equal(sent.Order(), ids.Order());
+        var stats = a.GetStats();
+        Assert.Equal(2 * PerProducer, stats.MessagesSent);
+        Assert.Equal(2 * PerProducer, stats.MessagesConsumed);
+        Assert.Equal(0, stats.TotalMessages);
+    }
+
+    [Fact]
+    public async Task StatsAndChannelLists_AreEqualOnBothNodes()
+    {
+        var (a, b) = await TwoNodesAsync();
+        a.Send("x", default);
+        b.Send("x", default);
+        b.Send("y", new MessageDraft(TtlSeconds: 0));
+        a.Subscribe("z");
+        var taken = new List<QueueMessage>();
+        b.Receive("x", 1, peek: false, taken);
+
+        var fromA = a.GetStats();
+        var fromB = b.GetStats();
+        Assert.Equal(fromA.Channels, fromB.Channels);
+        Assert.Equal(
+            (fromA.TotalMessages, fromA.TotalChannels, fromA.TotalSubscriptions, fromA.TotalBytes, fromA.MessagesSent, fromA.MessagesConsumed),
+            (fromB.TotalMessages, fromB.TotalChannels, fromB.TotalSubscriptions, fromB.TotalBytes, fromB.MessagesSent, fromB.MessagesConsumed));
+        Assert.Equal((2L, 3, 1, 3L, 1L), (fromA.TotalMessages, fromA.TotalChannels, fromA.TotalSubscriptions, fromA.MessagesSent, fromA.MessagesConsumed));
+        Assert.Equal(a.ListChannels(), b.ListChannels());
+        Assert.Equal([("x", 1, 0, 2L), ("y", 1, 0, 1L), ("z", 0, 1, 0L)], a.ListChannels().Select(c => (c.Name, c.Messages, c.Subscriptions, c.LastSeq)));
+        Assert.All(a.ListChannels(), c => Assert.Matches("^[a-z2-7]{8}$", c.Epoch));
+    }
+
+    [Fact]
+    public async Task SubscriptionMadeOnOneNode_IsReadAndEndedOnTheOther()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var made = a.Subscribe("c", new SubscribeOptions { Owner = "ws-1" });
+        a.Send("c", default);
+        Assert.True(b.TryGetSubscription(made.Id, out var there));
+        Assert.Equal(("c", 100), (there.Channel, there.BufferSize));
+        Assert.True(there.TryRead(out var message));
+        Assert.Equal(1, message.Seq);
+
+        var closing = made.WaitToReadAsync(Ct).AsTask();
+        Assert.Equal(1, b.UnsubscribeOwner("ws-1"));
+        Assert.False(await closing.WaitAsync(s_wait, Ct));
+        Assert.True(made.IsClosed);
+        Assert.False(a.TryGetSubscription(made.Id, out _));
+        Assert.Equal(0, a.GetStats().TotalSubscriptions);
+    }
+
+    [Fact]
+    public async Task SweepOnBothNodes_CountsEachExpiredMessageOnce()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var c = await NodeAsync(time);
+        var d = await NodeAsync(time);
+        for (var i = 0; i < 50; i++)
+        {
+            c.Send("e", new MessageDraft(TtlSeconds: 1));
+        }
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        var sweeps = await Task.WhenAll(Task.Run(c.Sweep, Ct), Task.Run(d.Sweep, Ct));
+        Assert.Equal(50, sweeps.Sum(s => s.ExpiredMessages));
+        Assert.Equal(1, sweeps.Sum(s => s.ChannelsRemoved));
+        Assert.Equal(50, a.GetStats().MessagesExpired);
+        Assert.Equal(50, b.GetStats().MessagesExpired);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var queue in _queues)
+        {
+            queue.Dispose();
+        }
+
+        foreach (var connection in _connections)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<(IMessageQueue A, IMessageQueue B)> TwoNodesAsync() => (await NodeAsync(TimeProvider.System), await NodeAsync(TimeProvider.System));
+
+    private async Task<IMessageQueue> NodeAsync(TimeProvider time)
+    {
+        redis.RequireServer();
+        var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        _connections.Add(connection);
+        var queue = RedisStore.Create(connection, new QueueOptions(), time, _prefix);
+        _queues.Add(queue);
+        return queue;
+    }
+}
