@@ -60,8 +60,10 @@ internal static class BrummerCli
         var messages = parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal);
         if (unmatched.Count > 0 && parse.CommandResult.Command is RootCommand)
         {
-            // "brummerq sned": the unknown word is the mistake, not the missing command it stands for.
-            messages = messages.Where(m => unmatched.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal)));
+            // "brummerq sned c '{}'": the first unknown word is the mistake, not the missing command it stands for nor the
+            // arguments that follow it (which a mistyped command cannot take).
+            var first = unmatched[0];
+            messages = messages.Where(m => m.Contains($"'{first}'", StringComparison.Ordinal));
         }
 
         // "send --tpye x c 1": the parser takes a mistyped option as the CHANNEL argument; name it first.

@@ -208,14 +208,33 @@ internal static class McpCommand
         }
         catch (IOException e) when (IsAddressInUse(e))
         {
-            await app.DisposeAsync();
+            await StopQuietlyAsync(app);
             return null;
         }
         catch
         {
-            await app.DisposeAsync();
+            await StopQuietlyAsync(app);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stops a host whose start failed half way, then disposes it. Stopping first ends the background services it had
+    /// started (the sweeper) as a stop, not as a fault: disposing alone cancels them, and the host logs that as a
+    /// critical "BackgroundService has thrown an unhandled exception" (the loser of a hand-over race saw it).
+    /// </summary>
+    private static async Task StopQuietlyAsync(WebApplication app)
+    {
+        try
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // Nothing more to stop.
+        }
+
+        await app.DisposeAsync();
     }
 
     private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)

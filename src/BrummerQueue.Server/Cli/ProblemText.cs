@@ -15,7 +15,8 @@ internal static class ProblemText
                 && document.RootElement.TryGetProperty("detail", out var detail)
                 && detail.ValueKind == JsonValueKind.String)
             {
-                return $"{(int)response.StatusCode} {detail.GetString()}";
+                // The detail names the field and the rule; the HTTP status means nothing to a user of the command.
+                return detail.GetString()!;
             }
         }
         catch (JsonException)

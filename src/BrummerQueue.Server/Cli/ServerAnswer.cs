@@ -46,7 +46,7 @@ internal static class ServerAnswer
             return ExitCodes.Failed;
         }
 
-        await error.WriteLineAsync(ServerClientOptions.Unreachable(baseUrl, exception));
+        await error.WriteLineAsync(ServerClientOptions.Unreachable(command, baseUrl, exception));
         return ExitCodes.Failed;
     }
 
@@ -62,7 +62,7 @@ internal static class ServerAnswer
     {
         var (occupant, detail) = await PortProbe.ProbeAsync(baseUrl, cancellationToken);
         return occupant == PortOccupant.Other
-            ? $"{baseUrl} is not a brummerq server: {detail} ({observed}). Check --url or BRUMMERQ_URL."
+            ? $"{baseUrl} is not a brummerq server: {detail} ({observed}). Check {ServerClientOptions.WhereToPoint}."
             : null;
     }
 

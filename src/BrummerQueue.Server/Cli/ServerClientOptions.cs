@@ -143,8 +143,8 @@ internal static class ServerClientOptions
 
     /// <summary>The message for a refused token (HTTP 401) to a command-line user.</summary>
     public static string TokenRefused(bool tokenGiven) => tokenGiven
-        ? "401 the server refused the token given (--token or BRUMMERQ_TOKEN); use the token it was started with"
-        : "401 this server needs its token: pass --token or set BRUMMERQ_TOKEN";
+        ? "the server refused the token given (--token or BRUMMERQ_TOKEN); use the token it was started with"
+        : "this server needs its token: pass --token or set BRUMMERQ_TOKEN";
 
     /// <summary>An error answer as one line: a refused token says what to do, anything else shows the server's detail.</summary>
     public static async Task<string> ErrorTextAsync(HttpResponseMessage response, bool tokenGiven, CancellationToken cancellationToken) =>
@@ -184,7 +184,11 @@ internal static class ServerClientOptions
     public static Uri MessagesPath(string channel) =>
         new("api/channels/" + Uri.EscapeDataString(channel).Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) + "/messages", UriKind.Relative);
 
-    /// <summary>The message for a server that cannot be reached.</summary>
-    public static string Unreachable(Uri url, Exception exception) =>
-        $"brummerq: cannot reach a brummerq server at {url} ({exception.Message}). Start one with 'brummerq serve' or pass --url.";
+    /// <summary>The message for a server that cannot be reached, the same for every command (a WebSocket's reason is its connection's).</summary>
+    public static string Unreachable(string command, Uri url, Exception exception) =>
+        $"brummerq {command}: cannot reach a brummerq server at {url} ({(exception is System.Net.WebSockets.WebSocketException { InnerException: { } inner } ? inner.Message : exception.Message)}). " +
+        $"Start one with 'brummerq serve', or point {WhereToPoint} at the one you run.";
+
+    /// <summary>The settings that choose a client's server, as messages name them.</summary>
+    public const string WhereToPoint = "--url (BRUMMERQ_URL) or --host/--port (BRUMMERQ_HOST/BRUMMERQ_PORT)";
 }

@@ -21,7 +21,7 @@ internal sealed class SettingFlags
     {
         foreach (var setting in SettingsCatalog.All)
         {
-            var help = $"{HelpDescription(setting)} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}]";
+            var help = $"{HelpDescription(setting)} [default: {setting.DefaultText}] [env: {setting.EnvironmentVariable}] [appsettings: {setting.ConfigKey}]";
             Option option = setting.IsArray
                 ? new Option<string[]>(setting.Flag) { Description = help + " (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "value" }
                 : new Option<string>(setting.Flag) { Description = help, HelpName = HelpName(setting), Arity = IsBool(setting) ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
@@ -88,7 +88,7 @@ internal sealed class SettingFlags
         var type = Nullable.GetUnderlyingType(setting.Property.PropertyType) ?? setting.Property.PropertyType;
         return type == typeof(TimeSpan) ? "seconds|hh:mm:ss"
             : type == typeof(int) || type == typeof(long) ? "int"
-            : type == typeof(bool) ? "bool"
+            : type == typeof(bool) ? "true|false"
             : "value";
     }
 }

@@ -97,16 +97,17 @@ internal static class StatsCommand
         return text.ToString();
     }
 
-    /// <summary>Appends rows as columns: the first left-aligned, the others right-aligned, two spaces apart.</summary>
+    /// <summary>Appends rows as columns two spaces apart: numbers right-aligned, text (and the first column) left-aligned.</summary>
     private static void AppendTable(System.Text.StringBuilder text, List<string[]> rows)
     {
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var numeric = Enumerable.Range(0, rows[0].Length).Select(c => c > 0 && rows.Skip(1).All(r => long.TryParse(r[c], CultureInfo.InvariantCulture, out _))).ToArray();
         foreach (var row in rows)
         {
-            text.Append(row[0].PadRight(widths[0]));
-            for (var c = 1; c < row.Length; c++)
+            for (var c = 0; c < row.Length; c++)
             {
-                text.Append("  ").Append(row[c].PadLeft(widths[c]));
+                var cell = numeric[c] ? row[c].PadLeft(widths[c]) : row[c].PadRight(widths[c]);
+                text.Append(c == 0 ? string.Empty : "  ").Append(c == row.Length - 1 ? cell.TrimEnd() : cell);
             }
 
             text.AppendLine();

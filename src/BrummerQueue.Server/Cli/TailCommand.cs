@@ -213,7 +213,7 @@ internal static class TailCommand
                         return (Outcome.Lost, ExitCodes.Ok);
                     }
 
-                    await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket at {SocketUri(baseUrl).AbsolutePath} did not greet as brummerq. Check --url or BRUMMERQ_URL.");
+                    await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket at {SocketUri(baseUrl).AbsolutePath} did not greet as brummerq. Check {ServerClientOptions.WhereToPoint}.");
                     return (Outcome.Done, ExitCodes.Failed);
                 }
 
@@ -291,7 +291,7 @@ internal static class TailCommand
             }
             catch (JsonException) when (!_connectedBefore)
             {
-                await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket sent a frame that is not JSON. Check --url or BRUMMERQ_URL.");
+                await error.WriteLineAsync($"brummerq tail: {baseUrl} is not a brummerq server: its WebSocket sent a frame that is not JSON. Check {ServerClientOptions.WhereToPoint}.");
                 return (Outcome.Done, ExitCodes.Failed);
             }
         }

@@ -80,7 +80,7 @@ public sealed class ClientCommandsTests
         var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", "1", "--ttl", "99999999", "--url", host.BaseAddress.ToString());
 
         Assert.Equal(ExitCodes.Usage, exitCode);
-        Assert.Contains("400 ttl must be an integer between 0 and 604800", error.Text, StringComparison.Ordinal);
+        Assert.Contains(": ttl must be an integer between 0 and 604800", error.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class ClientCommandsTests
         var (exitCode, _, error) = await CliRunner.RunAsync("send", "c", new string('[', 80) + new string(']', 80), "--url", host.BaseAddress.ToString());
 
         Assert.Equal(ExitCodes.Usage, exitCode);
-        Assert.Contains("400 body nests deeper than 72 levels at byte 82 (in payload[0]", error.Text, StringComparison.Ordinal);
+        Assert.Contains(": body nests deeper than 72 levels at byte 82 (in payload[0]", error.Text, StringComparison.Ordinal);
         Assert.Equal(0, host.Queue.GetStats().MessagesSent);
     }
 
@@ -104,7 +104,7 @@ public sealed class ClientCommandsTests
         var (accepted, _, acceptedError) = await CliRunner.RunAsync("send", "c", "1", "--url", host.BaseAddress.ToString(), "--token", "t0k");
 
         Assert.Equal(1, refused);
-        Assert.Contains("401 this server needs its token: pass --token or set BRUMMERQ_TOKEN", refusedError.Text, StringComparison.Ordinal);
+        Assert.Contains(": this server needs its token: pass --token or set BRUMMERQ_TOKEN", refusedError.Text, StringComparison.Ordinal);
         Assert.True(accepted == 0, acceptedError.Text);
     }
 
@@ -120,7 +120,7 @@ public sealed class ClientCommandsTests
             var (wrong, _, wrongError) = await CliRunner.RunAsync([.. args, "--url", url, "--token", "nope"]);
 
             Assert.Equal(1, missing);
-            Assert.Equal($"brummerq {args[0]}: 401 this server needs its token: pass --token or set BRUMMERQ_TOKEN", missingError.Text.TrimEnd());
+            Assert.Equal($"brummerq {args[0]}: this server needs its token: pass --token or set BRUMMERQ_TOKEN", missingError.Text.TrimEnd());
             Assert.Equal(1, wrong);
             Assert.Contains("refused the token given (--token or BRUMMERQ_TOKEN)", wrongError.Text, StringComparison.Ordinal);
         }
@@ -302,6 +302,19 @@ public sealed class ClientCommandsTests
         Assert.Equal(string.Empty, output.ToString());
     }
 
+    [Theory]
+    [InlineData("snd", "send", "ci", "{}")]
+    [InlineData("serv", "serve", "--port", "18397")]
+    public async Task Run_MistypedCommandWithArguments_OnlyTheCommandIsNamed(string typed, string nearest, string first, string second)
+    {
+        var error = new StringWriter();
+
+        var exitCode = await BrummerCli.RunAsync([typed, first, second], new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal([$"brummerq: Unrecognized command or argument '{typed}'; did you mean '{nearest}'?", "Run 'brummerq --help' for usage."], error.ToString().TrimEnd().Split(Environment.NewLine));
+    }
+
     [Fact]
     public async Task Run_MistypedOption_SuggestsTheNearestOption()
     {
@@ -387,7 +400,7 @@ public sealed class ClientCommandsTests
         var (exitCode, output, error) = await CliRunner.RunAsync("tail", "c", "--url", url);
 
         Assert.Equal(ExitCodes.Failed, exitCode);
-        Assert.Equal($"brummerq tail: {url} is not a brummerq server: its WebSocket at /__brummer_ws__ did not greet as brummerq. Check --url or BRUMMERQ_URL.", error.Text.TrimEnd());
+        Assert.Equal($"brummerq tail: {url} is not a brummerq server: its WebSocket at /__brummer_ws__ did not greet as brummerq. Check --url (BRUMMERQ_URL) or --host/--port (BRUMMERQ_HOST/BRUMMERQ_PORT).", error.Text.TrimEnd());
         Assert.Equal(string.Empty, output.Text);
     }
 

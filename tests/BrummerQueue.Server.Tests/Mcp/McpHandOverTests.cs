@@ -145,6 +145,10 @@ public sealed class McpHandOverTests
         Assert.Single(logs, l => l.Contains("this process now hosts the queue there", StringComparison.Ordinal));
         Assert.Single(logs, l => l.Contains("this process attached to it", StringComparison.Ordinal));
 
+        // The loser of the race stops the host it began quietly: no "crit"/"fail" in an assistant's log (a new user saw a crit).
+        Assert.All(logs, l => Assert.DoesNotContain("crit:", l, StringComparison.Ordinal));
+        Assert.All(logs, l => Assert.DoesNotContain("fail:", l, StringComparison.Ordinal));
+
         // They share the new queue.
         await a.CallOkAsync("queue_send", """{"channel":"after","payload":"from A"}""");
         var fromA = await b.CallOkAsync("queue_receive", """{"channel":"after"}""");

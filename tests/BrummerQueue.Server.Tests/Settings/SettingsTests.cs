@@ -217,6 +217,7 @@ public sealed class SettingsTests
         {
             Assert.Contains(setting.Flag, help, StringComparison.Ordinal);
             Assert.Contains($"[env: {setting.EnvironmentVariable}]", help, StringComparison.Ordinal);
+            Assert.Contains($"[appsettings: {setting.ConfigKey}]", help, StringComparison.Ordinal);
             Assert.Contains($"[default: {setting.DefaultText}]", help, StringComparison.Ordinal);
         }
 
