@@ -84,6 +84,30 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ResourceSubscribeOnOneNode_SendOnTheOther_GetsResourceUpdated()
+    {
+        await StartRedisAsync();
+        var servePort = BrummerqProcess.FreePort();
+        StartServe(servePort);
+        var mcpPort = BrummerqProcess.FreePort();
+        await using var mcp = await BrummerqProcess.ConnectStdioAsync(mcpPort, arguments: ["--store", "redis", "--redis", _redis.Configuration]);
+        await WaitHealthyAsync(servePort);
+        var updated = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var watch = await mcp.SubscribeToResourceAsync(
+            "brummerq://channels/news",
+            (notification, _) =>
+            {
+                updated.TrySetResult(notification.Uri);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken: Ct);
+
+        var response = await _http.PostAsJsonAsync($"http://127.0.0.1:{servePort}/api/channels/news/messages", new { payload = 1 }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("brummerq://channels/news", await updated.Task.WaitAsync(s_wait, Ct));
+    }
+
+    [Fact]
     public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
     {
         await StartRedisAsync();
