@@ -108,6 +108,39 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RedisStopped_MetricsAnswerWithoutQueueFiguresAndStatsAnswer503()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+        var before = await _http.GetStringAsync($"http://127.0.0.1:{port}/metrics", Ct);
+        Assert.Contains("brummerq_messages_sent", before, StringComparison.Ordinal);
+
+        await _redis.StopAsync();
+        (await PollAsync(port, HttpStatusCode.ServiceUnavailable)).Dispose();
+
+        // The snapshot of the last second may still be served once; the one after it is taken while Redis is down.
+        string metrics;
+        var deadline = DateTime.UtcNow + s_wait;
+        do
+        {
+            using var scrape = await _http.GetAsync($"http://127.0.0.1:{port}/metrics", Ct);
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            metrics = await scrape.Content.ReadAsStringAsync(Ct);
+            Assert.True(DateTime.UtcNow < deadline, "/metrics kept its queue figures with Redis stopped");
+        }
+        while (metrics.Contains("brummerq_messages_sent", StringComparison.Ordinal) && await DelayAsync());
+
+        Assert.Contains("brummerq_websocket_connections", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("brummerq_channels", metrics, StringComparison.Ordinal);
+
+        using var stats = await _http.GetAsync($"http://127.0.0.1:{port}/api/stats", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
+        Assert.Contains("\"code\":\"store_unavailable\"", await stats.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
     {
         await StartRedisAsync();
@@ -249,6 +282,12 @@ public sealed class NodeProcessTests : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, $"/healthz on port {port} did not answer {status} within {s_wait}");
             await Task.Delay(100, Ct);
         }
+    }
+
+    private static async Task<bool> DelayAsync()
+    {
+        await Task.Delay(200, Ct);
+        return true;
     }
 
     private static Task SendFrameAsync(ClientWebSocket socket, string json) =>
