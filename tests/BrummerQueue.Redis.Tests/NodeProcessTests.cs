@@ -141,6 +141,57 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task BurstOfWebSocketSendsAtStart_EveryOneAcknowledged()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+
+        // More publishers than the pool has threads at start, each with sends outstanding: every send blocks a pool
+        // thread for its round trip, so without spare threads nothing reads Redis's replies (5 s timeouts).
+        const int Publishers = 16;
+        const int Sends = 20;
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (var p = 0; p < Publishers; p++)
+            {
+                var socket = new ClientWebSocket();
+                sockets.Add(socket);
+                await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/__brummer_ws__"), Ct);
+                Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+            }
+
+            var replies = await Task.WhenAll(sockets.Select(async socket =>
+            {
+                for (var i = 0; i < Sends; i++)
+                {
+                    await SendFrameAsync(socket, "{\"type\":\"queue_message\",\"id\":\"" + i + "\",\"data\":{\"channel\":\"burst\",\"payload\":" + i + "}}");
+                }
+
+                var types = new List<string>();
+                for (var i = 0; i < Sends; i++)
+                {
+                    var frame = await ReadFrameAsync(socket);
+                    types.Add(frame.GetProperty("type").GetString() + " " + frame.GetRawText());
+                }
+
+                return types;
+            }));
+
+            Assert.All(replies.SelectMany(r => r), reply => Assert.StartsWith("ack ", reply, StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
     {
         await StartRedisAsync();
