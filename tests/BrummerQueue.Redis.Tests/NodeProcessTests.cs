@@ -192,6 +192,41 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task McpSessionOfOneNode_SentToTheOther_404NamesTheLoadBalancer()
+    {
+        await StartRedisAsync();
+        var portA = BrummerqProcess.FreePort();
+        var portB = BrummerqProcess.FreePort();
+        StartServe(portA);
+        StartServe(portB);
+        await WaitHealthyAsync(portA);
+        await WaitHealthyAsync(portB);
+
+        using var initialize = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{portA}/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", Encoding.UTF8, "application/json"),
+        };
+        initialize.Headers.Accept.ParseAdd("application/json");
+        initialize.Headers.Accept.ParseAdd("text/event-stream");
+        using var made = await _http.SendAsync(initialize, Ct);
+        Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        var session = Assert.Single(made.Headers.GetValues("Mcp-Session-Id"));
+
+        using var elsewhere = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{portB}/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        };
+        elsewhere.Headers.Accept.ParseAdd("application/json");
+        elsewhere.Headers.Accept.ParseAdd("text/event-stream");
+        elsewhere.Headers.Add("Mcp-Session-Id", session);
+        using var refused = await _http.SendAsync(elsewhere, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
+        Assert.Equal(-32001, error.GetProperty("code").GetInt32());
+        Assert.Contains("another brummerq node", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
     {
         await StartRedisAsync();
