@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Text;
 using BrummerQueue.Core;
 using BrummerQueue.Core.InMemory;
 using StackExchange.Redis;
@@ -29,6 +31,9 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     private readonly ChannelSignals _signals = new();
     private readonly ConcurrentDictionary<string, RedisSubscription> _handles = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
+
+    // This node's name in the send script's notification, so it ignores its own sends (it raised them already).
+    private readonly string _node = ChannelEpoch.New();
 
     // Interlocked: blocking channel receives waiting on this node (a diagnostic figure of Stats).
     private int _waitingReceivers;
@@ -94,7 +99,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var values = new RedisValue[]
         {
             now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(),
+            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
         };
         var result = Call(() => LuaScripts.Send.Evaluate(_db, keys, values));
         var status = (string)result[0]!;
@@ -305,20 +310,54 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     private void OnNotification(RedisChannel channel, RedisValue value)
     {
-        var text = (string?)value;
-        if (text is null || text.Length < 2)
+        var bytes = (byte[]?)value;
+        if (bytes is null || bytes.Length < 2)
         {
             return;
         }
 
-        var name = text[2..];
-        if (text[0] == 'm')
+        switch (bytes[0])
         {
-            _signals.Wake(name);
+            case (byte)'s':
+                OnStoredElsewhere(bytes);
+                break;
+            case (byte)'m':
+                _signals.Wake(Encoding.UTF8.GetString(bytes.AsSpan(2)));
+                break;
+            case (byte)'x' when _handles.TryRemove(Encoding.UTF8.GetString(bytes.AsSpan(2)), out var handle):
+                handle.MarkClosed();
+                break;
         }
-        else if (text[0] == 'x' && _handles.TryRemove(name, out var handle))
+    }
+
+    /// <summary>
+    /// A send's notification, <c>s|node|n|</c> then the channel name's <c>n</c> UTF-8 bytes and the stored blob: wakes
+    /// this node's readers of the channel and raises <see cref="MessageStored"/> for a send made on another node (the
+    /// sending node raised it already). The blob rides in the notification so no node reads Redis for it.
+    /// </summary>
+    private void OnStoredElsewhere(byte[] notification)
+    {
+        var span = notification.AsSpan(2);
+        var nodeEnd = span.IndexOf((byte)'|');
+        var own = Encoding.ASCII.GetString(span[..nodeEnd]) == _node;
+        span = span[(nodeEnd + 1)..];
+        var lengthEnd = span.IndexOf((byte)'|');
+        if (!Utf8Parser.TryParse(span[..lengthEnd], out int nameLength, out _))
         {
-            handle.MarkClosed();
+            return;
+        }
+
+        var nameStart = notification.Length - span.Length + lengthEnd + 1;
+        var name = Encoding.UTF8.GetString(notification, nameStart, nameLength);
+        if (own)
+        {
+            return;
+        }
+
+        _signals.Wake(name);
+        if (MessageStored is { } stored)
+        {
+            stored(MessageBlob.Decode(name, notification[(nameStart + nameLength)..]));
         }
     }
 

@@ -84,6 +84,149 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ResourceSubscribeOnOneNode_SendOnTheOther_GetsResourceUpdated()
+    {
+        await StartRedisAsync();
+        var servePort = BrummerqProcess.FreePort();
+        StartServe(servePort);
+        var mcpPort = BrummerqProcess.FreePort();
+        await using var mcp = await BrummerqProcess.ConnectStdioAsync(mcpPort, arguments: ["--store", "redis", "--redis", _redis.Configuration]);
+        await WaitHealthyAsync(servePort);
+        var updated = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var watch = await mcp.SubscribeToResourceAsync(
+            "brummerq://channels/news",
+            (notification, _) =>
+            {
+                updated.TrySetResult(notification.Uri);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken: Ct);
+
+        var response = await _http.PostAsJsonAsync($"http://127.0.0.1:{servePort}/api/channels/news/messages", new { payload = 1 }, Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("brummerq://channels/news", await updated.Task.WaitAsync(s_wait, Ct));
+    }
+
+    [Fact]
+    public async Task RedisStopped_MetricsAnswerWithoutQueueFiguresAndStatsAnswer503()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+        var before = await _http.GetStringAsync($"http://127.0.0.1:{port}/metrics", Ct);
+        Assert.Contains("brummerq_messages_sent", before, StringComparison.Ordinal);
+
+        await _redis.StopAsync();
+        (await PollAsync(port, HttpStatusCode.ServiceUnavailable)).Dispose();
+
+        // The snapshot of the last second may still be served once; the one after it is taken while Redis is down.
+        string metrics;
+        var deadline = DateTime.UtcNow + s_wait;
+        do
+        {
+            using var scrape = await _http.GetAsync($"http://127.0.0.1:{port}/metrics", Ct);
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            metrics = await scrape.Content.ReadAsStringAsync(Ct);
+            Assert.True(DateTime.UtcNow < deadline, "/metrics kept its queue figures with Redis stopped");
+        }
+        while (metrics.Contains("brummerq_messages_sent", StringComparison.Ordinal) && await DelayAsync());
+
+        Assert.Contains("brummerq_websocket_connections", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("brummerq_channels", metrics, StringComparison.Ordinal);
+
+        using var stats = await _http.GetAsync($"http://127.0.0.1:{port}/api/stats", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
+        Assert.Contains("\"code\":\"store_unavailable\"", await stats.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BurstOfWebSocketSendsAtStart_EveryOneAcknowledged()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+
+        // More publishers than the pool has threads at start, each with sends outstanding: every send blocks a pool
+        // thread for its round trip, so without spare threads nothing reads Redis's replies (5 s timeouts).
+        const int Publishers = 16;
+        const int Sends = 20;
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (var p = 0; p < Publishers; p++)
+            {
+                var socket = new ClientWebSocket();
+                sockets.Add(socket);
+                await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/__brummer_ws__"), Ct);
+                Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+            }
+
+            var replies = await Task.WhenAll(sockets.Select(async socket =>
+            {
+                for (var i = 0; i < Sends; i++)
+                {
+                    await SendFrameAsync(socket, "{\"type\":\"queue_message\",\"id\":\"" + i + "\",\"data\":{\"channel\":\"burst\",\"payload\":" + i + "}}");
+                }
+
+                var types = new List<string>();
+                for (var i = 0; i < Sends; i++)
+                {
+                    var frame = await ReadFrameAsync(socket);
+                    types.Add(frame.GetProperty("type").GetString() + " " + frame.GetRawText());
+                }
+
+                return types;
+            }));
+
+            Assert.All(replies.SelectMany(r => r), reply => Assert.StartsWith("ack ", reply, StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task McpSessionOfOneNode_SentToTheOther_404NamesTheLoadBalancer()
+    {
+        await StartRedisAsync();
+        var portA = BrummerqProcess.FreePort();
+        var portB = BrummerqProcess.FreePort();
+        StartServe(portA);
+        StartServe(portB);
+        await WaitHealthyAsync(portA);
+        await WaitHealthyAsync(portB);
+
+        using var initialize = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{portA}/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", Encoding.UTF8, "application/json"),
+        };
+        initialize.Headers.Accept.ParseAdd("application/json");
+        initialize.Headers.Accept.ParseAdd("text/event-stream");
+        using var made = await _http.SendAsync(initialize, Ct);
+        Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        var session = Assert.Single(made.Headers.GetValues("Mcp-Session-Id"));
+
+        using var elsewhere = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{portB}/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        };
+        elsewhere.Headers.Accept.ParseAdd("application/json");
+        elsewhere.Headers.Accept.ParseAdd("text/event-stream");
+        elsewhere.Headers.Add("Mcp-Session-Id", session);
+        using var refused = await _http.SendAsync(elsewhere, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error");
+        Assert.Equal(-32001, error.GetProperty("code").GetInt32());
+        Assert.Contains("another brummerq node", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisRestartedWithoutPersistence_NodeSaysStoreUnavailableThenReconnectsWithNewEpochs()
     {
         await StartRedisAsync();
@@ -225,6 +368,12 @@ public sealed class NodeProcessTests : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, $"/healthz on port {port} did not answer {status} within {s_wait}");
             await Task.Delay(100, Ct);
         }
+    }
+
+    private static async Task<bool> DelayAsync()
+    {
+        await Task.Delay(200, Ct);
+        return true;
     }
 
     private static Task SendFrameAsync(ClientWebSocket socket, string json) =>

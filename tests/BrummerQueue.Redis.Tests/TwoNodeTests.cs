@@ -45,6 +45,43 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MessageStored_SendOnTheOtherNode_RaisedOnceWithTheWholeMessage()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var onA = new List<QueueMessage>();
+        var onB = new List<QueueMessage>();
+        var arrived = new TaskCompletionSource<QueueMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.MessageStored += m =>
+        {
+            lock (onA)
+            {
+                onA.Add(m);
+            }
+
+            arrived.TrySetResult(m);
+        };
+        b.MessageStored += onB.Add;
+
+        var sent = b.Send("team/a:b.c", new MessageDraft(Type: "t", Payload: JsonPayload.Parse("""{"x":"ü"}"""), TtlSeconds: 60)).Message;
+        var seen = await arrived.Task.WaitAsync(s_wait, Ct);
+
+        // A second send from the node itself, whose own notification must not raise it again on that node.
+        var arrivedAgain = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.MessageStored += _ => arrivedAgain.TrySetResult();
+        b.Send("team/a:b.c", new MessageDraft(Payload: JsonPayload.Parse("2")));
+        await arrivedAgain.Task.WaitAsync(s_wait, Ct);
+
+        Assert.Equal(sent.Id, seen.Id);
+        Assert.Equal(("team/a:b.c", 1L, "t", """{"x":"ü"}""", sent.TimestampMs, 60), (seen.Channel, seen.Seq, seen.Type, seen.Payload.ToString(), seen.TimestampMs, seen.TtlSeconds));
+        lock (onA)
+        {
+            Assert.Equal([1L, 2L], onA.Select(m => m.Seq));
+        }
+
+        Assert.Equal([1L, 2L], onB.Select(m => m.Seq));
+    }
+
+    [Fact]
     public async Task BlockingReceiveOnOneNode_SendOnTheOther_WakesIt()
     {
         var (a, b) = await TwoNodesAsync();

@@ -1,5 +1,5 @@
 -- KEYS: meta q x d subs g channels
--- ARGV: now cap max_bytes max_channels plen exp tail new_epoch name sub_prefix notify
+-- ARGV: now cap max_bytes max_channels plen exp tail new_epoch name sub_prefix notify node
 local meta, q, x, d, subs, g, channels = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local now = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
@@ -62,5 +62,6 @@ for i = 1, #fan, 2 do
   delivered = delivered + 1
 end
 
-redis.call('PUBLISH', ARGV[11], 'm|' .. name)
+-- 's|<node>|<name bytes>|<name><blob>': other nodes wake their readers and raise MessageStored from it.
+redis.call('PUBLISH', ARGV[11], 's|' .. ARGV[12] .. '|' .. #name .. '|' .. name .. blob)
 return {'ok', seq, redis.call('HGET', meta, 'epoch'), delivered, #evict}

@@ -17,6 +17,10 @@ namespace BrummerQueue.Server.Hosting;
 /// </summary>
 internal static class BrummerHost
 {
+    // Pool threads created without delay when the store is Redis: more than the synchronous store calls a node has in
+    // flight at once in the load runs (docs/benchmarks.md), each holding one.
+    private const int RedisMinWorkerThreads = 64;
+
     // Kestrel's own default grace before a data rate is enforced.
     private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
 
@@ -78,9 +82,18 @@ internal static class BrummerHost
         var queueOptions = services.GetRequiredService<IOptions<QueueOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
         var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
-        return server.Store == StoreKinds.Redis
-            ? RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false)
-            : MessageQueue.CreateInMemory(queueOptions, time);
+        if (server.Store != StoreKinds.Redis)
+        {
+            return MessageQueue.CreateInMemory(queueOptions, time);
+        }
+
+        // The store's synchronous members (Send, Receive...) block a pool thread for a Redis round trip, and the Redis
+        // client reads the replies that release them on the same pool. With only as many threads as cores, a burst of
+        // sends (8 WebSocket publishers at start) blocks them all and nothing reads the replies until the pool grows,
+        // slower than the 5 s command timeout: sends failed with store_unavailable (docs/benchmarks.md, "Redis store").
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, RedisMinWorkerThreads), completionPorts);
+        return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false);
     }
 
     /// <summary>

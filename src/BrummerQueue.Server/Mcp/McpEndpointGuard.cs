@@ -36,9 +36,13 @@ internal static partial class McpEndpointGuard
         "This request has no MCP session: brummerq starts a session with an initialize request and needs its Mcp-Session-Id header on every later request. " +
         "Reconnect (or restart) your MCP client; if you are writing the client, send initialize first.";
 
-    /// <summary>The answer to a request for a session that does not exist (any more).</summary>
+    /// <summary>
+    /// The answer to a request for a session that does not exist (any more), or not on this node: sessions live in the
+    /// memory of the node that made them (docs/scale-out.md, "Deploying N nodes behind a load balancer").
+    /// </summary>
     public const string SessionEndedMessage =
-        "This MCP session has ended: the brummerq server restarted, or the session was closed or expired after being idle. " +
+        "This MCP session has ended: the brummerq server restarted, or the session was closed or expired after being idle, " +
+        "or this request reached another brummerq node than the one that made the session (behind a load balancer, route by Mcp-Session-Id). " +
         "Reconnect your MCP client to start a new session; subscriptions made in the old one are gone, so subscribe again.";
 
     /// <summary>Wraps <paramref name="sdk"/>, the SDK's request delegate of one <c>/mcp</c> endpoint.</summary>

@@ -46,24 +46,25 @@ internal sealed class BrummerMetrics
     // reads each with Volatile.Read (a hit racing a scrape shows in the next one).
     private readonly ConcurrentDictionary<string, StrongBox<long>> _limitHits = new(StringComparer.Ordinal);
 
-    // Guarded by _lock: the last snapshot and when it was taken.
+    // Guarded by _lock: the last snapshot (null while the store cannot answer), when it was taken, and whether one was.
     private QueueStats? _snapshot;
     private long _snapshotTimestamp;
+    private bool _snapshotTaken;
 
     public BrummerMetrics(IMeterFactory meterFactory, MetricsSettings settings, IMessageQueue queue, TimeProvider time, WebSocketConnectionTracker connections)
     {
         _queue = queue;
         _time = time;
         var meter = meterFactory.Create(settings.MeterName);
-        meter.CreateObservableCounter("brummerq.messages.sent", () => Stats().MessagesSent, "{message}", "Messages stored since start");
-        meter.CreateObservableCounter("brummerq.messages.consumed", () => Stats().MessagesConsumed, "{message}", "Messages removed by receives since start");
-        meter.CreateObservableCounter("brummerq.messages.expired", () => Stats().MessagesExpired, "{message}", "Messages removed by expiry since start");
-        meter.CreateObservableCounter("brummerq.messages.dropped", () => Stats().MessagesDropped, "{message}", "Messages evicted from full channel backlogs since start");
-        meter.CreateObservableCounter("brummerq.messages.delivered", () => Stats().MessagesDelivered, "{message}", "Copies put into subscription buffers since start (one per subscription a send reached)");
-        meter.CreateObservableGauge("brummerq.messages.retained", () => Stats().TotalMessages, "{message}", "Unexpired messages in all backlogs");
-        meter.CreateObservableGauge("brummerq.retained", () => Stats().TotalBytes, "By", "Payload bytes retained in all backlogs");
-        meter.CreateObservableGauge("brummerq.channels", () => Stats().TotalChannels, "{channel}", "Live channels");
-        meter.CreateObservableGauge("brummerq.subscriptions", () => Stats().TotalSubscriptions, "{subscription}", "Open subscriptions (MCP and WebSocket)");
+        meter.CreateObservableCounter("brummerq.messages.sent", () => Figure(static stats => stats.MessagesSent), "{message}", "Messages stored since start");
+        meter.CreateObservableCounter("brummerq.messages.consumed", () => Figure(static stats => stats.MessagesConsumed), "{message}", "Messages removed by receives since start");
+        meter.CreateObservableCounter("brummerq.messages.expired", () => Figure(static stats => stats.MessagesExpired), "{message}", "Messages removed by expiry since start");
+        meter.CreateObservableCounter("brummerq.messages.dropped", () => Figure(static stats => stats.MessagesDropped), "{message}", "Messages evicted from full channel backlogs since start");
+        meter.CreateObservableCounter("brummerq.messages.delivered", () => Figure(static stats => stats.MessagesDelivered), "{message}", "Copies put into subscription buffers since start (one per subscription a send reached)");
+        meter.CreateObservableGauge("brummerq.messages.retained", () => Figure(static stats => stats.TotalMessages), "{message}", "Unexpired messages in all backlogs");
+        meter.CreateObservableGauge("brummerq.retained", () => Figure(static stats => stats.TotalBytes), "By", "Payload bytes retained in all backlogs");
+        meter.CreateObservableGauge("brummerq.channels", () => Figure(static stats => stats.TotalChannels), "{channel}", "Live channels");
+        meter.CreateObservableGauge("brummerq.subscriptions", () => Figure(static stats => stats.TotalSubscriptions), "{subscription}", "Open subscriptions (MCP and WebSocket)");
         meter.CreateObservableGauge("brummerq.websocket.connections", () => connections.Count, "{connection}", "Open WebSocket connections");
         _pushesDropped = meter.CreateCounter<long>("brummerq.websocket.pushes.dropped", "{message}", "Messages a WebSocket subscription lost because its buffer was full");
         foreach (var limit in s_limits)
@@ -92,17 +93,37 @@ internal sealed class BrummerMetrics
             yield return new Measurement<long>(Volatile.Read(ref count.Value), new KeyValuePair<string, object?>("limit", SettingNames.ScreamingSnake(setting).ToLowerInvariant()));
         }
 
-        yield return new Measurement<long>(Stats().MessagesDropped, new KeyValuePair<string, object?>("limit", "channel_capacity"));
+        if (Stats() is { } stats)
+        {
+            yield return new Measurement<long>(stats.MessagesDropped, new KeyValuePair<string, object?>("limit", "channel_capacity"));
+        }
     }
 
-    private QueueStats Stats()
+    /// <summary>One queue figure, or no measurement while the store cannot answer (the scrape then lacks it).</summary>
+    private IEnumerable<Measurement<long>> Figure(Func<QueueStats, long> figure) =>
+        Stats() is { } stats ? [new Measurement<long>(figure(stats))] : [];
+
+    /// <summary>
+    /// The snapshot, taken at most once a second; null while the store cannot answer (the Redis store without its
+    /// connection: <c>store_unavailable</c>), which is remembered as long as a snapshot, so a scrape asks once.
+    /// </summary>
+    private QueueStats? Stats()
     {
         lock (_lock)
         {
-            if (_snapshot is null || _time.GetElapsedTime(_snapshotTimestamp) >= s_snapshotAge)
+            if (!_snapshotTaken || _time.GetElapsedTime(_snapshotTimestamp) >= s_snapshotAge)
             {
-                _snapshot = _queue.GetStats();
+                try
+                {
+                    _snapshot = _queue.GetStats();
+                }
+                catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
+                {
+                    _snapshot = null;
+                }
+
                 _snapshotTimestamp = _time.GetTimestamp();
+                _snapshotTaken = true;
             }
 
             return _snapshot;
