@@ -171,7 +171,9 @@ internal static class ServerClientOptions
             return null;
         }
 
-        if (long.TryParse(result.Tokens[0].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        // Negative values break every such rule whatever the server's limits, so they are refused here, with the same
+        // exit code, even when no server runs; an upper bound is the server's setting and its to judge.
+        if (long.TryParse(result.Tokens[0].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0)
         {
             return value;
         }

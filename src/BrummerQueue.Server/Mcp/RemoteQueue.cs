@@ -981,8 +981,8 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         return new McpException(
             $"the brummerq server at {_endpoint} that this 'brummerq mcp' attached to is not reachable ({Innermost(cause).Message}). " +
             (_host is null
-                ? "The process that hosted the queue has probably exited, and its messages with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again."
-                : "The process that hosted the queue has probably exited, and its messages with it. Call again: this 'brummerq mcp' then takes over hosting on that port, or attaches to the process that did."),
+                ? "The process that hosted the queue has probably exited and its messages are gone with it. Start 'brummerq serve' (or restart this MCP server so it hosts the queue itself) and call again."
+                : "The process that hosted the queue has probably exited and its messages are gone with it. Call again: this 'brummerq mcp' then takes over hosting on that port, or attaches to the process that did."),
             cause);
     }
 
@@ -1012,10 +1012,10 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     [LoggerMessage(EventId = McpLogEvents.Attached, Level = LogLevel.Information, Message = "Attached to the brummerq at {Endpoint}: tools act on its queue")]
     private partial void LogAttached(Uri endpoint);
 
-    [LoggerMessage(EventId = McpLogEvents.TookOver, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited, and its messages with it; this process now hosts the queue there")]
+    [LoggerMessage(EventId = McpLogEvents.TookOver, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited and its messages are gone with it; this process now hosts the queue there")]
     private partial void LogTookOver(Uri address);
 
-    [LoggerMessage(EventId = McpLogEvents.Reattached, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited, and its messages with it; another brummerq mcp took over hosting there and this process attached to it")]
+    [LoggerMessage(EventId = McpLogEvents.Reattached, Level = LogLevel.Warning, Message = "Hosting hand-over: the brummerq that hosted the queue at {Address} has exited and its messages are gone with it; another brummerq mcp took over hosting there and this process attached to it")]
     private partial void LogReattached(Uri address);
 
     [LoggerMessage(EventId = McpLogEvents.RemoteUnreachable, Level = LogLevel.Warning, Message = "{Problem}")]

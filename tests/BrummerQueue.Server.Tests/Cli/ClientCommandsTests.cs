@@ -271,6 +271,22 @@ public sealed class ClientCommandsTests
     }
 
     [Theory]
+    [InlineData("send", "c", "1", "--ttl", "-1", "ttl must be an integer between 0 and 604800")]
+    [InlineData("tail", "c", "--since-seq", "-1", null, "since_seq must be an integer of at least 0")]
+    public async Task Client_NegativeValue_RefusedWithTheUsageCodeEvenWithNoServerRunning(string command, string channel, string first, string second, string? third, string rule)
+    {
+        var error = new StringWriter();
+        var nobody = $"http://127.0.0.1:{Mcp.BrummerqProcess.FreePort()}/";
+        string[] args = third is null ? [command, channel, first, second, "--url", nobody] : [command, channel, first, second, third, "--url", nobody];
+
+        var exitCode = await BrummerCli.RunAsync(args, new StringWriter(), error, TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains(rule, error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("-1")]
     [InlineData("1.5")]
     public async Task Tail_SinceSeqBreaksTheRule_ExitsWithTheUsageCodeWhicheverSideRefuses(string sinceSeq)
