@@ -47,6 +47,30 @@ internal static class ArgumentRules
         return type;
     }
 
+    /// <summary>
+    /// The rules of a send's draft, in the order every store checks them: <c>type</c>, <c>ttl</c>, the message size
+    /// against <see cref="QueueOptions.MaxMessageBytes"/> (payload, channel and type plus <see cref="EnvelopeBytes"/>), then
+    /// the payload rule (after the size, which is cheaper). A bad argument throws; a message too large is returned, for
+    /// the store to raise as a limit hit and throw; null when the draft may be stored. The channel name is the store's to
+    /// check (the in-memory store checks it only when it creates a channel).
+    /// </summary>
+    public static QueueException? Draft(string? channel, MessageDraft draft, QueueOptions options, out string type, out int ttl)
+    {
+        type = Type(draft.Type);
+        ttl = Ttl(draft.TtlSeconds, options);
+        var size = (long)draft.Payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
+        if (size > options.MaxMessageBytes)
+        {
+            return QueueRefusals.MessageTooLarge(options.MaxMessageBytes, size);
+        }
+
+        draft.Payload.Check(options.MaxPayloadDepth);
+        return null;
+    }
+
+    /// <summary>Fixed overhead of a message's JSON envelope besides channel, type and payload, for the size limit.</summary>
+    public const int EnvelopeBytes = 200;
+
     public static int Ttl(long? ttl, QueueOptions options)
     {
         if (ttl is null)

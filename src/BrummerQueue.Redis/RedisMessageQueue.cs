@@ -19,8 +19,6 @@ namespace BrummerQueue.Redis;
 /// </summary>
 internal sealed partial class RedisMessageQueue : IMessageQueue
 {
-    // Fixed overhead of a message's JSON envelope besides channel, type and payload, for the size limit (as in memory).
-    private const int EnvelopeBytes = 200;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly bool _ownsConnection;
@@ -80,17 +78,13 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     public SendResult Send(string channel, MessageDraft draft)
     {
-        var type = ArgumentRules.Type(draft.Type);
-        var ttl = ArgumentRules.Ttl(draft.TtlSeconds, Options);
-        var payload = draft.Payload;
-        var size = (long)payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
-        if (size > Options.MaxMessageBytes)
+        if (ArgumentRules.Draft(channel, draft, Options, out var type, out var ttl) is { } tooLarge)
         {
-            throw Refused(QueueRefusals.MessageTooLarge(Options.MaxMessageBytes, size));
+            throw Refused(tooLarge);
         }
 
-        payload.Check(Options.MaxPayloadDepth);
         ArgumentRules.Channel(channel);
+        var payload = draft.Payload;
 
         var now = NowMs();
         var id = MessageIdGenerator.Next(now);

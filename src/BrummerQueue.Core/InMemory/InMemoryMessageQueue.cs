@@ -25,8 +25,6 @@ namespace BrummerQueue.Core.InMemory;
 /// </summary>
 internal sealed partial class InMemoryMessageQueue : IMessageQueue
 {
-    // Fixed overhead of a message's JSON envelope besides channel, type and payload, for the size limit.
-    private const int EnvelopeBytes = 200;
 
     private readonly TimeProvider _time;
     private readonly QueueClock _clock;
@@ -60,17 +58,13 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
     public SendResult Send(string channel, MessageDraft draft)
     {
-        var type = ArgumentRules.Type(draft.Type);
-        var ttl = ArgumentRules.Ttl(draft.TtlSeconds, Options);
-        var payload = draft.Payload;
-        var size = (long)payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
-        if (size > Options.MaxMessageBytes)
+        // The draft's rules, the payload rule among them, checked here once for every face.
+        if (ArgumentRules.Draft(channel, draft, Options, out var type, out var ttl) is { } tooLarge)
         {
-            throw Refused(QueueRefusals.MessageTooLarge(Options.MaxMessageBytes, size));
+            throw Refused(tooLarge);
         }
 
-        // The payload rule, checked here once for every face (after the size check, which is cheaper).
-        payload.Check(Options.MaxPayloadDepth);
+        var payload = draft.Payload;
 
         if (!TryGetExisting(channel, out var state))
         {
