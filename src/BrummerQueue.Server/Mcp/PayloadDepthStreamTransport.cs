@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -8,17 +9,14 @@ namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
 /// The SDK's stream transport (stdio) with one change: messages are written with a writer that allows
-/// <see cref="MaxDepth"/> levels, as the SDK's Streamable HTTP transport does, instead of the serializer's
-/// 64, so that a tool result holding a payload at the depth limit can be sent (the SDK's own send throws
+/// <see cref="PayloadEnvelope.AnyLimitDepth"/> levels (a tool result holding a payload at the largest depth limit, from
+/// the payload rule in Core) instead of the serializer's 64, so that such a result can be sent (the SDK's own send throws
 /// for it, and the client would wait for an answer that never comes). Reading is the SDK's.
 /// </summary>
 /// <remarks>Thread-safety: every write, the SDK's own error replies included, goes through <see cref="SendMessageAsync"/> under <see cref="_sendLock"/>.</remarks>
 internal sealed class PayloadDepthStreamTransport : StreamServerTransport
 {
-    /// <summary>The writer's depth limit, the default of <see cref="JsonWriterOptions"/> that the SDK's HTTP transport writes with.</summary>
-    public const int MaxDepth = 1000;
-
-    private static readonly JsonWriterOptions s_writerOptions = new() { MaxDepth = MaxDepth, SkipValidation = true };
+    private static readonly JsonWriterOptions s_writerOptions = new() { MaxDepth = PayloadEnvelope.AnyLimitDepth, SkipValidation = true };
     private readonly Stream _output;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Server;
 
 namespace BrummerQueue.Server.Mcp;
@@ -173,7 +174,7 @@ internal sealed partial class StdioDrain
         try
         {
             // As deep as the transport writes: an answer holding a payload at the depth limit must count as answered.
-            using var document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = PayloadDepthStreamTransport.MaxDepth });
+            using var document = JsonDocument.Parse(line, PayloadEnvelope.AnyReplyOptions);
             var root = document.RootElement;
             return root.ValueKind switch
             {

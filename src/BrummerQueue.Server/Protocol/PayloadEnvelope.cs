@@ -31,7 +31,10 @@ internal static class PayloadEnvelope
     /// Parser options for a reply or result that holds stored payloads when the queue's own limit is not at
     /// hand (a CLI reading any server's replies, a tool result): as deep as the largest limit allows.
     /// </summary>
-    public static readonly JsonDocumentOptions AnyReplyOptions = new() { MaxDepth = QueueOptions.MaxPayloadDepthLimit + Levels };
+    public static readonly JsonDocumentOptions AnyReplyOptions = new() { MaxDepth = AnyLimitDepth };
+
+    /// <summary>The depth of a request or reply carrying a payload at the largest limit any queue may set (<see cref="QueueOptions.MaxPayloadDepthLimit"/>).</summary>
+    public const int AnyLimitDepth = QueueOptions.MaxPayloadDepthLimit + Levels;
 
     /// <summary>The depth a request or reply carrying a payload may have.</summary>
     public static int MaxDepth(QueueOptions options) => options.MaxPayloadDepth + Levels;
