@@ -210,52 +210,50 @@ internal sealed class OutboundQueue : IDisposable
     /// <summary>True with an item; false when completed and empty (or empty and not <paramref name="waitIfEmpty"/>); null when the writer should wait.</summary>
     private bool? TryTake(bool waitIfEmpty, out OutboundItem item)
     {
+        OutboundItem reply;
+        bool dequeued;
+        var wakeReader = false;
+        lock (_lock)
         {
-            OutboundItem reply;
-            bool dequeued;
-            var wakeReader = false;
-            lock (_lock)
+            dequeued = _replies.TryDequeue(out reply);
+            if (dequeued)
             {
-                dequeued = _replies.TryDequeue(out reply);
-                if (dequeued)
+                if (reply.Reply is not null)
                 {
-                    if (reply.Reply is not null)
+                    _replySpace.Release();
+                    _replyBytes -= reply.Reply.Length;
+                    if (_readerWaitingForBytes && _replyBytes < _replyByteBudget)
                     {
-                        _replySpace.Release();
-                        _replyBytes -= reply.Reply.Length;
-                        if (_readerWaitingForBytes && _replyBytes < _replyByteBudget)
-                        {
-                            _readerWaitingForBytes = false;
-                            wakeReader = true;
-                        }
+                        _readerWaitingForBytes = false;
+                        wakeReader = true;
                     }
                 }
-                else if (_pushes.TryDequeue(out var push))
-                {
-                    _pushSpace.Release();
-                    item = push;
-                    return true;
-                }
-                else if (_completed || !waitIfEmpty)
-                {
-                    item = default;
-                    return false;
-                }
-                else
-                {
-                    _writerWaiting = true;
-                }
             }
-
-            // The lock is released: wake the reader outside it.
-            if (wakeReader)
+            else if (_pushes.TryDequeue(out var push))
             {
-                _replyBytesFreed.Release();
+                _pushSpace.Release();
+                item = push;
+                return true;
             }
-
-            item = reply;
-            return dequeued ? true : null;
+            else if (_completed || !waitIfEmpty)
+            {
+                item = default;
+                return false;
+            }
+            else
+            {
+                _writerWaiting = true;
+            }
         }
+
+        // The lock is released: wake the reader outside it.
+        if (wakeReader)
+        {
+            _replyBytesFreed.Release();
+        }
+
+        item = reply;
+        return dequeued ? true : null;
     }
 
     /// <summary>Frees the wait handles; call once the writer has stopped (later producers find the queue completed and touch neither).</summary>
