@@ -632,7 +632,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         {
             // The hosting server is gone or forgot the receipt: there is nothing left to return the messages to. When
             // nothing listens any more the host exited, and the messages went with it (a hand-over follows): no warning.
-            if (!NeverReached(e))
+            // The put-back may also have been cut off mid-request by the host's exit, so look at the port, not only
+            // at how the call failed.
+            if (!NeverReached(e) && (await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None)).Occupant != PortOccupant.Free)
             {
                 LogPutBackFailed(_endpoint, e.Message);
             }
