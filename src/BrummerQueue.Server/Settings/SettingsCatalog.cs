@@ -71,6 +71,7 @@ internal static class SettingsCatalog
     private static string FormatDefault(object? value) => value switch
     {
         null => "none",
+        bool flag => flag ? "true" : "false",
         string[] { Length: 0 } => "none",
         string[] array => string.Join(",", array),
         TimeSpan span => span.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s",

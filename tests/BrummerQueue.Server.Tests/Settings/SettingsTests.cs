@@ -224,6 +224,7 @@ public sealed class SettingsTests
         Assert.Contains("[default: 8080] [env: BRUMMERQ_PORT]", help, StringComparison.Ordinal);
         Assert.Contains("--max-payload-depth", help, StringComparison.Ordinal);
         Assert.Contains("[default: 64] [env: BRUMMERQ_MAX_PAYLOAD_DEPTH]", help, StringComparison.Ordinal);
+        Assert.Contains("[default: false] [env: BRUMMERQ_INSECURE_NO_TOKEN]", help, StringComparison.Ordinal);
     }
 
     [Theory]
