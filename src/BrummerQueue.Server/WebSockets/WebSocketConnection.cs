@@ -87,6 +87,10 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private Task _writer = Task.CompletedTask;
 
+    // A send the store has not finished (it will answer with its ack or error): set by the frame's handler, awaited and
+    // cleared by the reader before it reads the next frame, so sends are stored one at a time in arrival order. Reader only.
+    private Task? _sendInFlight;
+
     public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, HostStopping stopping, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
     {
         _stopping = stopping;
@@ -276,6 +280,11 @@ internal sealed partial class WebSocketConnection : IDisposable
                 else
                 {
                     HandleFrame(buffer.AsMemory(0, count));
+                    if (_sendInFlight is { } send)
+                    {
+                        _sendInFlight = null;
+                        await send;
+                    }
                 }
 
                 count = 0;
