@@ -156,7 +156,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            return Taken(messages, request.Peek, Take(channel, request.Limit, request.Peek, newest: false, messages));
+            return Taken(messages, request.Peek, await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false));
         }
 
         Interlocked.Increment(ref _waitingReceivers);
@@ -166,7 +166,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             {
                 // The signal is taken before looking, so an arrival after the look still wakes this wait.
                 var arrival = _signals.Current(channel);
-                var taken = Take(channel, request.Limit, request.Peek, newest: false, messages);
+                var taken = await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false);
                 var remaining = RemainingUntil(deadline);
                 if (messages.Count > 0 || remaining <= TimeSpan.Zero)
                 {
@@ -339,7 +339,18 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     private TakeOutcome Take(string channel, int limit, bool peek, bool newest, ICollection<QueueMessage> into)
     {
         var values = new RedisValue[] { NowMs(), limit, peek ? 1 : 0, newest ? 1 : 0 };
-        var result = Call(() => LuaScripts.Receive.Evaluate(_db, _keys.ChannelKeys(channel), values));
+        return Decode(channel, Call(() => LuaScripts.Receive.Evaluate(_db, _keys.ChannelKeys(channel), values)), into);
+    }
+
+    /// <summary><see cref="Take"/> (oldest first) with the script awaited: the receive of <see cref="ReceiveAsync"/>.</summary>
+    private async Task<TakeOutcome> TakeAsync(string channel, int limit, bool peek, ICollection<QueueMessage> into)
+    {
+        var values = new RedisValue[] { NowMs(), limit, peek ? 1 : 0, 0 };
+        return Decode(channel, await CallAsync(() => LuaScripts.Receive.EvaluateAsync(_db, _keys.ChannelKeys(channel), values)).ConfigureAwait(false), into);
+    }
+
+    private static TakeOutcome Decode(string channel, RedisResult result, ICollection<QueueMessage> into)
+    {
         var count = result.Length - 1;
         for (var i = 1; i <= count; i++)
         {

@@ -148,8 +148,9 @@ public sealed class NodeProcessTests : IAsyncDisposable
         StartServe(port);
         await WaitHealthyAsync(port);
 
-        // More publishers than the pool has threads at start, each with sends outstanding: every send blocks a pool
-        // thread for its round trip, so without spare threads nothing reads Redis's replies (5 s timeouts).
+        // More publishers than the pool has threads at start, each with sends outstanding, on a node with the default
+        // pool: a send that blocked a pool thread for its round trip (before IMessageQueue.SendAsync) left no thread to
+        // read Redis's replies (5 s timeouts); an awaited send holds none.
         const int Publishers = 16;
         const int Sends = 20;
         var sockets = new List<ClientWebSocket>();

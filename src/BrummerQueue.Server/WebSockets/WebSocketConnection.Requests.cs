@@ -133,7 +133,7 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        _sendInFlight = AckAsync(id, sending);
+        _requestInFlight = AckAsync(id, sending);
     }
 
     /// <summary>Answers a send that completes later, with its ack or error, as <see cref="HandleFrame"/> would have; never throws.</summary>
@@ -199,8 +199,10 @@ internal sealed partial class WebSocketConnection
 
         if (!request.Blocking || request.TimeoutSeconds == 0)
         {
-            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place).
-            _ = ReceiveAndReplyAsync(id, request, key: 0);
+            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place; a store
+            // still under way is awaited by the reader before the next frame).
+            var receiving = ReceiveAndReplyAsync(id, request, key: 0);
+            _requestInFlight = receiving.IsCompleted ? null : receiving;
             return;
         }
 
@@ -273,7 +275,7 @@ internal sealed partial class WebSocketConnection
             {
                 var slots = await _outbound.WaitForPushSpaceAsync(64, _ended.Token);
                 batch.Clear();
-                var droppedNow = subscription.ReadBatch(slots, batch);
+                var droppedNow = await subscription.ReadBatchAsync(slots, batch, _ended.Token);
                 _outbound.ReturnPushSpace(slots - batch.Count);
                 if (droppedNow > 0)
                 {
