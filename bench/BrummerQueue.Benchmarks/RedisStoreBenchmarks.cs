@@ -11,7 +11,8 @@ namespace BrummerQueue.Benchmarks;
 /// (<see cref="RedisServerProcess"/>). <c>send</c>: to a full channel of 1,000, so every send also evicts the oldest
 /// (as <see cref="SendBenchmarks"/>). <c>receive 10</c>: consume 10 from a backlog refilled before each iteration of
 /// 1,024 receives (refill not measured; for Redis by 16 parallel senders on the multiplexer), as
-/// <see cref="ReceiveBenchmarks"/>. Each Redis operation is one script call, so these are round-trip times.
+/// <see cref="ReceiveBenchmarks"/>. <c>send async</c>: <c>send</c> through <see cref="IMessageQueue.SendAsync"/>, awaited.
+/// Each Redis operation is one script call, so these are round-trip times.
 /// </summary>
 [MemoryDiagnoser]
 [MinColumn]
@@ -78,6 +79,14 @@ public class RedisStoreBenchmarks
     [BenchmarkCategory("send")]
     [Benchmark(Description = "redis: send")]
     public QueueMessage RedisSend() => _redis.Send(SendChannel, BenchData.SmallDraft).Message;
+
+    [BenchmarkCategory("send async")]
+    [Benchmark(Baseline = true, Description = "in-memory: SendAsync")]
+    public async Task<QueueMessage> MemorySendAsync() => (await _memory.SendAsync(SendChannel, BenchData.SmallDraft)).Message;
+
+    [BenchmarkCategory("send async")]
+    [Benchmark(Description = "redis: SendAsync")]
+    public async Task<QueueMessage> RedisSendAsync() => (await _redis.SendAsync(SendChannel, BenchData.SmallDraft)).Message;
 
     [BenchmarkCategory("receive 10")]
     [Benchmark(Baseline = true, Description = "in-memory: receive 10 of >= 1,000")]

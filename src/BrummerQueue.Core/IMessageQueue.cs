@@ -35,6 +35,18 @@ public interface IMessageQueue : IDisposable
     SendResult Send(string channel, MessageDraft draft);
 
     /// <summary>
+    /// <see cref="Send"/> without blocking the caller's thread while the store works: the same rules, refusals and
+    /// result, and the same single store operation (for the Redis store one script, one round trip, awaited instead of
+    /// waited for). The in-memory store completes synchronously and allocates nothing beyond <see cref="Send"/>.
+    /// Refusals come as a faulted task (a <see cref="QueueException"/>), never thrown by the call itself.
+    /// Sends under way at the same time may be stored in any order: a caller that needs its order kept awaits each
+    /// before starting the next (the WebSocket face does, docs/protocol.md). <paramref name="cancellationToken"/> is observed only before the message is handed to the store
+    /// (then nothing is stored and the task is cancelled); a send under way is not abandoned, because its message may
+    /// already be stored. Every face sends through this member.
+    /// </summary>
+    ValueTask<SendResult> SendAsync(string channel, MessageDraft draft, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Non-blocking receive from a channel's backlog into <paramref name="into"/>: up to
     /// <paramref name="limit"/> unexpired messages, oldest first, removed unless <paramref name="peek"/>.
     /// Returns how many were added. The allocation-free fast path of <see cref="ReceiveAsync"/>, for callers

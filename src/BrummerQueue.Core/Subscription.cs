@@ -48,6 +48,28 @@ public abstract class Subscription
     /// <summary>Moves up to <paramref name="limit"/> messages into <paramref name="into"/>, oldest first, and returns the dropped count since the previous read (then resets it).</summary>
     public abstract long ReadBatch(int limit, ICollection<QueueMessage> into);
 
+    /// <summary>
+    /// <see cref="ReadBatch"/> without blocking the caller's thread while the store works (the Redis store reads its
+    /// buffer by one script, awaited). The default, used by the in-memory store, runs <see cref="ReadBatch"/> and
+    /// completes synchronously. <paramref name="cancellationToken"/> is observed only before the read starts.
+    /// </summary>
+    public virtual ValueTask<long> ReadBatchAsync(int limit, ICollection<QueueMessage> into, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<long>(cancellationToken);
+        }
+
+        try
+        {
+            return new ValueTask<long>(ReadBatch(limit, into));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<long>(e);
+        }
+    }
+
     /// <summary>Returns the number of messages lost since the previous read and resets it.</summary>
     public abstract long TakeDropped();
 

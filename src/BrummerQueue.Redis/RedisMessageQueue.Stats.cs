@@ -97,15 +97,32 @@ internal sealed partial class RedisMessageQueue
         return expired;
     }
 
+    /// <summary><see cref="PruneAllExpired"/> without blocking (the asynchronous send's retry).</summary>
+    private async Task<long> PruneAllExpiredAsync(long now)
+    {
+        var names = await CallAsync(() => _db.SortedSetRangeByRankAsync(_keys.Channels)).ConfigureAwait(false);
+        long expired = 0;
+        foreach (var value in names)
+        {
+            var name = (string)value!;
+            var result = await CallAsync(() => LuaScripts.Sweep.EvaluateAsync(_db, _keys.ChannelKeys(name), SweepValues(name, now, pruneOnly: true))).ConfigureAwait(false);
+            expired += (long)result[0];
+        }
+
+        return expired;
+    }
+
     private RedisResult SweepChannel(string name, long now, bool pruneOnly)
     {
-        var values = new RedisValue[]
-        {
-            now, (long)Options.SubscriptionIdleTimeout.TotalMilliseconds, name, _keys.ChannelPrefix(name), _keys.OwnerPrefix,
-            _keys.Notify(name).ToString(), pruneOnly ? 1 : 0,
-        };
+        var values = SweepValues(name, now, pruneOnly);
         return Call(() => LuaScripts.Sweep.Evaluate(_db, _keys.ChannelKeys(name), values));
     }
+
+    private RedisValue[] SweepValues(string name, long now, bool pruneOnly) =>
+    [
+        now, (long)Options.SubscriptionIdleTimeout.TotalMilliseconds, name, _keys.ChannelPrefix(name), _keys.OwnerPrefix,
+        _keys.Notify(name).ToString(), pruneOnly ? 1 : 0,
+    ];
 
     private string[] ChannelNames() => [.. Call(() => _db.SortedSetRangeByRank(_keys.Channels)).Select(v => (string)v!)];
 

@@ -136,7 +136,7 @@ internal sealed partial class RedisMessageQueue
         while (true)
         {
             var arrival = deadline == 0 ? null : Signals.Current(subscription.Channel);
-            var read = subscription.Read(limit, messages);
+            var read = await subscription.ReadAsync(limit, messages).ConfigureAwait(false);
             if (read < 0)
             {
                 if (messages.Count == 0 && dropped == 0 && deadline == 0)

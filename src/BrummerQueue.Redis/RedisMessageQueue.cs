@@ -78,43 +78,40 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     public SendResult Send(string channel, MessageDraft draft)
     {
-        if (ArgumentRules.Draft(channel, draft, Options, out var type, out var ttl) is { } tooLarge)
+        var call = PrepareSend(channel, draft);
+        var result = Call(() => LuaScripts.Send.Evaluate(_db, call.Keys, call.Values));
+        if ((string)result[0]! == "bytes" && PruneAllExpired(call.Now) > 0)
         {
-            throw Refused(tooLarge);
+            result = Call(() => LuaScripts.Send.Evaluate(_db, call.Keys, call.Values));
         }
 
-        ArgumentRules.Channel(channel);
-        var payload = draft.Payload;
+        return Stored(call, result);
+    }
 
-        var now = NowMs();
-        var id = MessageIdGenerator.Next(now);
-        var expires = ttl == 0 ? 0 : now + (ttl * 1000L);
-        var keys = _keys.ChannelKeys(channel!);
-        var values = new RedisValue[]
+    /// <summary>
+    /// The send script evaluated asynchronously: one round trip during which no thread waits. The script is written to
+    /// the connection before this returns (calls on one connection run in the order written).
+    /// </summary>
+    public ValueTask<SendResult> SendAsync(string channel, MessageDraft draft, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
         {
-            now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
-        };
-        var result = Call(() => LuaScripts.Send.Evaluate(_db, keys, values));
-        var status = (string)result[0]!;
-        if (status == "bytes" && PruneAllExpired(now) > 0)
-        {
-            result = Call(() => LuaScripts.Send.Evaluate(_db, keys, values));
-            status = (string)result[0]!;
+            return ValueTask.FromCanceled<SendResult>(cancellationToken);
         }
 
-        switch (status)
+        SendCall call;
+        Task<RedisResult> pending;
+        try
         {
-            case "bytes":
-                throw Refused(QueueRefusals.QueueFull(Options.MaxTotalBytes));
-            case "channels":
-                throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, channel!));
+            call = PrepareSend(channel, draft);
+            pending = LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<SendResult>(StoreUnavailable.Is(e) ? StoreUnavailable.From(e) : e);
         }
 
-        var message = new QueueMessage(id, channel!, (long)result[1], type, payload, now, ttl);
-        _signals.Wake(channel!);
-        MessageStored?.Invoke(message);
-        return new SendResult(message, (int)result[3]);
+        return new ValueTask<SendResult>(CompleteSendAsync(call, pending));
     }
 
     public int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into)
@@ -159,7 +156,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            return Taken(messages, request.Peek, Take(channel, request.Limit, request.Peek, newest: false, messages));
+            return Taken(messages, request.Peek, await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false));
         }
 
         Interlocked.Increment(ref _waitingReceivers);
@@ -169,7 +166,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             {
                 // The signal is taken before looking, so an arrival after the look still wakes this wait.
                 var arrival = _signals.Current(channel);
-                var taken = Take(channel, request.Limit, request.Peek, newest: false, messages);
+                var taken = await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false);
                 var remaining = RemainingUntil(deadline);
                 if (messages.Count > 0 || remaining <= TimeSpan.Zero)
                 {
@@ -284,6 +281,56 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     internal TimeProvider Time => _time;
 
+    /// <summary>Checks a send's arguments and builds its script call (keys and arguments); throws a refusal.</summary>
+    private SendCall PrepareSend(string channel, MessageDraft draft)
+    {
+        if (ArgumentRules.Draft(channel, draft, Options, out var type, out var ttl) is { } tooLarge)
+        {
+            throw Refused(tooLarge);
+        }
+
+        ArgumentRules.Channel(channel);
+        var payload = draft.Payload;
+        var now = NowMs();
+        var id = MessageIdGenerator.Next(now);
+        var expires = ttl == 0 ? 0 : now + (ttl * 1000L);
+        var keys = _keys.ChannelKeys(channel!);
+        var values = new RedisValue[]
+        {
+            now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
+            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
+        };
+        return new SendCall(channel!, id, type, payload, ttl, now, keys, values);
+    }
+
+    private async Task<SendResult> CompleteSendAsync(SendCall call, Task<RedisResult> pending)
+    {
+        var result = await CallAsync(() => pending).ConfigureAwait(false);
+        if ((string)result[0]! == "bytes" && await PruneAllExpiredAsync(call.Now).ConfigureAwait(false) > 0)
+        {
+            result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values)).ConfigureAwait(false);
+        }
+
+        return Stored(call, result);
+    }
+
+    /// <summary>The send script's answer: the refusal it names, or the stored message (waking this node's readers and raising <see cref="MessageStored"/>).</summary>
+    private SendResult Stored(SendCall call, RedisResult result)
+    {
+        switch ((string)result[0]!)
+        {
+            case "bytes":
+                throw Refused(QueueRefusals.QueueFull(Options.MaxTotalBytes));
+            case "channels":
+                throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, call.Channel));
+        }
+
+        var message = new QueueMessage(call.Id, call.Channel, (long)result[1], call.Type, call.Payload, call.Now, call.Ttl);
+        _signals.Wake(call.Channel);
+        MessageStored?.Invoke(message);
+        return new SendResult(message, (int)result[3]);
+    }
+
     /// <summary>A channel receive's result; it names the channel's incarnation as its source when it consumed something, for <see cref="PutBack"/>.</summary>
     private static ReceiveResult Taken(List<QueueMessage> messages, bool peek, TakeOutcome taken) =>
         new(messages, null) { Source = peek || messages.Count == 0 ? null : new ChannelSource(taken.Channel, taken.Epoch) };
@@ -292,7 +339,18 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     private TakeOutcome Take(string channel, int limit, bool peek, bool newest, ICollection<QueueMessage> into)
     {
         var values = new RedisValue[] { NowMs(), limit, peek ? 1 : 0, newest ? 1 : 0 };
-        var result = Call(() => LuaScripts.Receive.Evaluate(_db, _keys.ChannelKeys(channel), values));
+        return Decode(channel, Call(() => LuaScripts.Receive.Evaluate(_db, _keys.ChannelKeys(channel), values)), into);
+    }
+
+    /// <summary><see cref="Take"/> (oldest first) with the script awaited: the receive of <see cref="ReceiveAsync"/>.</summary>
+    private async Task<TakeOutcome> TakeAsync(string channel, int limit, bool peek, ICollection<QueueMessage> into)
+    {
+        var values = new RedisValue[] { NowMs(), limit, peek ? 1 : 0, 0 };
+        return Decode(channel, await CallAsync(() => LuaScripts.Receive.EvaluateAsync(_db, _keys.ChannelKeys(channel), values)).ConfigureAwait(false), into);
+    }
+
+    private static TakeOutcome Decode(string channel, RedisResult result, ICollection<QueueMessage> into)
+    {
         var count = result.Length - 1;
         for (var i = 1; i <= count; i++)
         {
@@ -401,4 +459,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     }
 
     private readonly record struct TakeOutcome(string Channel, string Epoch, int Count);
+
+    /// <summary>A send's script call and what the stored message is made of.</summary>
+    private sealed record SendCall(string Channel, Guid Id, string Type, JsonPayload Payload, int Ttl, long Now, RedisKey[] Keys, RedisValue[] Values);
 }

@@ -71,6 +71,20 @@ internal sealed class RedisSubscription : Subscription
     /// <summary>Moves up to <paramref name="limit"/> messages into <paramref name="into"/>; like <see cref="TryRead"/>, reads nothing while Redis cannot be reached.</summary>
     public override long ReadBatch(int limit, ICollection<QueueMessage> into) => Math.Max(0, ReadQuietly(limit, into));
 
+    /// <summary><see cref="ReadBatch"/> with the script awaited; like it, reads nothing while Redis cannot be reached.</summary>
+    public override async ValueTask<long> ReadBatchAsync(int limit, ICollection<QueueMessage> into, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            return Math.Max(0, await ReadAsync(limit, into).ConfigureAwait(false));
+        }
+        catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
+        {
+            return 0;
+        }
+    }
+
     public override long TakeDropped()
     {
         var dropped = (long)RedisMessageQueue.Call(() => LuaScripts.TakeDropped.Evaluate(_queue.Database, [_keys[0]], []));
@@ -188,9 +202,15 @@ internal sealed class RedisSubscription : Subscription
     }
 
     /// <summary>One read script: up to <paramref name="limit"/> messages into <paramref name="into"/>; returns the dropped count, or -1 when closed.</summary>
-    internal long Read(int limit, ICollection<QueueMessage> into)
+    internal long Read(int limit, ICollection<QueueMessage> into) =>
+        Decode(RedisMessageQueue.Call(() => LuaScripts.ReadSubscription.Evaluate(_queue.Database, _keys, [_queue.NowMs(), limit])), into);
+
+    /// <summary><see cref="Read"/> with the script awaited.</summary>
+    internal async Task<long> ReadAsync(int limit, ICollection<QueueMessage> into) =>
+        Decode(await RedisMessageQueue.CallAsync(() => LuaScripts.ReadSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs(), limit])).ConfigureAwait(false), into);
+
+    private long Decode(RedisResult result, ICollection<QueueMessage> into)
     {
-        var result = RedisMessageQueue.Call(() => LuaScripts.ReadSubscription.Evaluate(_queue.Database, _keys, [_queue.NowMs(), limit]));
         var dropped = (long)result[0];
         if (dropped < 0)
         {

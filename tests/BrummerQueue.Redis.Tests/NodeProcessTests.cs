@@ -148,8 +148,9 @@ public sealed class NodeProcessTests : IAsyncDisposable
         StartServe(port);
         await WaitHealthyAsync(port);
 
-        // More publishers than the pool has threads at start, each with sends outstanding: every send blocks a pool
-        // thread for its round trip, so without spare threads nothing reads Redis's replies (5 s timeouts).
+        // More publishers than the pool has threads at start, each with sends outstanding, on a node with the default
+        // pool: a send that blocked a pool thread for its round trip (before IMessageQueue.SendAsync) left no thread to
+        // read Redis's replies (5 s timeouts); an awaited send holds none.
         const int Publishers = 16;
         const int Sends = 20;
         var sockets = new List<ClientWebSocket>();
@@ -181,6 +182,17 @@ public sealed class NodeProcessTests : IAsyncDisposable
             }));
 
             Assert.All(replies.SelectMany(r => r), reply => Assert.StartsWith("ack ", reply, StringComparison.Ordinal));
+
+            // Sends of one socket are stored one at a time in arrival order (docs/protocol.md), though each is awaited:
+            // the acks come in the order sent, with increasing seqs.
+            foreach (var socketReplies in replies)
+            {
+                var acks = socketReplies.Select(r => JsonDocument.Parse(r["ack ".Length..]).RootElement).ToList();
+                Assert.Equal(Enumerable.Range(0, Sends).Select(i => i.ToString(CultureInfo.InvariantCulture)), acks.Select(a => a.GetProperty("id").GetString()));
+                var seqs = acks.Select(a => a.GetProperty("data").GetProperty("seq").GetInt64()).ToList();
+                Assert.Equal(seqs.Order(), seqs);
+                Assert.Equal(Sends, seqs.Distinct().Count());
+            }
         }
         finally
         {

@@ -115,6 +115,24 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         return new SendResult(message, deliveredTo);
     }
 
+    public ValueTask<SendResult> SendAsync(string channel, MessageDraft draft, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<SendResult>(cancellationToken);
+        }
+
+        // Nothing here waits: completes synchronously, and the result is wrapped without an allocation.
+        try
+        {
+            return new ValueTask<SendResult>(Send(channel, draft));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<SendResult>(e);
+        }
+    }
+
     public int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into)
     {
         ArgumentNullException.ThrowIfNull(into);

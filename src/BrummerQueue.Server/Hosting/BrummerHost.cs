@@ -17,10 +17,6 @@ namespace BrummerQueue.Server.Hosting;
 /// </summary>
 internal static class BrummerHost
 {
-    // Pool threads created without delay when the store is Redis: more than the synchronous store calls a node has in
-    // flight at once in the load runs (docs/benchmarks.md), each holding one.
-    private const int RedisMinWorkerThreads = 64;
-
     // Kestrel's own default grace before a data rate is enforced.
     private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
 
@@ -87,12 +83,6 @@ internal static class BrummerHost
             return MessageQueue.CreateInMemory(queueOptions, time);
         }
 
-        // The store's synchronous members (Send, Receive...) block a pool thread for a Redis round trip, and the Redis
-        // client reads the replies that release them on the same pool. With only as many threads as cores, a burst of
-        // sends (8 WebSocket publishers at start) blocks them all and nothing reads the replies until the pool grows,
-        // slower than the 5 s command timeout: sends failed with store_unavailable (docs/benchmarks.md, "Redis store").
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        ThreadPool.SetMinThreads(Math.Max(workers, RedisMinWorkerThreads), completionPorts);
         return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false);
     }
 

@@ -100,7 +100,7 @@ internal static class HttpApiEndpoints
                 draft = WireFields.GetDraft(document.RootElement, queue.Options);
             }
 
-            var result = queue.Send(channel, draft);
+            var result = await queue.SendAsync(channel, draft);
             return new JsonBodyResult(StatusCodes.Status201Created, w =>
             {
                 w.WriteStartObject();

@@ -114,7 +114,7 @@ internal sealed partial class ChannelPush : IDisposable
     /// <summary>Takes what the subscription holds, sends the first of it as one event, and puts back the rest (or all of it when the send fails).</summary>
     private async Task SendOneAsync(Subscription subscription, List<QueueMessage> taken, CancellationToken token)
     {
-        var dropped = subscription.ReadBatch(subscription.BufferSize, taken);
+        var dropped = await subscription.ReadBatchAsync(subscription.BufferSize, taken, token);
         if (taken.Count == 0)
         {
             // Only expired messages were there; a dropped count is kept for the next read.

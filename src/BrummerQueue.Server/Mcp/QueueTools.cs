@@ -42,7 +42,7 @@ internal sealed partial class QueueTools
         {
             return name switch
             {
-                QueueToolDefinitions.Send => Send(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
+                QueueToolDefinitions.Send => await SendAsync(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
                 QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "epoch", "push"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
@@ -65,7 +65,7 @@ internal sealed partial class QueueTools
         }
     }
 
-    private CallToolResult Send(ToolArguments args)
+    private async ValueTask<CallToolResult> SendAsync(ToolArguments args)
     {
         var channel = args.String("channel", "1-128 characters from A-Z a-z 0-9 . _ - : /")
             ?? throw QueueException.Invalid("channel", "channel is required and must be 1-128 characters from A-Z a-z 0-9 . _ - : /");
@@ -73,7 +73,7 @@ internal sealed partial class QueueTools
         var maxTtl = _queue.Options.MaxTtlSeconds;
         var ttl = args.Integer("ttl", () => QueueException.OutOfRange("ttl", 0, maxTtl));
         var payload = args.TryGet("payload", out var element) ? JsonPayload.FromElement(element) : JsonPayload.Null;
-        var result = _queue.Send(channel, new MessageDraft(type, payload, ttl));
+        var result = await _queue.SendAsync(channel, new MessageDraft(type, payload, ttl));
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();

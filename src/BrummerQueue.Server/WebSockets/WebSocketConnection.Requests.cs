@@ -124,9 +124,34 @@ internal sealed partial class WebSocketConnection
         var channel = WireFields.RequireString(data, "channel", ChannelRule);
         var draft = WireFields.GetDraft(data, _queue.Options);
 
-        // The ack is queued only after Send returned: the message is stored and fanned out.
-        var result = _queue.Send(channel, draft);
-        Reply(ServerFrames.Ack(id, result));
+        // The ack is queued only after the send completed: the message is stored and fanned out. The in-memory store
+        // completes at once; a send still under way (Redis) is answered by AckAsync, which the reader awaits.
+        var sending = _queue.SendAsync(channel, draft);
+        if (sending.IsCompleted)
+        {
+            Reply(ServerFrames.Ack(id, sending.GetAwaiter().GetResult()));
+            return;
+        }
+
+        _requestInFlight = AckAsync(id, sending);
+    }
+
+    /// <summary>Answers a send that completes later, with its ack or error, as <see cref="HandleFrame"/> would have; never throws.</summary>
+    private async Task AckAsync(string? id, ValueTask<SendResult> sending)
+    {
+        try
+        {
+            Reply(ServerFrames.Ack(id, await sending));
+        }
+        catch (QueueException ex)
+        {
+            Reply(ServerFrames.Error(id, ex.Code, ex.Message, ex.Field));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            WebSocketLog.FrameFailed(_logger, ex, Id, "queue_message");
+            Reply(ServerFrames.Error(id, ErrorCodes.InternalError, "the server failed to handle this frame", null));
+        }
     }
 
     private void Subscribe(string? id, JsonElement data)
@@ -174,8 +199,10 @@ internal sealed partial class WebSocketConnection
 
         if (!request.Blocking || request.TimeoutSeconds == 0)
         {
-            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place).
-            _ = ReceiveAndReplyAsync(id, request, key: 0);
+            // Never waits (with the in-memory store it completes synchronously, so the reply keeps its place; a store
+            // still under way is awaited by the reader before the next frame).
+            var receiving = ReceiveAndReplyAsync(id, request, key: 0);
+            _requestInFlight = receiving.IsCompleted ? null : receiving;
             return;
         }
 
@@ -248,7 +275,7 @@ internal sealed partial class WebSocketConnection
             {
                 var slots = await _outbound.WaitForPushSpaceAsync(64, _ended.Token);
                 batch.Clear();
-                var droppedNow = subscription.ReadBatch(slots, batch);
+                var droppedNow = await subscription.ReadBatchAsync(slots, batch, _ended.Token);
                 _outbound.ReturnPushSpace(slots - batch.Count);
                 if (droppedNow > 0)
                 {

@@ -87,6 +87,11 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private Task _writer = Task.CompletedTask;
 
+    // A send or non-waiting receive the store has not finished (it answers by itself): set by the frame's handler, awaited
+    // and cleared by the reader before it reads the next frame, so such requests run one at a time in arrival order and
+    // their replies keep their places. Reader only.
+    private Task? _requestInFlight;
+
     public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, HostStopping stopping, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
     {
         _stopping = stopping;
@@ -276,6 +281,11 @@ internal sealed partial class WebSocketConnection : IDisposable
                 else
                 {
                     HandleFrame(buffer.AsMemory(0, count));
+                    if (_requestInFlight is { } request)
+                    {
+                        _requestInFlight = null;
+                        await request;
+                    }
                 }
 
                 count = 0;

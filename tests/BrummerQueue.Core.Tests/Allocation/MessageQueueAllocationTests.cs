@@ -33,6 +33,28 @@ public sealed class MessageQueueAllocationTests
     }
 
     [Fact]
+    public void SendAsync_WarmChannelAtCapacity_CompletesSynchronouslyAndAllocatesOnlyTheMessage()
+    {
+        using var queue = CreateQueue(capacity: 100);
+        Fill(queue, 2 * Operations);
+
+        var completed = 0;
+        var allocated = Measure(() =>
+        {
+            for (var i = 0; i < Operations; i++)
+            {
+                if (CompletedSuccessfully(queue.SendAsync(Channel, s_draft)))
+                {
+                    completed++;
+                }
+            }
+        });
+
+        Assert.Equal(Operations, completed);
+        Assert.InRange(allocated, Operations * MessageSize(), (Operations * MessageSize()) + Slack);
+    }
+
+    [Fact]
     public void Send_ToThreeSubscriptions_AllocatesOnlyTheMessage()
     {
         using var queue = CreateQueue(capacity: 100);
@@ -127,6 +149,8 @@ public sealed class MessageQueueAllocationTests
         Assert.Equal(Operations, received);
         Assert.InRange(allocated, 0, Slack);
     }
+
+    private static bool CompletedSuccessfully(ValueTask<SendResult> sending) => sending.IsCompletedSuccessfully;
 
     private static IMessageQueue CreateQueue(int capacity) =>
         MessageQueue.CreateInMemory(new QueueOptions { ChannelCapacity = capacity, SweepInterval = TimeSpan.FromDays(1) });
