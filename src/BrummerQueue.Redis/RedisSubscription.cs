@@ -123,7 +123,7 @@ internal sealed class RedisSubscription : Subscription
                 int state;
                 try
                 {
-                    state = (int)await RedisMessageQueue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs()])).ConfigureAwait(false);
+                    state = (int)await RedisMessageQueue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs(), _queue.ReadingLease(_queue.NowMs())])).ConfigureAwait(false);
                 }
                 catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
                 {
