@@ -93,7 +93,8 @@ internal static class BrummerHost
         // slower than the 5 s command timeout: sends failed with store_unavailable (docs/benchmarks.md, "Redis store").
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, RedisMinWorkerThreads), completionPorts);
-        return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("BrummerQueue.Redis");
+        return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false, logger: logger);
     }
 
     /// <summary>
