@@ -96,6 +96,16 @@ public sealed class NodeProcessTests : IAsyncDisposable
         var fromMcp = await _http.GetStringAsync($"http://127.0.0.1:{mcpPort}/api/channels", Ct);
         Assert.Equal(fromServe, fromMcp);
         Assert.Contains("\"last_seq\":20", fromServe, StringComparison.Ordinal);
+
+        // The dashboard's figures: the 20 copies the WebSocket's subscription got and the subscription itself, on both nodes.
+        foreach (var port in new[] { servePort, mcpPort })
+        {
+            var stats = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{port}/api/stats", Ct);
+            Assert.Equal(20, stats.GetProperty("messages_delivered").GetInt64());
+            Assert.Equal(20, stats.GetProperty("channels").GetProperty("chat").GetProperty("delivered").GetInt64());
+            var subscription = Assert.Single(stats.GetProperty("subscriptions").EnumerateArray());
+            Assert.Equal("chat", subscription.GetProperty("channel").GetString());
+        }
     }
 
     [Fact]
