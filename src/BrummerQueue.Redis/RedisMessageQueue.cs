@@ -526,6 +526,9 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                 }
 
                 var ping = _db.PingAsync();
+
+                // A PING given up on (or cut short by Dispose) faults later: observe it whatever happens here.
+                _ = ping.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 bool answered;
                 try
                 {
@@ -536,7 +539,6 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                 {
                     // The answer may have come while this continuation waited for a thread.
                     answered = ping.IsCompletedSuccessfully;
-                    _ = ping.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
                 catch (Exception e) when (StoreUnavailable.Is(e))
                 {
