@@ -32,8 +32,10 @@ public static class QueueErrorCodes
     public const string NotFound = "not_found";
 
     /// <summary>
-    /// The store behind the queue cannot be reached (the Redis store lost its connection); nothing was done, and the node
-    /// reconnects by itself, so the request may be retried. HTTP answers it with 503.
+    /// The store behind the queue cannot be reached or did not answer (the Redis store). The message says which: not
+    /// connected (nothing was done; the node reconnects by itself, so the request may be retried), or no answer within the
+    /// command timeout (the outcome is unknown: a send may have been stored, so check before retrying). HTTP answers it
+    /// with 503. docs/protocol.md, docs/scale-out.md "Failure behaviour".
     /// </summary>
     public const string StoreUnavailable = "store_unavailable";
 }

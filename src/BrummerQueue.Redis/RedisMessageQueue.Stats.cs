@@ -5,11 +5,18 @@ namespace BrummerQueue.Redis;
 
 internal sealed partial class RedisMessageQueue
 {
+    // The order of QueueStats.Subscriptions within a channel, as the in-memory store's: oldest first, then by id.
+    private static readonly Comparer<SubscriptionStats> s_oldestFirst = Comparer<SubscriptionStats>.Create(static (a, b) =>
+    {
+        var byAge = a.CreatedAt.CompareTo(b.CreatedAt);
+        return byAge != 0 ? byAge : string.CompareOrdinal(a.Id, b.Id);
+    });
+
     public IReadOnlyList<ChannelInfo> ListChannels()
     {
         var now = NowMs();
         var list = new List<ChannelInfo>();
-        foreach (var (name, figures) in ChannelFigures(now))
+        foreach (var (name, figures) in ChannelFigures(now, subscriptions: null))
         {
             list.Add(new ChannelInfo(name, figures.Epoch, figures.Messages, figures.Subscriptions, figures.LastSeq));
         }
@@ -23,15 +30,16 @@ internal sealed partial class RedisMessageQueue
         var channels = new SortedDictionary<string, ChannelStats>(StringComparer.Ordinal);
         long messages = 0;
         var subscriptions = 0;
-        foreach (var (name, figures) in ChannelFigures(now))
+        var listed = new List<SubscriptionStats>();
+        foreach (var (name, figures) in ChannelFigures(now, listed))
         {
-            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped);
+            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped) { Delivered = figures.Delivered };
             messages += figures.Messages;
             subscriptions += figures.Subscriptions;
         }
 
         // Read after every channel was pruned, so the totals count what those prunes expired.
-        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped"]));
+        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped", "delivered"]));
         return new QueueStats
         {
             TotalMessages = messages,
@@ -42,9 +50,11 @@ internal sealed partial class RedisMessageQueue
             MessagesConsumed = Number(totals[2]),
             MessagesExpired = Number(totals[3]),
             MessagesDropped = Number(totals[4]),
+            MessagesDelivered = Number(totals[5]),
             WaitingReceivers = Volatile.Read(ref _waitingReceivers),
             UptimeSeconds = (now - _startMs) / 1000,
             Channels = channels,
+            Subscriptions = listed,
         };
     }
 
@@ -57,7 +67,7 @@ internal sealed partial class RedisMessageQueue
         {
             if (handle.IsWaitedOn)
             {
-                Call(() => LuaScripts.Touch.Evaluate(_db, [_keys.Subscription(handle.Channel, handle.Id)], [now]));
+                Call(() => LuaScripts.Touch.Evaluate(_db, [_keys.Subscription(handle.Channel, handle.Id)], [now, ReadingLease(now)]));
             }
         }
 
@@ -126,18 +136,54 @@ internal sealed partial class RedisMessageQueue
 
     private string[] ChannelNames() => [.. Call(() => _db.SortedSetRangeByRank(_keys.Channels)).Select(v => (string)v!)];
 
-    /// <summary>Each live channel's figures after pruning what expired, in name order (one script per channel).</summary>
-    private IEnumerable<(string Name, Figures Figures)> ChannelFigures(long now)
+    /// <summary>
+    /// Until when a waiting reader counts as reading in stats on every node (docs/scale-out.md "Stats and lists"): the
+    /// waiting node renews it at each sweep tick, so two ticks outlast one missed renewal.
+    /// </summary>
+    internal long ReadingLease(long now) => now + (2 * (long)Options.SweepInterval.TotalMilliseconds);
+
+    /// <summary>
+    /// Each live channel's figures after pruning what expired, in name order (one script per channel); with
+    /// <paramref name="subscriptions"/>, each channel's open subscriptions are added to it too, oldest first (the same round trip).
+    /// </summary>
+    private IEnumerable<(string Name, Figures Figures)> ChannelFigures(long now, List<SubscriptionStats>? subscriptions)
     {
+        var idleMs = (long)Options.SubscriptionIdleTimeout.TotalMilliseconds;
         foreach (var name in ChannelNames())
         {
-            var result = Call(() => LuaScripts.Figures.Evaluate(_db, _keys.ChannelKeys(name), [now]));
+            var result = Call(() => LuaScripts.Figures.Evaluate(_db, _keys.ChannelKeys(name), [now, subscriptions is null ? 0 : 1]));
             if (result.Length == 0)
             {
                 continue;
             }
 
-            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]));
+            if (subscriptions is not null)
+            {
+                var first = subscriptions.Count;
+                for (var i = 9; i + 6 < result.Length; i += 7)
+                {
+                    var id = (string)result[i]!;
+                    var owner = (string?)result[i + 1];
+                    var lastRead = (long)result[i + 3];
+
+                    // A reader of this node waits on it, or one of any node did and renewed its lease.
+                    var reading = (_handles.TryGetValue(id, out var handle) && handle.IsWaitedOn) || (long)result[i + 6] > now;
+                    subscriptions.Add(new SubscriptionStats(
+                        id,
+                        name,
+                        string.IsNullOrEmpty(owner) ? null : owner,
+                        DateTimeOffset.FromUnixTimeMilliseconds((long)result[i + 2]),
+                        DateTimeOffset.FromUnixTimeMilliseconds(lastRead),
+                        (int)result[i + 4],
+                        (long)result[i + 5],
+                        reading,
+                        reading ? null : DateTimeOffset.FromUnixTimeMilliseconds(lastRead + idleMs)));
+                }
+
+                subscriptions.Sort(first, subscriptions.Count - first, s_oldestFirst);
+            }
+
+            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]) { Delivered = (long)result[8] });
         }
     }
 
@@ -153,5 +199,8 @@ internal sealed partial class RedisMessageQueue
         }
     }
 
-    private readonly record struct Figures(string Epoch, int Messages, int Subscriptions, long LastSeq, long Sent, long Consumed, long Expired, long Dropped);
+    private readonly record struct Figures(string Epoch, int Messages, int Subscriptions, long LastSeq, long Sent, long Consumed, long Expired, long Dropped)
+    {
+        public long Delivered { get; init; }
+    }
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using BrummerQueue.Core;
 using BrummerQueue.Core.InMemory;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace BrummerQueue.Redis;
@@ -15,10 +16,18 @@ namespace BrummerQueue.Redis;
 /// notifications other nodes publish), and handles of the subscriptions it has seen (<c>_handles</c>, a concurrent
 /// dictionary; a handle holds no messages). Blocking receives wait on those signals, never on the shared connection.
 /// Every member is thread-safe; a lost connection makes a call throw <see cref="QueueException"/> with
-/// <see cref="QueueErrorCodes.StoreUnavailable"/>.
+/// <see cref="QueueErrorCodes.StoreUnavailable"/> (at once while the node knows it is not connected), and a background
+/// PING every second (<see cref="HealthProblem"/>) tells a Redis that stopped answering from a slow one.
 /// </summary>
 internal sealed partial class RedisMessageQueue : IMessageQueue
 {
+    // The health probe (docs/scale-out.md "Failure behaviour"): a PING per second; no answer within 2 s turns health bad
+    // until a PING is answered again. Real time, not the queue's TimeProvider: it measures Redis, not message ages.
+    private static readonly TimeSpan s_probeInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_probeTimeout = TimeSpan.FromSeconds(2);
+
+    // At most one log line per this many ms for failed calls (an outage fails every call; their count is logged).
+    private const long CallLogIntervalMs = 10_000;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly bool _ownsConnection;
@@ -39,12 +48,31 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     // Interlocked: 1 once this node subscribed to the notification channels.
     private int _listening;
 
-    // The last connection failure the client reported (Volatile; any recent one will do for a message).
+    // The last connection failure the client reported, short (Volatile; any recent one will do for a message).
     private string? _lastFailure;
 
-    public RedisMessageQueue(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, QueueOptions options, TimeProvider time)
+    private readonly ILogger _logger;
+
+    // The Redis endpoints as replies and logs name them (host:port, no password).
+    private readonly string _endpoints;
+
+    private readonly CancellationTokenSource _probeStop = new();
+
+    // Interlocked/Volatile, 0 or 1: the last probe's PING got no answer in time (1) or was answered (0).
+    private int _notAnswering;
+
+    // Interlocked, 0 or 1: a lost connection was logged and its restoration not yet (so each is logged once).
+    private int _reportedDown;
+
+    // Interlocked: when a failed call was last logged (Environment.TickCount64 ms), and how many were not logged since.
+    private long _lastCallLogMs = long.MinValue / 2;
+    private long _unloggedCalls;
+
+    public RedisMessageQueue(IConnectionMultiplexer redis, bool ownsConnection, string keyPrefix, QueueOptions options, TimeProvider time, ILogger logger)
     {
         _redis = redis;
+        _logger = logger;
+        _endpoints = RedisEndpoints.Format(redis.GetEndPoints());
         _ownsConnection = ownsConnection;
         _db = redis.GetDatabase();
         _keys = new RedisKeys(keyPrefix);
@@ -60,6 +88,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         redis.ConnectionRestored += OnConnectionRestored;
         redis.ConnectionFailed += OnConnectionFailed;
         _sweeper = time.CreateTimer(static state => ((RedisMessageQueue)state!).SweepInBackground(), this, options.SweepInterval, options.SweepInterval);
+        _ = ProbeAsync(_probeStop.Token);
     }
 
     public QueueOptions Options { get; }
@@ -71,10 +100,50 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     /// <summary>True while the connection to Redis is up (for the host's health check).</summary>
     public bool IsConnected => _redis.IsConnected;
 
-    /// <summary>Null while connected; otherwise the endpoints and the last failure the client reported.</summary>
-    public string? ConnectionFailure => _redis.IsConnected
-        ? null
-        : $"no connection to {string.Join(", ", _redis.GetEndPoints().Select(e => e.ToString()))}" + (Volatile.Read(ref _lastFailure) is { } failure ? $" ({failure})" : string.Empty);
+    /// <summary>
+    /// Null while connected; otherwise the endpoints and the last failure the client reported, e.g.
+    /// <c>no connection to 127.0.0.1:6379 (unable to connect: Connection refused)</c>.
+    /// </summary>
+    public string? ConnectionFailure
+    {
+        get
+        {
+            if (_redis.IsConnected)
+            {
+                return null;
+            }
+
+            // The client may not have reported the failure of its first attempt yet: a PING (failing at once) names it.
+            var failure = Volatile.Read(ref _lastFailure);
+            if (failure is null)
+            {
+                try
+                {
+                    _db.Ping();
+                    return null;
+                }
+                catch (RedisConnectionException e)
+                {
+                    failure = StoreUnavailable.Kind(e.FailureType, e);
+                }
+                catch (Exception e) when (StoreUnavailable.Is(e))
+                {
+                }
+            }
+
+            return $"no connection to {_endpoints}" + (failure is null ? string.Empty : $" ({failure})");
+        }
+    }
+
+    /// <summary>
+    /// Null while the node can use Redis; otherwise why not, for /healthz: not connected (the node reconnects by itself),
+    /// or connected but a PING got no answer within 2 s (a stopped or overloaded Redis) until one is answered again.
+    /// </summary>
+    public string? HealthProblem => !_redis.IsConnected
+        ? $"the Redis store at {_endpoints} is not connected" + (Volatile.Read(ref _lastFailure) is { } failure ? $" ({failure})" : string.Empty) + "; the node is reconnecting"
+        : Volatile.Read(ref _notAnswering) == 1
+            ? $"the Redis store at {_endpoints} did not answer a PING within {(int)s_probeTimeout.TotalMilliseconds} ms; the node keeps asking"
+            : null;
 
     public SendResult Send(string channel, MessageDraft draft)
     {
@@ -104,11 +173,12 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         try
         {
             call = PrepareSend(channel, draft);
+            ThrowIfNotConnected();
             pending = LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values);
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<SendResult>(StoreUnavailable.Is(e) ? StoreUnavailable.From(e) : e);
+            return ValueTask.FromException<SendResult>(StoreUnavailable.Is(e) ? Unavailable(e) : e);
         }
 
         return new ValueTask<SendResult>(CompleteSendAsync(call, pending));
@@ -224,6 +294,8 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     public void Dispose()
     {
         _sweeper.Dispose();
+        _probeStop.Cancel();
+        _probeStop.Dispose();
         _redis.ConnectionRestored -= OnConnectionRestored;
         _redis.ConnectionFailed -= OnConnectionFailed;
         var subscriber = _redis.GetSubscriber();
@@ -246,28 +318,35 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     internal long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Runs <paramref name="call"/>; a lost connection becomes the <c>store_unavailable</c> refusal.</summary>
-    internal static T Call<T>(Func<T> call)
+    /// <summary>
+    /// Runs <paramref name="call"/>; a failure to reach Redis becomes the <c>store_unavailable</c> refusal
+    /// (<see cref="StoreUnavailable"/>), its full diagnostic goes to the log. While the node knows it is not connected
+    /// the call fails at once, without waiting for the command timeout.
+    /// </summary>
+    internal T Call<T>(Func<T> call)
     {
+        ThrowIfNotConnected();
         try
         {
             return call();
         }
         catch (Exception e) when (StoreUnavailable.Is(e))
         {
-            throw StoreUnavailable.From(e);
+            throw Unavailable(e);
         }
     }
 
-    internal static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>Runs <paramref name="call"/> asynchronously, as <see cref="Call"/>.</summary>
+    internal async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
+        ThrowIfNotConnected();
         try
         {
             return await call().ConfigureAwait(false);
         }
         catch (Exception e) when (StoreUnavailable.Is(e))
         {
-            throw StoreUnavailable.From(e);
+            throw Unavailable(e);
         }
     }
 
@@ -305,7 +384,17 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     private async Task<SendResult> CompleteSendAsync(SendCall call, Task<RedisResult> pending)
     {
-        var result = await CallAsync(() => pending).ConfigureAwait(false);
+        RedisResult result;
+        try
+        {
+            // Already written: a failure from here on leaves the outcome unknown, which Unavailable says.
+            result = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (StoreUnavailable.Is(e))
+        {
+            throw Unavailable(e);
+        }
+
         if ((string)result[0]! == "bytes" && await PruneAllExpiredAsync(call.Now).ConfigureAwait(false) > 0)
         {
             result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values)).ConfigureAwait(false);
@@ -446,11 +535,106 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             });
         }
 
+        if (_redis.IsConnected && Interlocked.Exchange(ref _reportedDown, 0) == 1)
+        {
+            RedisStoreLog.ConnectionRestored(_logger, _endpoints);
+        }
+
         _signals.WakeAll();
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
-        Volatile.Write(ref _lastFailure, $"{e.FailureType}: {e.Exception?.Message.Split('\n', 2)[0].TrimEnd('\r') ?? "no answer"}");
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        var failure = StoreUnavailable.Kind(e.FailureType, e.Exception);
+        Volatile.Write(ref _lastFailure, failure);
+
+        // The client reports every failed reconnect attempt too: the loss is logged once, until it is restored.
+        if (Interlocked.Exchange(ref _reportedDown, 1) == 0)
+        {
+            RedisStoreLog.ConnectionFailed(_logger, RedisEndpoints.Format(e.EndPoint), failure, e.Exception);
+        }
+    }
+
+    private void ThrowIfNotConnected()
+    {
+        if (!_redis.IsConnected)
+        {
+            throw StoreUnavailable.NotConnected(_endpoints, Volatile.Read(ref _lastFailure));
+        }
+    }
+
+    /// <summary>The refusal for a failed call; the client's diagnostic is logged (at most one line per 10 s, with the count of the rest).</summary>
+    private QueueException Unavailable(Exception e)
+    {
+        var refusal = StoreUnavailable.From(e, _endpoints, _redis.TimeoutMilliseconds);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastCallLogMs);
+        if (now - last >= CallLogIntervalMs && Interlocked.CompareExchange(ref _lastCallLogMs, now, last) == last)
+        {
+            RedisStoreLog.CallFailed(_logger, refusal.Message, Interlocked.Exchange(ref _unloggedCalls, 0), e);
+        }
+        else
+        {
+            Interlocked.Increment(ref _unloggedCalls);
+        }
+
+        return refusal;
+    }
+
+    /// <summary>The health probe: a PING per second while connected; see <see cref="HealthProblem"/>. Ends at <see cref="Dispose"/>.</summary>
+    private async Task ProbeAsync(CancellationToken stop)
+    {
+        try
+        {
+            using var ticks = new PeriodicTimer(s_probeInterval, TimeProvider.System);
+            while (await ticks.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                if (!_redis.IsConnected)
+                {
+                    continue;
+                }
+
+                var ping = _db.PingAsync();
+
+                // A PING given up on (or cut short by Dispose) faults later: observe it whatever happens here.
+                _ = ping.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                bool answered;
+                try
+                {
+                    await ping.WaitAsync(s_probeTimeout, TimeProvider.System, stop).ConfigureAwait(false);
+                    answered = true;
+                }
+                catch (TimeoutException)
+                {
+                    // The answer may have come while this continuation waited for a thread.
+                    answered = ping.IsCompletedSuccessfully;
+                }
+                catch (Exception e) when (StoreUnavailable.Is(e))
+                {
+                    answered = false;
+                }
+
+                if (answered)
+                {
+                    if (Interlocked.Exchange(ref _notAnswering, 0) == 1)
+                    {
+                        RedisStoreLog.AnswersAgain(_logger, _endpoints);
+                    }
+                }
+                else if (_redis.IsConnected && Interlocked.Exchange(ref _notAnswering, 1) == 0)
+                {
+                    RedisStoreLog.NotAnswering(_logger, _endpoints, (int)s_probeTimeout.TotalMilliseconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection was disposed with the store.
+        }
+    }
 
     private QueueException Refused(QueueException refusal)
     {

@@ -61,7 +61,7 @@ internal sealed class RedisSubscription : Subscription
         if (dropped > 0)
         {
             // TryRead hands out no dropped count: keep it for the next ReadBatch or TakeDropped.
-            RedisMessageQueue.Call(() => _queue.Database.HashIncrement(_keys[0], "dropped", dropped));
+            _queue.Call(() => _queue.Database.HashIncrement(_keys[0], "dropped", dropped));
         }
 
         message = list.Count > 0 ? list[0] : null;
@@ -87,7 +87,7 @@ internal sealed class RedisSubscription : Subscription
 
     public override long TakeDropped()
     {
-        var dropped = (long)RedisMessageQueue.Call(() => LuaScripts.TakeDropped.Evaluate(_queue.Database, [_keys[0]], []));
+        var dropped = (long)_queue.Call(() => LuaScripts.TakeDropped.Evaluate(_queue.Database, [_keys[0]], []));
         if (dropped < 0)
         {
             MarkClosed();
@@ -113,7 +113,7 @@ internal sealed class RedisSubscription : Subscription
             values[2 + i] = MessageBlob.Full(messages[i]);
         }
 
-        var result = RedisMessageQueue.Call(() => LuaScripts.PutBackSubscription.Evaluate(_queue.Database, _keys, values));
+        var result = _queue.Call(() => LuaScripts.PutBackSubscription.Evaluate(_queue.Database, _keys, values));
         _queue.Signals.Wake(Channel);
         return new PutBackResult((int)result[0], (int)result[1], (int)result[2]);
     }
@@ -137,7 +137,7 @@ internal sealed class RedisSubscription : Subscription
                 int state;
                 try
                 {
-                    state = (int)await RedisMessageQueue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs()])).ConfigureAwait(false);
+                    state = (int)await _queue.CallAsync(() => LuaScripts.PeekSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs(), _queue.ReadingLease(_queue.NowMs())])).ConfigureAwait(false);
                 }
                 catch (QueueException e) when (e.Code == QueueErrorCodes.StoreUnavailable)
                 {
@@ -203,11 +203,11 @@ internal sealed class RedisSubscription : Subscription
 
     /// <summary>One read script: up to <paramref name="limit"/> messages into <paramref name="into"/>; returns the dropped count, or -1 when closed.</summary>
     internal long Read(int limit, ICollection<QueueMessage> into) =>
-        Decode(RedisMessageQueue.Call(() => LuaScripts.ReadSubscription.Evaluate(_queue.Database, _keys, [_queue.NowMs(), limit])), into);
+        Decode(_queue.Call(() => LuaScripts.ReadSubscription.Evaluate(_queue.Database, _keys, [_queue.NowMs(), limit])), into);
 
     /// <summary><see cref="Read"/> with the script awaited.</summary>
     internal async Task<long> ReadAsync(int limit, ICollection<QueueMessage> into) =>
-        Decode(await RedisMessageQueue.CallAsync(() => LuaScripts.ReadSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs(), limit])).ConfigureAwait(false), into);
+        Decode(await _queue.CallAsync(() => LuaScripts.ReadSubscription.EvaluateAsync(_queue.Database, _keys, [_queue.NowMs(), limit])).ConfigureAwait(false), into);
 
     private long Decode(RedisResult result, ICollection<QueueMessage> into)
     {

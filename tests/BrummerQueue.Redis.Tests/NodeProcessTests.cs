@@ -26,13 +26,28 @@ public sealed class NodeProcessTests : IAsyncDisposable
     [Fact]
     public async Task Serve_RedisUnreachable_OneLineOnStderrAndExitOne()
     {
-        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{BrummerqProcess.FreePort()},connectTimeout=1000");
+        var redisPort = BrummerqProcess.FreePort();
+        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{redisPort},connectTimeout=1000");
         _processes.Add(process);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
         Assert.Equal(1, process.ExitCode);
         var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("brummerq: cannot reach the Redis store (--redis, BRUMMERQ_REDIS): ", line, StringComparison.Ordinal);
+        Assert.Equal($"brummerq: cannot reach the Redis store (--redis, BRUMMERQ_REDIS): no connection to 127.0.0.1:{redisPort} (unable to connect: Connection refused)", line);
+    }
+
+    [Fact]
+    public async Task Serve_RedisHostUnresolvable_OneShortLineNamingTheHost()
+    {
+        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", "nosuchhost.invalid:6379,connectTimeout=1000");
+        _processes.Add(process);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);
+        Assert.Equal(1, process.ExitCode);
+        var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        // The resolver's own words follow "unable to connect: " (e.g. "Name or service not known"); the client's diagnostic does not.
+        Assert.Matches(@"^brummerq: cannot reach the Redis store \(--redis, BRUMMERQ_REDIS\): no connection to nosuchhost\.invalid:6379 \(unable to connect: [^()]+\)$", line);
     }
 
     [Fact]
@@ -81,6 +96,16 @@ public sealed class NodeProcessTests : IAsyncDisposable
         var fromMcp = await _http.GetStringAsync($"http://127.0.0.1:{mcpPort}/api/channels", Ct);
         Assert.Equal(fromServe, fromMcp);
         Assert.Contains("\"last_seq\":20", fromServe, StringComparison.Ordinal);
+
+        // The dashboard's figures: the 20 copies the WebSocket's subscription got and the subscription itself, on both nodes.
+        foreach (var port in new[] { servePort, mcpPort })
+        {
+            var stats = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{port}/api/stats", Ct);
+            Assert.Equal(20, stats.GetProperty("messages_delivered").GetInt64());
+            Assert.Equal(20, stats.GetProperty("channels").GetProperty("chat").GetProperty("delivered").GetInt64());
+            var subscription = Assert.Single(stats.GetProperty("subscriptions").EnumerateArray());
+            Assert.Equal("chat", subscription.GetProperty("channel").GetString());
+        }
     }
 
     [Fact]
@@ -257,13 +282,20 @@ public sealed class NodeProcessTests : IAsyncDisposable
         {
             var body = await health.Content.ReadAsStringAsync(Ct);
             Assert.Contains("\"status\":\"store_unavailable\"", body, StringComparison.Ordinal);
-            Assert.Contains("\"reason\":", body, StringComparison.Ordinal);
+            Assert.Contains($"\"reason\":\"the Redis store at 127.0.0.1:{_redis.Port} is not connected", body, StringComparison.Ordinal);
         }
 
         using (var refused = await _http.PostAsJsonAsync(api, new { payload = 2 }, Ct))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-            Assert.Contains("\"code\":\"store_unavailable\"", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal("store_unavailable", problem.GetProperty("code").GetString());
+
+            // Short, naming the Redis; the client's diagnostic stays in the node's log.
+            var detail = problem.GetProperty("detail").GetString()!;
+            Assert.StartsWith($"store_unavailable: the Redis store at 127.0.0.1:{_redis.Port} is not connected", detail, StringComparison.Ordinal);
+            Assert.EndsWith("; nothing was done. The node reconnects by itself: retry shortly", detail, StringComparison.Ordinal);
+            Assert.True(detail.Length < 300, detail);
         }
 
         await SendFrameAsync(socket, """{"type":"queue_message","id":"m1","data":{"channel":"c","payload":2}}""");

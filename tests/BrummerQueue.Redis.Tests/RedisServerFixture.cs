@@ -121,6 +121,15 @@ public sealed class RedisServerFixture : IAsyncLifetime
         File.Delete(PidFile);
     }
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. <c>STOP</c>, <c>CONT</c>) to the running redis-server, by its pid: a stopped one keeps its connections open but answers nothing.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        var pid = File.ReadAllText(PidFile).Trim();
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, pid } })!;
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_connection is not null)

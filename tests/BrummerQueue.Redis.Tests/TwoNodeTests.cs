@@ -180,6 +180,36 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GetStats_SubscriptionsAndSendsOnBothNodes_DeliveredAndListedAlikeOnEach()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var onA = a.Subscribe("c", new SubscribeOptions { Owner = "ws-a" });
+        var onB = b.Subscribe("c");
+        a.Send("c", default);
+        b.Send("c", default);
+        b.Send("quiet", default);
+
+        var fromA = a.GetStats();
+        var fromB = b.GetStats();
+        Assert.Equal((4L, 4L, 0L), (fromA.MessagesDelivered, fromA.Channels["c"].Delivered, fromA.Channels["quiet"].Delivered));
+        Assert.Equal(fromA.MessagesDelivered, fromB.MessagesDelivered);
+        Assert.Equal(fromA.Channels, fromB.Channels);
+        Assert.Equal(new[] { onA.Id, onB.Id }.Order(StringComparer.Ordinal), fromA.Subscriptions.Select(s => s.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(fromA.Subscriptions, fromB.Subscriptions);
+        Assert.All(fromA.Subscriptions, s => Assert.Equal(("c", 2, false), (s.Channel, s.Buffered, s.Reading)));
+        Assert.Equal("ws-a", fromA.Subscriptions.Single(s => s.Id == onA.Id).Owner);
+        Assert.Null(fromA.Subscriptions.Single(s => s.Id == onB.Id).Owner);
+
+        // A reader waiting on node A shows as reading on node B too.
+        Assert.True(onA.TryRead(out _) && onA.TryRead(out _));
+        var waiting = onA.WaitToReadAsync(Ct).AsTask();
+        await UntilAsync(() => b.GetStats().Subscriptions.Single(s => s.Id == onA.Id) is { Reading: true, IdleExpiresAt: null });
+        Assert.False(waiting.IsCompleted);
+        Assert.True(b.Unsubscribe(onA.Id));
+        Assert.False(await waiting.WaitAsync(s_wait, Ct));
+    }
+
+    [Fact]
     public async Task SubscriptionMadeOnOneNode_IsReadAndEndedOnTheOther()
     {
         var (a, b) = await TwoNodesAsync();
@@ -228,6 +258,17 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
         foreach (var connection in _connections)
         {
             await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Asks <paramref name="condition"/> until it holds; bounded by <see cref="s_wait"/>, one try per 20 ms.</summary>
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + s_wait;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not true within {s_wait}");
+            await Task.Delay(20, Ct);
         }
     }
 

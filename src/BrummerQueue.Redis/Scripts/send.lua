@@ -61,6 +61,10 @@ for i = 1, #fan, 2 do
   buffer_append(sub_prefix .. 's:' .. fan[i], sub_prefix .. 'b:' .. fan[i], tonumber(fan[i + 1]), {blob})
   delivered = delivered + 1
 end
+if delivered > 0 then
+  redis.call('HINCRBY', meta, 'delivered', delivered)
+  redis.call('HINCRBY', g, 'delivered', delivered)
+end
 
 -- 's|<node>|<name bytes>|<name><blob>': other nodes wake their readers and raise MessageStored from it.
 redis.call('PUBLISH', ARGV[11], 's|' .. ARGV[12] .. '|' .. #name .. '|' .. name .. blob)

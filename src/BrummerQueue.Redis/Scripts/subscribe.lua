@@ -28,7 +28,7 @@ local last = tonumber(redis.call('HGET', meta, 'seq'))
 local sub = sub_prefix .. 's:' .. id
 local buf = sub_prefix .. 'b:' .. id
 redis.call('HSET', subs, id, size)
-redis.call('HSET', sub, 'size', size, 'owner', owner, 'dropped', 0, 'act', now)
+redis.call('HSET', sub, 'size', size, 'owner', owner, 'dropped', 0, 'act', now, 'at', now)
 redis.call('HSET', index, id, name)
 if owner ~= '' then
   redis.call('SADD', owner_set, id)

@@ -10,8 +10,8 @@ namespace BrummerQueue.Server.Cli;
 
 /// <summary>
 /// What <c>brummerq serve</c> prints on stderr once it listens: where each face is, with the real port (also when
-/// <c>--port 0</c> chose one), a copyable <c>claude mcp add</c> line, whether a token is required and which settings
-/// file was read. The token itself is never printed (<c>&lt;token&gt;</c> stands for it), as it is never logged.
+/// <c>--port 0</c> chose one), a copyable <c>claude mcp add</c> line, whether a token is required, which settings
+/// file was read and which store keeps the queue (in memory, or the Redis endpoints). The token itself is never printed (<c>&lt;token&gt;</c> stands for it), as it is never logged.
 /// </summary>
 internal static class StartupBanner
 {
@@ -46,9 +46,15 @@ internal static class StartupBanner
             $"  WebSocket    {socket}",
             $"  token        {token}",
             $"  settings     {settingsFile.Describe()}",
+            $"  store        {Store(options)}",
             $"  Claude Code  {claude}",
         ];
     }
+
+    /// <summary>The store line: <c>memory (this process only)</c> or <c>redis HOST:PORT</c> (endpoints only: a configuration string may hold a password).</summary>
+    private static string Store(ServerOptions options) => options.Store == StoreKinds.Redis && options.Redis is { } redis
+        ? $"redis {BrummerQueue.Redis.RedisStore.Endpoints(redis)} (shared with every node given the same Redis)"
+        : "memory (this process only)";
 
     /// <summary>Writes the banner of the started <paramref name="services"/>' server to <paramref name="error"/> (stderr).</summary>
     public static void Write(IServiceProvider services, SettingsFile settingsFile, TextWriter error)

@@ -83,7 +83,8 @@ internal static class BrummerHost
             return MessageQueue.CreateInMemory(queueOptions, time);
         }
 
-        return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("BrummerQueue.Redis");
+        return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false, logger: logger);
     }
 
     /// <summary>

@@ -41,6 +41,7 @@ public sealed class StartupBannerTests
                     $"  WebSocket    ws://127.0.0.1:{port}/__brummer_ws__",
                     "  token        not required (loopback only: only this machine can connect)",
                     $"  settings     no appsettings.json in {directory.FullName} (flags, BRUMMERQ_* variables and defaults)",
+                    "  store        memory (this process only)",
                     $"  Claude Code  claude mcp add --transport http brummerq http://127.0.0.1:{port}/mcp",
                 ],
                 banner);
@@ -73,6 +74,15 @@ public sealed class StartupBannerTests
         {
             await StopAsync(process);
         }
+    }
+
+    [Fact]
+    public void Lines_StoreRedis_NamesTheRedisEndpointsButNotItsPassword()
+    {
+        var options = new ServerOptions { Store = "redis", Redis = "127.0.0.1:6380,password=s3cret,connectTimeout=1000" };
+        var lines = StartupBanner.Lines(BrummerQueue.Server.Mcp.PortProbe.BaseAddress(options.Host, options.Port), options, SettingsFile.In(AppContext.BaseDirectory));
+        Assert.Contains("  store        redis 127.0.0.1:6380 (shared with every node given the same Redis)", lines);
+        Assert.DoesNotContain(lines, l => l.Contains("s3cret", StringComparison.Ordinal));
     }
 
     [Fact]
