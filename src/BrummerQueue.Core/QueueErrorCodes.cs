@@ -36,4 +36,7 @@ public static class QueueErrorCodes
     /// reconnects by itself, so the request may be retried. HTTP answers it with 503.
     /// </summary>
     public const string StoreUnavailable = "store_unavailable";
+
+    /// <summary>A request (<c>queue_request</c>) got no reply within its timeout; nothing waits for one any more. HTTP answers it with 504.</summary>
+    public const string Timeout = "timeout";
 }

@@ -83,8 +83,13 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             throw Refused(tooLarge);
         }
 
-        ArgumentRules.Channel(channel);
         var payload = draft.Payload;
+        if (ReplyInbox.IsInbox(channel))
+        {
+            return SendReply(channel, draft, type, ttl);
+        }
+
+        ArgumentRules.Channel(channel);
 
         var now = NowMs();
         var id = MessageIdGenerator.Next(now);
@@ -93,7 +98,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var values = new RedisValue[]
         {
             now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
+            MessageBlob.Tail(now, ttl, id, type, payload, draft.ReplyTo, draft.CorrelationId), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
         };
         var result = Call(() => LuaScripts.Send.Evaluate(_db, keys, values));
         var status = (string)result[0]!;
@@ -111,7 +116,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                 throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, channel!));
         }
 
-        var message = new QueueMessage(id, channel!, (long)result[1], type, payload, now, ttl);
+        var message = new QueueMessage(id, channel!, (long)result[1], type, payload, now, ttl) { ReplyTo = draft.ReplyTo, CorrelationId = draft.CorrelationId };
         _signals.Wake(channel!);
         MessageStored?.Invoke(message);
         return new SendResult(message, (int)result[3]);
