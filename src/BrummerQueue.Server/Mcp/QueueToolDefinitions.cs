@@ -57,8 +57,8 @@ internal static class QueueToolDefinitions
                       "type":{"type":"string","minLength":1,"maxLength":128,"default":"message","description":"message type, e.g. 'user_event'"},
                       "payload":{"description":"any JSON value (object, array, string, number, boolean, null); default null"},
                       "ttl":{"type":"integer","minimum":0,"maximum":{{{maxTtl}}},"default":{{{defaultTtl}}},"description":"time to live in whole seconds; 0 = never expires (still bounded by the channel's capacity)"},
-                      "reply_to":{"type":"string","description":"channel for answers"},
-                      "correlation_id":{"type":"string","maxLength":128,"description":"to answer a request: its id"}},
+                      "reply_to":{"type":"string"},
+                      "correlation_id":{"type":"string","description":"to answer a request: its id"}},
                      "required":["channel"],"additionalProperties":false}
                     """),
                 OutputSchema = Schema($$$"""
@@ -72,8 +72,8 @@ internal static class QueueToolDefinitions
             new Tool
             {
                 Name = Request,
-                Title = "Ask and wait for the reply",
-                Description = "Send to a channel and wait for the first reply. Responders answer with queue_send to the message's reply_to, correlation_id = its id. Error after timeout.",
+                Title = "Request/reply",
+                Description = "Send and wait for the first reply (responders queue_send to its reply_to with correlation_id = its id); error on timeout.",
                 InputSchema = Schema($$$"""
                     {"type":"object","properties":{
                       "channel":{"type":"string"},"type":{"type":"string"},"payload":{},
@@ -81,7 +81,7 @@ internal static class QueueToolDefinitions
                      "required":["channel"],"additionalProperties":false}
                     """),
                 OutputSchema = Schema("""
-                    {"type":"object","properties":{"reply":{"type":"object"},"request_id":{"type":"string"},"delivered_to":{"type":"integer"}},"required":["reply","request_id"]}
+                    {"type":"object","properties":{"reply":{"type":"object"},"request_id":{"type":"string"}},"required":["reply","request_id"]}
                     """),
                 Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },

@@ -32,7 +32,7 @@ internal static class WireFields
 
     /// <summary>
     /// Throws <c>invalid_argument</c> for the first field of <paramref name="obj"/> that is not in
-    /// <paramref name="allowed"/>: <c>unknown field 'paylod'; expected: type, payload, ttl</c>, with
+    /// <paramref name="allowed"/>: <c>unknown field 'paylod'; expected: type, payload, ttl, reply_to, correlation_id</c>, with
     /// <see cref="QueueException.Field"/> the unknown name (as MCP names an unknown argument).
     /// </summary>
     public static void RejectUnknown(JsonElement obj, params string[] allowed)
