@@ -192,6 +192,32 @@ public sealed class RequestReplyTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
     }
 
+    [Fact]
+    public async Task McpQueueRequest_InAttachMode_KeptAliveAndAnswered()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        var log = new ProgressLog();
+        await using var attached = await BrummerqProcess.ConnectStdioAsync(
+            host.BaseAddress.Port,
+            environment: new Dictionary<string, string?> { [BrummerQueue.Server.Mcp.ReceiveKeepAlive.IntervalVariable] = "200" },
+            options: log.ClientOptions);
+        var responder = host.Queue.Subscribe("remote.svc");
+
+        var asking = log.CallAbortingAfterSilenceAsync(attached, ProgressLog.Call("queue_request", """{"channel":"remote.svc","timeout":20}""", "attach-req"), TimeSpan.FromSeconds(3));
+        Assert.True(await responder.WaitToReadAsync(Ct).AsTask().WaitAsync(s_wait, Ct));
+        Assert.True(responder.TryRead(out var request));
+
+        // Answer only after the attached process has kept its client alive for a while.
+        Assert.NotNull(await log.NextAsync(s_wait));
+        Assert.NotNull(await log.NextAsync(s_wait));
+        host.Queue.Send(request.ReplyTo!, new BrummerQueue.Core.MessageDraft(Payload: BrummerQueue.Core.JsonPayload.Parse("\"done\"")) { CorrelationId = request.Id.ToString() });
+
+        var result = await asking.WaitAsync(s_wait, Ct);
+        Assert.True(result.IsError is not true);
+        Assert.Equal("done", result.StructuredContent!.Value.GetProperty("reply").GetProperty("payload").GetString());
+        Assert.All(log.All, p => Assert.Equal("attach-req", p.ProgressToken.ToString()));
+    }
+
     private static TimeSpan ReceiveKeepAliveInterval => BrummerQueue.Server.Mcp.ReceiveKeepAlive.Interval;
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
