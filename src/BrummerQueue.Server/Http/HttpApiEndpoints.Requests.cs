@@ -1,4 +1,5 @@
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.Http;
@@ -50,7 +51,7 @@ internal static partial class HttpApiEndpoints
                 draft = WireFields.GetDraft(document.RootElement, queue.Options);
             }
 
-            var (request, reply) = await queue.RequestAsync(channel, draft, timeout, context.RequestAborted);
+            var (request, reply) = await context.RequestServices.GetRequiredService<HostStopping>().RequestAsync(queue, channel, draft, timeout, context.RequestAborted);
             return new JsonBodyResult(StatusCodes.Status200OK, w =>
             {
                 w.WriteStartObject();

@@ -1,4 +1,5 @@
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Protocol;
 using ModelContextProtocol.Protocol;
 
@@ -18,7 +19,7 @@ internal sealed partial class QueueTools
         var type = args.String("type", "1-128 characters");
         var timeout = args.Number("timeout", () => QueueException.Invalid("timeout", $"timeout must be a number of seconds greater than 0 and at most {ReceiveRequest.MaxTimeoutSeconds}"));
         var payload = args.TryGet("payload", out var element) ? JsonPayload.FromElement(element) : JsonPayload.Null;
-        var (request, reply) = await _queue.RequestAsync(channel, new MessageDraft(type, payload), timeout ?? ReceiveRequest.DefaultTimeoutSeconds, cancellationToken);
+        var (request, reply) = await _stopping.RequestAsync(_queue, channel, new MessageDraft(type, payload), timeout ?? ReceiveRequest.DefaultTimeoutSeconds, cancellationToken);
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BrummerQueue.Core;
+using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.WebSockets;
@@ -33,7 +34,7 @@ internal sealed partial class WebSocketConnection
     {
         try
         {
-            var (request, reply) = await _queue.RequestAsync(channel, draft, timeout, _ended.Token);
+            var (request, reply) = await _stopping.RequestAsync(_queue, channel, draft, timeout, _ended.Token);
             Reply(ServerFrames.Reply(id, request, reply));
         }
         catch (QueueException ex)

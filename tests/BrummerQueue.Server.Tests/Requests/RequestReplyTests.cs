@@ -218,6 +218,21 @@ public sealed class RequestReplyTests
         Assert.All(log.All, p => Assert.Equal("attach-req", p.ProgressToken.ToString()));
     }
 
+    [Fact]
+    public async Task HttpRequests_HostStops_Ends503AtOnce()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        using var http = host.CreateHttpClient();
+        var asking = http.PostAsync(new Uri("/api/channels/slow/requests?timeout=300", UriKind.Relative), Json("{}"), Ct);
+        await McpToolsTests.WaitUntilAsync(() => host.Queue.ListChannels().Count == 1);
+
+        var stopping = host.StopAsync();
+        using var response = await asking.WaitAsync(s_wait, Ct);
+        await stopping.WaitAsync(s_wait, Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("the server is shutting down", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
     private static TimeSpan ReceiveKeepAliveInterval => BrummerQueue.Server.Mcp.ReceiveKeepAlive.Interval;
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
