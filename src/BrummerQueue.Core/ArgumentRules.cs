@@ -12,6 +12,8 @@ internal static class ArgumentRules
         {
             throw QueueException.Invalid(field, name is null or "" ? $"{field} is required and {ChannelRule}" : $"{field} {ChannelRule}");
         }
+
+        ReplyInbox.RefuseAsChannel(name!, field);
     }
 
     public static bool IsValidChannelName(string? name)
@@ -59,6 +61,11 @@ internal static class ArgumentRules
         type = Type(draft.Type);
         ttl = Ttl(draft.TtlSeconds, options);
         var size = (long)draft.Payload.Length + (channel?.Length ?? 0) + type.Length + EnvelopeBytes;
+        if (draft.ReplyTo is not null || draft.CorrelationId is not null)
+        {
+            size += ReplyInbox.CheckDraft(draft);
+        }
+
         if (size > options.MaxMessageBytes)
         {
             return QueueRefusals.MessageTooLarge(options.MaxMessageBytes, size);

@@ -82,6 +82,14 @@ public interface IMessageQueue : IDisposable
     /// </summary>
     PutBackResult PutBack(ReceiveResult taken);
 
+    /// <summary>
+    /// Request/reply (docs/protocol.md "Request/reply"): opens a fresh private reply channel, sends <paramref name="draft"/> to
+    /// <paramref name="channel"/> with <c>reply_to</c> set to it (and, without a ttl of its own, a ttl of <paramref name="timeout"/>
+    /// rounded up), and returns the request, whose <see cref="PendingRequest.WaitAsync"/> waits up to <paramref name="timeout"/>
+    /// for the first reply. A send to the reply channel (<see cref="Send"/>) is that reply. Refusals as <see cref="Send"/>.
+    /// </summary>
+    PendingRequest Request(string channel, MessageDraft draft, TimeSpan timeout);
+
     /// <summary>Creates a subscription to <paramref name="channel"/> (creating the channel).</summary>
     Subscription Subscribe(string channel, SubscribeOptions? options = null);
 

@@ -38,4 +38,7 @@ public static class QueueErrorCodes
     /// with 503. docs/protocol.md, docs/scale-out.md "Failure behaviour".
     /// </summary>
     public const string StoreUnavailable = "store_unavailable";
+
+    /// <summary>A request (<c>queue_request</c>) got no reply within its timeout; nothing waits for one any more. HTTP answers it with 504.</summary>
+    public const string Timeout = "timeout";
 }

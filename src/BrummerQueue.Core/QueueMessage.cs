@@ -46,6 +46,12 @@ public sealed class QueueMessage
     /// <summary>When the message expires, in Unix milliseconds; <see cref="long.MaxValue"/> when it never does.</summary>
     public long ExpiresAtMs { get; }
 
+    /// <summary>Request/reply: the channel a responder answers on, or null (docs/protocol.md "Request/reply").</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>Request/reply: the sender's correlation id (a reply carries its request's id), or null.</summary>
+    public string? CorrelationId { get; init; }
+
     /// <summary>When the queue stored the message (UTC).</summary>
     public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs);
 

@@ -46,6 +46,12 @@ internal sealed class LuaScripts
 
     public static LuaScripts Figures { get; } = new("figures");
 
+    public static LuaScripts OpenInbox { get; } = new("openinbox");
+
+    public static LuaScripts Reply { get; } = new("reply");
+
+    public static LuaScripts CloseInbox { get; } = new("closeinbox");
+
     /// <summary>The whole script text.</summary>
     public string Text { get; }
 

@@ -10,26 +10,30 @@ namespace BrummerQueue.Redis;
 /// A message as Redis holds it: <c>plen|exp|seq|ts|ttl|id|tlen|</c> then the type's and the payload's UTF-8 bytes.
 /// <c>plen</c> (payload bytes, the byte budget) and <c>exp</c> (expiry, Unix ms, 0 = never) lead so the scripts read
 /// them with one pattern; the send script writes <c>plen|exp|seq|</c> in front of the tail this type makes, as it
-/// chooses the seq.
+/// chooses the seq. Request/reply's <c>reply_to</c> and <c>correlation_id</c>, when set, sit between the type and the
+/// payload as <c>r&lt;n&gt;|</c> and <c>c&lt;n&gt;|</c> each followed by their <c>n</c> UTF-8 bytes; the payload is always the
+/// blob's last <c>plen</c> bytes, so blobs without them (and the scripts, which read only the leading numbers) are unchanged.
 /// </summary>
 internal static class MessageBlob
 {
     /// <summary>The part after the seq: <c>ts|ttl|id|tlen|</c> type payload.</summary>
-    public static byte[] Tail(long timestampMs, int ttlSeconds, Guid id, string type, JsonPayload payload)
+    public static byte[] Tail(long timestampMs, int ttlSeconds, Guid id, string type, JsonPayload payload, string? replyTo = null, string? correlationId = null)
     {
         var typeBytes = Encoding.UTF8.GetBytes(type);
+        var fields = replyTo is null && correlationId is null ? [] : ReplyFields.Encode(replyTo, correlationId);
         var head = string.Create(CultureInfo.InvariantCulture, $"{timestampMs}|{ttlSeconds}|{id:N}|{typeBytes.Length}|");
-        var tail = new byte[head.Length + typeBytes.Length + payload.Length];
+        var tail = new byte[head.Length + typeBytes.Length + fields.Length + payload.Length];
         Encoding.ASCII.GetBytes(head, tail);
         typeBytes.CopyTo(tail, head.Length);
-        payload.Utf8.Span.CopyTo(tail.AsSpan(head.Length + typeBytes.Length));
+        fields.CopyTo(tail, head.Length + typeBytes.Length);
+        payload.Utf8.Span.CopyTo(tail.AsSpan(head.Length + typeBytes.Length + fields.Length));
         return tail;
     }
 
     /// <summary>The whole blob of a stored message (for a put-back).</summary>
     public static byte[] Full(QueueMessage message)
     {
-        var tail = Tail(message.TimestampMs, message.TtlSeconds, message.Id, message.Type, message.Payload);
+        var tail = Tail(message.TimestampMs, message.TtlSeconds, message.Id, message.Type, message.Payload, message.ReplyTo, message.CorrelationId);
         var exp = message.ExpiresAtMs == long.MaxValue ? 0 : message.ExpiresAtMs;
         var head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{message.Payload.Length}|{exp}|{message.Seq}|"));
         var blob = new byte[head.Length + tail.Length];
@@ -43,7 +47,7 @@ internal static class MessageBlob
         var blob = (byte[])value!;
         var span = blob.AsSpan();
         var position = 0;
-        Number(span, ref position); // plen
+        var payloadLength = (int)Number(span, ref position);
         Number(span, ref position); // exp
         var seq = Number(span, ref position);
         var timestamp = Number(span, ref position);
@@ -53,8 +57,10 @@ internal static class MessageBlob
         var typeLength = (int)Number(span, ref position);
         var type = Encoding.UTF8.GetString(span.Slice(position, typeLength));
         position += typeLength;
-        var payload = JsonPayload.FromUtf8(blob.AsMemory(position));
-        return new QueueMessage(id, channel, seq, type, payload, timestamp, ttl);
+        var payloadAt = blob.Length - payloadLength;
+        var payload = JsonPayload.FromUtf8(blob.AsMemory(payloadAt));
+        var message = new QueueMessage(id, channel, seq, type, payload, timestamp, ttl);
+        return payloadAt == position ? message : ReplyFields.Decode(message, span[position..payloadAt]);
     }
 
     private static long Number(ReadOnlySpan<byte> span, ref int position)

@@ -147,6 +147,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     public SendResult Send(string channel, MessageDraft draft)
     {
+        if (ReplyInbox.IsInbox(channel))
+        {
+            return SendReply(channel, draft);
+        }
+
         var call = PrepareSend(channel, draft);
         var result = Call(() => LuaScripts.Send.Evaluate(_db, call.Keys, call.Values));
         if ((string)result[0]! == "bytes" && PruneAllExpired(call.Now) > 0)
@@ -172,6 +177,12 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         Task<RedisResult> pending;
         try
         {
+            if (ReplyInbox.IsInbox(channel))
+            {
+                // A reply is handed to its waiting request, not stored: the reply script runs as a synchronous call.
+                return ValueTask.FromResult(SendReply(channel, draft));
+            }
+
             call = PrepareSend(channel, draft);
             ThrowIfNotConnected();
             pending = LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values);
@@ -377,9 +388,9 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var values = new RedisValue[]
         {
             now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
+            MessageBlob.Tail(now, ttl, id, type, payload, draft.ReplyTo, draft.CorrelationId), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
         };
-        return new SendCall(channel!, id, type, payload, ttl, now, keys, values);
+        return new SendCall(channel!, id, type, payload, ttl, now, keys, values) { ReplyTo = draft.ReplyTo, CorrelationId = draft.CorrelationId };
     }
 
     private async Task<SendResult> CompleteSendAsync(SendCall call, Task<RedisResult> pending)
@@ -414,7 +425,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                 throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, call.Channel));
         }
 
-        var message = new QueueMessage(call.Id, call.Channel, (long)result[1], call.Type, call.Payload, call.Now, call.Ttl);
+        var message = new QueueMessage(call.Id, call.Channel, (long)result[1], call.Type, call.Payload, call.Now, call.Ttl)
+        {
+            ReplyTo = call.ReplyTo,
+            CorrelationId = call.CorrelationId,
+        };
         _signals.Wake(call.Channel);
         MessageStored?.Invoke(message);
         return new SendResult(message, (int)result[3]);
@@ -645,5 +660,10 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     private readonly record struct TakeOutcome(string Channel, string Epoch, int Count);
 
     /// <summary>A send's script call and what the stored message is made of.</summary>
-    private sealed record SendCall(string Channel, Guid Id, string Type, JsonPayload Payload, int Ttl, long Now, RedisKey[] Keys, RedisValue[] Values);
+    private sealed record SendCall(string Channel, Guid Id, string Type, JsonPayload Payload, int Ttl, long Now, RedisKey[] Keys, RedisValue[] Values)
+    {
+        public string? ReplyTo { get; init; }
+
+        public string? CorrelationId { get; init; }
+    }
 }

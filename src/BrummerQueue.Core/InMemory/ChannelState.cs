@@ -149,7 +149,7 @@ internal sealed class ChannelState
     /// <paramref name="deliveredTo"/> counts subscriptions, and <paramref name="wake"/> collects
     /// signals that the caller must complete after releasing the lock.
     /// </summary>
-    public QueueMessage? TryAppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo)
+    public QueueMessage? TryAppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo, string? replyTo = null, string? correlationId = null)
     {
         AssertLocked();
         deliveredTo = 0;
@@ -165,7 +165,7 @@ internal sealed class ChannelState
         }
 
         _budget.Release(-Math.Min(delta, 0));
-        var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl);
+        var message = new QueueMessage(MessageIdGenerator.Next(nowMs), Name, ++LastSeq, type, payload, nowMs, ttl) { ReplyTo = replyTo, CorrelationId = correlationId };
         _sent++;
         IsListed = true;
         if (full)

@@ -65,6 +65,10 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
         }
 
         var payload = draft.Payload;
+        if (ReplyInbox.IsInbox(channel))
+        {
+            return SendReply(channel, draft, type, ttl);
+        }
 
         if (!TryGetExisting(channel, out var state))
         {
@@ -89,7 +93,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
                 removed = state.IsRemoved;
                 if (!removed)
                 {
-                    message = state.TryAppendUnsynchronized(type, payload, ttl, NowMs(), ref wake, out deliveredTo);
+                    message = state.TryAppendUnsynchronized(type, payload, ttl, NowMs(), ref wake, out deliveredTo, draft.ReplyTo, draft.CorrelationId);
                 }
             }
 

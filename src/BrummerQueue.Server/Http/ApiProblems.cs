@@ -11,7 +11,7 @@ internal static class ApiProblems
 {
     /// <summary>
     /// Maps an engine refusal: invalid_argument 400, not_found 404, message_too_large 413, queue_full,
-    /// too_many_subscriptions and rate_limited 429, too_many_connections and store_unavailable 503.
+    /// too_many_subscriptions and rate_limited 429, too_many_connections and store_unavailable 503, timeout (a request without reply) 504.
     /// </summary>
     public static IResult From(QueueException exception) => exception.Code switch
     {
@@ -21,6 +21,7 @@ internal static class ApiProblems
         QueueErrorCodes.TooManySubscriptions => Problem(StatusCodes.Status429TooManyRequests, "Too many subscriptions", exception.Code, exception.Message, exception.Field),
         QueueErrorCodes.RateLimited => Problem(StatusCodes.Status429TooManyRequests, "Rate limited", exception.Code, exception.Message, exception.Field),
         QueueErrorCodes.TooManyConnections => Problem(StatusCodes.Status503ServiceUnavailable, "Too many connections", exception.Code, exception.Message, exception.Field),
+        QueueErrorCodes.Timeout => Problem(StatusCodes.Status504GatewayTimeout, "No reply", exception.Code, exception.Message, exception.Field),
         QueueErrorCodes.StoreUnavailable => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", exception.Code, exception.Message, exception.Field),
         _ => Problem(StatusCodes.Status400BadRequest, "Invalid argument", exception.Code, exception.Message, exception.Field),
     };

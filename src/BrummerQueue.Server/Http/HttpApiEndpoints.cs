@@ -12,7 +12,7 @@ namespace BrummerQueue.Server.Http;
 /// channels, stats. Channel names may contain <c>/</c>, so the channel routes take the rest of the
 /// path: <c>/api/channels/app/events/messages</c> is channel <c>app/events</c>.
 /// </summary>
-internal static class HttpApiEndpoints
+internal static partial class HttpApiEndpoints
 {
     private const string MessagesSuffix = "/messages";
 
@@ -63,12 +63,18 @@ internal static class HttpApiEndpoints
     private static string? AllowedMethods(string? path) => path switch
     {
         "channels" or "stats" => "GET",
+        _ when TryGetRequestChannel(path?.StartsWith("channels/", StringComparison.Ordinal) == true ? path["channels/".Length..] : null, out _) => "POST",
         _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetChannel(path["channels/".Length..], out _) => "GET, POST",
         _ => null,
     };
 
     private static async Task<IResult> SendAsync(HttpContext context, string? path, IMessageQueue queue)
     {
+        if (TryGetRequestChannel(path, out var requestChannel))
+        {
+            return await RequestAsync(context, requestChannel, queue);
+        }
+
         if (!TryGetChannel(path, out var channel))
         {
             return Unmatched(context, path is null ? "channels" : "channels/" + path);

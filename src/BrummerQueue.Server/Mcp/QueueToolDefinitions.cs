@@ -13,6 +13,7 @@ namespace BrummerQueue.Server.Mcp;
 internal static class QueueToolDefinitions
 {
     public const string Send = "queue_send";
+    public const string Request = "queue_request";
     public const string Receive = "queue_receive";
     public const string Subscribe = "queue_subscribe";
     public const string Unsubscribe = "queue_unsubscribe";
@@ -55,7 +56,9 @@ internal static class QueueToolDefinitions
                       "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel name: 1-128 characters from A-Z a-z 0-9 . _ - : /"},
                       "type":{"type":"string","minLength":1,"maxLength":128,"default":"message","description":"message type, e.g. 'user_event'"},
                       "payload":{"description":"any JSON value (object, array, string, number, boolean, null); default null"},
-                      "ttl":{"type":"integer","minimum":0,"maximum":{{{maxTtl}}},"default":{{{defaultTtl}}},"description":"time to live in whole seconds; 0 = never expires (still bounded by the channel's capacity)"}},
+                      "ttl":{"type":"integer","minimum":0,"maximum":{{{maxTtl}}},"default":{{{defaultTtl}}},"description":"time to live in whole seconds; 0 = never expires (still bounded by the channel's capacity)"},
+                      "reply_to":{"type":"string"},
+                      "correlation_id":{"type":"string","description":"to answer a request: its id"}},
                      "required":["channel"],"additionalProperties":false}
                     """),
                 OutputSchema = Schema($$$"""
@@ -63,6 +66,22 @@ internal static class QueueToolDefinitions
                       "message":{{{MessageSchema}}},
                       "delivered_to":{"type":"integer","description":"subscriptions that got a copy"}},
                      "required":["message","delivered_to"]}
+                    """),
+                Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
+            },
+            new Tool
+            {
+                Name = Request,
+                Title = "Request/reply",
+                Description = "Send and wait for the first reply (responders queue_send to its reply_to with correlation_id = its id); error on timeout.",
+                InputSchema = Schema($$$"""
+                    {"type":"object","properties":{
+                      "channel":{"type":"string"},"type":{"type":"string"},"payload":{},
+                      "timeout":{"type":"number","exclusiveMinimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}}}},
+                     "required":["channel"],"additionalProperties":false}
+                    """),
+                OutputSchema = Schema("""
+                    {"type":"object","properties":{"reply":{"type":"object"},"request_id":{"type":"string"}},"required":["reply","request_id"]}
                     """),
                 Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },

@@ -42,14 +42,15 @@ internal sealed partial class QueueTools
         {
             return name switch
             {
-                QueueToolDefinitions.Send => await SendAsync(new ToolArguments(arguments, "channel", "type", "payload", "ttl")),
+                QueueToolDefinitions.Send => await SendAsync(new ToolArguments(arguments, "channel", "type", "payload", "ttl", "reply_to", "correlation_id")),
+                QueueToolDefinitions.Request => await RequestAsync(new ToolArguments(arguments, "channel", "type", "payload", "timeout"), cancellationToken),
                 QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "epoch", "push"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
                 ReceiveDelivery.PutBackTool => PutBack(new ToolArguments(arguments, "receipt"), session),
-                _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
+                _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_request, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
             };
         }
         catch (QueueException e)
@@ -73,7 +74,7 @@ internal sealed partial class QueueTools
         var maxTtl = _queue.Options.MaxTtlSeconds;
         var ttl = args.Integer("ttl", () => QueueException.OutOfRange("ttl", 0, maxTtl));
         var payload = args.TryGet("payload", out var element) ? JsonPayload.FromElement(element) : JsonPayload.Null;
-        var result = await _queue.SendAsync(channel, new MessageDraft(type, payload, ttl));
+        var result = await _queue.SendAsync(channel, new MessageDraft(type, payload, ttl) { ReplyTo = args.String("reply_to", "a channel name"), CorrelationId = args.String("correlation_id", "1-128 characters") });
         return ToolResults.Json(w =>
         {
             w.WriteStartObject();

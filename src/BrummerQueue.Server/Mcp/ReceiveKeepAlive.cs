@@ -61,15 +61,17 @@ internal sealed partial class ReceiveKeepAlive : IAsyncDisposable
     /// </summary>
     public static ReceiveKeepAlive? Start(RequestContext<CallToolRequestParams> request, TimeProvider time, ILogger logger, CancellationToken callToken)
     {
-        if (request.Params is not { Name: QueueToolDefinitions.Receive, ProgressToken: { } progressToken } call
+        // queue_request always waits (for its reply).
+        var isRequest = request.Params is { Name: QueueToolDefinitions.Request };
+        if (request.Params is not { Name: QueueToolDefinitions.Receive or QueueToolDefinitions.Request, ProgressToken: { } progressToken } call
             || call.Arguments is not { } arguments
-            || !arguments.TryGetValue("blocking", out var blocking) || blocking.ValueKind != JsonValueKind.True)
+            || (!isRequest && (!arguments.TryGetValue("blocking", out var blocking) || blocking.ValueKind != JsonValueKind.True)))
         {
             return null;
         }
 
         var target = arguments.TryGetValue("channel", out var channel) && channel.ValueKind == JsonValueKind.String
-            ? $"channel {channel.GetString()}"
+            ? (isRequest ? $"the reply channel of a request to channel {channel.GetString()}" : $"channel {channel.GetString()}")
             : arguments.TryGetValue("subscription_id", out var subscription) && subscription.ValueKind == JsonValueKind.String
                 ? $"subscription {subscription.GetString()}"
                 : "a channel";

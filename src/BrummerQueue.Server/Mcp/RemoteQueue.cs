@@ -501,6 +501,14 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                 return await ForwardReceiveAsync(request, receive, cancellationToken);
             }
 
+            if (request.Params is { Name: QueueToolDefinitions.Request } ask)
+            {
+                // As for a blocking receive, this process keeps its own client alive while the hosting server waits for the reply.
+                await using var keepAlive = ReceiveKeepAlive.Start(request, TimeProvider.System, _loggerFactory.CreateLogger<ReceiveKeepAlive>(), cancellationToken);
+                ask.Meta?.Remove("progressToken");
+                return await ForwardAsync(c => c.CallToolAsync(ask, cancellationToken), cancellationToken);
+            }
+
             var result = await ForwardAsync(c => c.CallToolAsync(request.Params!, cancellationToken), cancellationToken);
             NoteSubscription(request.Params!, result);
             return result;

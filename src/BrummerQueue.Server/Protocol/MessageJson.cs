@@ -11,7 +11,7 @@ namespace BrummerQueue.Server.Protocol;
 /// </summary>
 internal static class MessageJson
 {
-    /// <summary>Writes <c>{ id, channel, seq, type, payload, timestamp, ttl, expires_at }</c>.</summary>
+    /// <summary>Writes <c>{ id, channel, seq, type, payload, timestamp, ttl, expires_at, reply_to?, correlation_id? }</c>.</summary>
     public static void WriteMessage(Utf8JsonWriter writer, QueueMessage message)
     {
         writer.WriteStartObject();
@@ -32,7 +32,22 @@ internal static class MessageJson
             WriteTimestamp(writer, "expires_at"u8, message.ExpiresAtMs);
         }
 
+        WriteReplyFields(writer, message);
         writer.WriteEndObject();
+    }
+
+    /// <summary>Request/reply's <c>reply_to</c> and <c>correlation_id</c>, written only when the message has them.</summary>
+    private static void WriteReplyFields(Utf8JsonWriter writer, QueueMessage message)
+    {
+        if (message.ReplyTo is { } replyTo)
+        {
+            writer.WriteString("reply_to"u8, replyTo);
+        }
+
+        if (message.CorrelationId is { } correlationId)
+        {
+            writer.WriteString("correlation_id"u8, correlationId);
+        }
     }
 
     /// <summary>Writes <c>"name": [messages...]</c>.</summary>

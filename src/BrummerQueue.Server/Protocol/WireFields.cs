@@ -19,7 +19,7 @@ namespace BrummerQueue.Server.Protocol;
 internal static class WireFields
 {
     /// <summary>The fields of a send's message: an HTTP body, and with <c>channel</c> a WebSocket <c>queue_message</c>.</summary>
-    public static readonly string[] DraftFields = ["type", "payload", "ttl"];
+    public static readonly string[] DraftFields = ["type", "payload", "ttl", "reply_to", "correlation_id"];
 
     /// <summary>The rule of <c>since_seq</c>, as every face states it.</summary>
     public const string SinceSeqRule = "since_seq must be an integer of at least 0";
@@ -32,7 +32,7 @@ internal static class WireFields
 
     /// <summary>
     /// Throws <c>invalid_argument</c> for the first field of <paramref name="obj"/> that is not in
-    /// <paramref name="allowed"/>: <c>unknown field 'paylod'; expected: type, payload, ttl</c>, with
+    /// <paramref name="allowed"/>: <c>unknown field 'paylod'; expected: type, payload, ttl, reply_to, correlation_id</c>, with
     /// <see cref="QueueException.Field"/> the unknown name (as MCP names an unknown argument).
     /// </summary>
     public static void RejectUnknown(JsonElement obj, params string[] allowed)
@@ -176,7 +176,7 @@ internal static class WireFields
 
     /// <summary>The message fields <c>type</c>, <c>payload</c>, <c>ttl</c> of a send.</summary>
     public static MessageDraft GetDraft(JsonElement obj, QueueOptions options) =>
-        new(GetString(obj, "type"), GetPayload(obj), GetInteger(obj, "ttl", 0, options.MaxTtlSeconds));
+        new(GetString(obj, "type"), GetPayload(obj), GetInteger(obj, "ttl", 0, options.MaxTtlSeconds)) { ReplyTo = GetString(obj, "reply_to"), CorrelationId = GetString(obj, "correlation_id") };
 
     /// <summary>
     /// Finds the first byte of a string's raw text that does not start a valid UTF-8 sequence, as

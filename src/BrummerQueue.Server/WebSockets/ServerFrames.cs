@@ -56,6 +56,16 @@ internal static class ServerFrames
             w.WriteNumber("count"u8, m.Count);
         });
 
+    /// <summary>The answer to <c>queue_request</c>: <c>{ message: the reply, request_id, delivered_to }</c>.</summary>
+    public static byte[] Reply(string? id, SendResult request, QueueMessage reply) =>
+        Build("reply", id, (request, reply), static (w, r) =>
+        {
+            w.WritePropertyName("message"u8);
+            MessageJson.WriteMessage(w, r.reply);
+            w.WriteString("request_id"u8, r.request.Message.Id);
+            w.WriteNumber("delivered_to"u8, r.request.DeliveredTo);
+        });
+
     public static byte[] Pong(string? id) => Build<object?>("pong", id, null, null);
 
     public static byte[] Error(string? id, string code, string message, string? field) =>

@@ -11,7 +11,7 @@ internal sealed partial class WebSocketConnection
     private static readonly JsonElement s_emptyData = JsonDocument.Parse("{}").RootElement;
 
     // The data fields each request takes; any other field is refused (docs/protocol.md).
-    private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl"];
+    private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl", "reply_to", "correlation_id"];
     private static readonly string[] s_subscribeFields = ["channel", "since_seq", "epoch", "buffer_size"];
     private static readonly string[] s_unsubscribeFields = ["subscription_id"];
     private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek"];
@@ -108,12 +108,15 @@ internal sealed partial class WebSocketConnection
             case "queue_receive":
                 Receive(id, data);
                 break;
+            case "queue_request":
+                Request(id, data);
+                break;
             case "ping":
                 WireFields.RejectUnknown(data);
                 Reply(ServerFrames.Pong(id));
                 break;
             default:
-                Reply(ServerFrames.Error(id, ErrorCodes.UnknownType, $"unknown type '{type}'; expected queue_message, queue_subscribe, queue_unsubscribe, queue_receive or ping", "type"));
+                Reply(ServerFrames.Error(id, ErrorCodes.UnknownType, $"unknown type '{type}'; expected queue_message, queue_request, queue_subscribe, queue_unsubscribe, queue_receive or ping", "type"));
                 break;
         }
     }

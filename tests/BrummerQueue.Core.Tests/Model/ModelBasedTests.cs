@@ -4,7 +4,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace BrummerQueue.Core.Tests.Model;
 
 /// <summary>
-/// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep, and
+/// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep, requests and
+/// replies (<see cref="RequestDriver"/>), and
 /// receives and reads held back and put back later (as a face does when it cannot deliver a reply), run
 /// against the engine and against <see cref="QueueModel"/>; every result and Stats must agree.
 /// Small capacity, buffer sizes and byte cap make drops, evictions and queue_full common.
@@ -29,7 +30,10 @@ public sealed class ModelBasedTests
         (1, Gen.Const(new QueueOperation(QueueOperationKind.Stats, 0, 0, 0, false))),
         (2, Gen.Select(Gen.Int[0, 2], Gen.Int[1, 4], (c, l) => new QueueOperation(QueueOperationKind.TakeHeld, c, l, 0, false))),
         (1, Gen.Select(Gen.Int[0, 7], Gen.Int[1, 4], (s, l) => new QueueOperation(QueueOperationKind.ReadHeld, 0, s, l, false))),
-        (2, Gen.Int[0, 7].Select(h => new QueueOperation(QueueOperationKind.PutBack, 0, h, 0, false))));
+        (2, Gen.Int[0, 7].Select(h => new QueueOperation(QueueOperationKind.PutBack, 0, h, 0, false))),
+        (2, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[0, 3], (c, t, p) => new QueueOperation(QueueOperationKind.Request, c, t, p, false))),
+        (2, Gen.Select(Gen.Int[0, 7], Gen.Int[0, 3], (r, p) => new QueueOperation(QueueOperationKind.Reply, 0, r, p, false))),
+        (1, Gen.Select(Gen.Int[0, 7], Gen.Bool, (r, wait) => new QueueOperation(QueueOperationKind.EndRequest, 0, r, 0, wait))));
 
     [Fact]
     public void RandomOperationSequences_EngineAgreesWithModel()
@@ -45,6 +49,7 @@ public sealed class ModelBasedTests
             time);
         var model = new QueueModel(Capacity, MaxBytes) { NowMs = time.GetUtcNow().ToUnixTimeMilliseconds() };
         var subscriptions = new List<(Subscription Engine, ModelSubscription Model)>();
+        var requests = new RequestDriver(queue, model);
 
         // Receives whose result a client did not get yet: each is put back by a later PutBack operation, or never.
         var held = new List<(ReceiveResult Engine, Func<(int Restored, int Expired, int Dropped)> ModelPutBack)>();
@@ -129,6 +134,15 @@ public sealed class ModelBasedTests
                     Assert.Equal(readMessages.Select(m => m.Seq), readResult.Messages.Select(m => m.Seq));
                     Assert.Equal(readDropped, readResult.Dropped);
                     held.Add((readResult, () => heldModelSub.PutBack(readMessages, readDropped, model.NowMs)));
+                    break;
+                case QueueOperationKind.Request:
+                    requests.Request(channel, op.A, JsonPayload.Parse(s_payloads[op.B]));
+                    break;
+                case QueueOperationKind.Reply:
+                    requests.Reply(op.A, s_payloads[op.B]);
+                    break;
+                case QueueOperationKind.EndRequest:
+                    requests.End(op.A, op.Flag);
                     break;
                 case QueueOperationKind.PutBack when held.Count > 0:
                     var (heldResult, modelPutBack) = held[op.A % held.Count];

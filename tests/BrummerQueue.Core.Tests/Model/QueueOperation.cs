@@ -14,6 +14,9 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.TakeHeld => $"TakeHeld(ch{Channel}, limit {A})",
         QueueOperationKind.ReadHeld => $"ReadHeld(sub#{A}, limit {B})",
         QueueOperationKind.PutBack => $"PutBack(held#{A})",
+        QueueOperationKind.Request => $"Request(ch{Channel}, timeout#{A}, payload#{B})",
+        QueueOperationKind.Reply => $"Reply(request#{A}, payload#{B})",
+        QueueOperationKind.EndRequest => $"EndRequest(request#{A}, wait {Flag})",
         _ => Kind.ToString(),
     };
 }

@@ -111,7 +111,7 @@ public sealed class HttpApiEndpointsTests
         var problem = await ReadProblemAsync(response);
         Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
         Assert.Equal(field, problem.GetProperty("field").GetString());
-        Assert.Equal($"unknown field '{field}'; expected: type, payload, ttl", problem.GetProperty("detail").GetString());
+        Assert.Equal($"unknown field '{field}'; expected: type, payload, ttl, reply_to, correlation_id", problem.GetProperty("detail").GetString());
         Assert.Empty(host.Queue.ListChannels());
     }
 

@@ -17,7 +17,7 @@ public sealed class McpToolsTests
         var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name);
 
         Assert.Equal(
-            ["queue_list_channels", "queue_receive", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
+            ["queue_list_channels", "queue_receive", "queue_request", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
             tools.Keys.Order(StringComparer.Ordinal));
         foreach (var tool in tools.Values)
         {

@@ -486,7 +486,7 @@ public sealed class WebSocketEndpointTests
         Assert.Equal("error", reply.GetProperty("type").GetString());
         var data = reply.GetProperty("data");
         Assert.Equal("bogus", data.GetProperty("field").GetString());
-        Assert.Equal("unknown field 'bogus'; expected: channel, type, payload, ttl", data.GetProperty("message").GetString());
+        Assert.Equal("unknown field 'bogus'; expected: channel, type, payload, ttl, reply_to, correlation_id", data.GetProperty("message").GetString());
         Assert.Empty(host.Queue.ListChannels());
     }
 

@@ -21,6 +21,8 @@
  * @property {string} timestamp     When it was stored, RFC 3339 UTC with milliseconds.
  * @property {number} ttl           Time to live in seconds; 0 = never expires.
  * @property {string | null} expires_at When it expires, or null.
+ * @property {string} [reply_to]    Request/reply: the channel to answer on (set by `request` and MCP `queue_request`).
+ * @property {string} [correlation_id] Request/reply: a reply carries its request's id here.
  */
 
 /**
@@ -203,14 +205,72 @@ export class BrummerClient {
    * Sends a message and resolves once the server has stored it.
    * @param {string} channel
    * @param {*} [payload] Any JSON value. Default null.
-   * @param {{type?: string, ttl?: number}} [options] `ttl` in whole seconds (server default 3600; 0 = never expires).
+   * @param {{type?: string, ttl?: number, replyTo?: string, correlationId?: string}} [options] `ttl` in whole seconds
+   *        (server default 3600; 0 = never expires); `replyTo`/`correlationId` set the message's `reply_to`/`correlation_id`.
    * @returns {Promise<{message_id: string, seq: number, channel: string, delivered_to?: number}>} the server's `ack`.
    */
   send(channel, payload = null, options = {}) {
     const data = { channel, payload };
     if (options.type !== undefined) data.type = options.type;
     if (options.ttl !== undefined) data.ttl = options.ttl;
+    if (options.replyTo !== undefined) data.reply_to = options.replyTo;
+    if (options.correlationId !== undefined) data.correlation_id = options.correlationId;
     return this._request('queue_message', data);
+  }
+
+  /**
+   * Asks and waits (docs/protocol.md "Request/reply"): sends `payload` to `channel` as a request with a private reply
+   * channel and resolves with the first reply message (its `payload` is the answer). Rejects with a `BrummerError` of code
+   * `timeout` when no reply came within `timeout` seconds, and of code `reply_error` (with `.reply`, the message) when the
+   * responder answered with `type: "error"` (what {@link BrummerClient#respond} sends when its handler throws).
+   * @param {string} channel
+   * @param {*} [payload] Any JSON value. Default null.
+   * @param {{type?: string, timeout?: number}} [options] `timeout` in seconds, more than 0 and at most 300 (default 30).
+   * @returns {Promise<QueueMessage>} the reply, with `correlation_id` = the request's id.
+   */
+  async request(channel, payload = null, options = {}) {
+    const data = { channel, payload };
+    if (options.type !== undefined) data.type = options.type;
+    if (options.timeout !== undefined) data.timeout = options.timeout;
+    const waitMs = ((options.timeout ?? 30) * 1000) + this._options.requestTimeoutMs;
+    const { message } = await this._request('queue_request', data, waitMs);
+    if (message.type === 'error') {
+      const error = new BrummerError('reply_error', message.payload?.message ?? 'the responder failed');
+      error.reply = message;
+      throw error;
+    }
+    return message;
+  }
+
+  /**
+   * Answers every request sent to `channel` (a message with `reply_to`, e.g. from `request` or MCP `queue_request`):
+   * subscribes, calls `handler(payload, message)` and sends what it returns (or resolves to) to the request's `reply_to`
+   * with `correlation_id` = the request's id and type `reply`. When the handler throws or rejects, the reply has type
+   * `error` and payload `{ message, code? }`. Messages without `reply_to` are skipped. When several responders race, the
+   * first reply wins and the others' are refused by the server (`not_found`), which is ignored here.
+   * @param {string} channel
+   * @param {(payload: *, message: QueueMessage) => *} handler
+   * @param {SubscribeOptions} [options]
+   * @returns {Subscription} unsubscribe it to stop answering.
+   */
+  respond(channel, handler, options) {
+    return this.subscribe(channel, async (message) => {
+      if (!message.reply_to) return;
+      const reply = { channel: message.reply_to, correlation_id: message.id };
+      try {
+        reply.payload = (await handler(message.payload, message)) ?? null;
+        reply.type = 'reply';
+      } catch (error) {
+        reply.type = 'error';
+        reply.payload = { message: String(error?.message ?? error) };
+        if (typeof error?.code === 'string') reply.payload.code = error.code;
+      }
+      try {
+        await this._request('queue_message', reply);
+      } catch (error) {
+        if (error?.code !== 'not_found') this._reportError(error);
+      }
+    }, options);
   }
 
   /**
