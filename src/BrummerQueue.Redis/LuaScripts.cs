@@ -46,6 +46,10 @@ internal sealed class LuaScripts
 
     public static LuaScripts Figures { get; } = new("figures");
 
+    public static LuaScripts SubscribePattern { get; } = new("psubscribe");
+
+    public static LuaScripts UnsubscribePattern { get; } = new("punsubscribe");
+
     /// <summary>The whole script text.</summary>
     public string Text { get; }
 

@@ -38,12 +38,19 @@ internal static class MessageBlob
         return blob;
     }
 
-    public static QueueMessage Decode(string channel, RedisValue value)
+    /// <summary>The blob of a stored message followed by its channel's name, as a pattern subscription's buffer holds it (for a put-back).</summary>
+    public static byte[] FullTagged(QueueMessage message) => [.. Full(message), .. Encoding.UTF8.GetBytes(message.Channel)];
+
+    public static QueueMessage Decode(string channel, RedisValue value) => Decode(channel, (byte[])value!);
+
+    /// <summary>Decodes an entry of a pattern subscription's buffer: the blob, then the name of the channel it was sent to.</summary>
+    public static QueueMessage DecodeTagged(RedisValue value) => Decode(null, (byte[])value!);
+
+    private static QueueMessage Decode(string? channel, byte[] blob)
     {
-        var blob = (byte[])value!;
         var span = blob.AsSpan();
         var position = 0;
-        Number(span, ref position); // plen
+        var payloadLength = (int)Number(span, ref position);
         Number(span, ref position); // exp
         var seq = Number(span, ref position);
         var timestamp = Number(span, ref position);
@@ -53,7 +60,9 @@ internal static class MessageBlob
         var typeLength = (int)Number(span, ref position);
         var type = Encoding.UTF8.GetString(span.Slice(position, typeLength));
         position += typeLength;
-        var payload = JsonPayload.FromUtf8(blob.AsMemory(position));
+        var payloadEnd = channel is null ? position + payloadLength : blob.Length;
+        var payload = JsonPayload.FromUtf8(blob.AsMemory(position, payloadEnd - position));
+        channel ??= Encoding.UTF8.GetString(blob, payloadEnd, blob.Length - payloadEnd);
         return new QueueMessage(id, channel, seq, type, payload, timestamp, ttl);
     }
 
