@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace BrummerQueue.Core.Tests.Contract;
 
 /// <summary>Wildcard subscriptions (issue 13 point 2; docs/protocol.md "Wildcard subscriptions"), the same for every store.</summary>
@@ -221,5 +223,94 @@ public abstract partial class MessageQueueContractTests
         Assert.Single(ReadPattern(star));
         Assert.Single(ReadPattern(rest));
         Assert.Empty(ReadPattern(other));
+    }
+
+    /// <summary>
+    /// Issue 13 point 4: channels made concurrently with pattern subscribes. A shared counter orders the events: a
+    /// subscription's number is taken after its subscribe returned, a send's before it began. Every message of a matching
+    /// channel whose send began after the subscribe returned arrives exactly once, and each channel's messages arrive as
+    /// one run of consecutive seqs up to its last (nothing skipped once the pattern was attached).
+    /// </summary>
+    [Fact]
+    public async Task SubscribePattern_ChannelsMadeConcurrently_EveryLaterMessageOnceInSeqOrder()
+    {
+        const int Producers = 3, ChannelsEach = 16, MessagesEach = 8, Subscribers = 2, SubscriptionsEach = 12;
+        string[] patterns = ["app.>", "app.*.*", "app.p1.*", "app.*.c3", "other.>", "*.p2.>"];
+        var queue = NewQueue();
+        long clock = 0;
+        var sent = new ConcurrentBag<(string Channel, long Seq, long StartedAt)>();
+        var made = new ConcurrentBag<(Subscription Subscription, string Pattern, long SubscribedAt)>();
+
+        // Everyone starts together; subscribers wait for the producers' first channels and producers, half-way, for half the
+        // subscriptions, so subscribes and channel creation overlap even when the machine runs the tasks one after another.
+        using var start = new Barrier(Producers + Subscribers);
+        using var firstChannels = new CountdownEvent(Producers);
+        using var halfSubscribed = new CountdownEvent(Subscribers);
+        var producers = Enumerable.Range(0, Producers).Select(p => Task.Run(
+            () =>
+            {
+                start.SignalAndWait(Ct);
+                for (var c = 0; c < ChannelsEach; c++)
+                {
+                    if (c == 1)
+                    {
+                        firstChannels.Signal();
+                    }
+
+                    if (c == ChannelsEach / 2)
+                    {
+                        halfSubscribed.Wait(Ct);
+                    }
+
+                    for (var m = 0; m < MessagesEach; m++)
+                    {
+                        var channel = $"app.p{p}.c{c}";
+                        var startedAt = Interlocked.Increment(ref clock);
+                        sent.Add((channel, Send(queue, channel).Seq, startedAt));
+                    }
+                }
+            },
+            Ct));
+        var subscribers = Enumerable.Range(0, Subscribers).Select(s => Task.Run(
+            () =>
+            {
+                start.SignalAndWait(Ct);
+                firstChannels.Wait(Ct);
+                for (var i = 0; i < SubscriptionsEach; i++)
+                {
+                    var pattern = patterns[((s * SubscriptionsEach) + i) % patterns.Length];
+                    var subscription = queue.Subscribe(pattern, new SubscribeOptions { BufferSize = 1000 });
+                    made.Add((subscription, pattern, Interlocked.Increment(ref clock)));
+                    if (i == SubscriptionsEach / 2)
+                    {
+                        halfSubscribed.Signal();
+                    }
+                }
+            },
+            Ct));
+        await Task.WhenAll(producers.Concat(subscribers)).WaitAsync(TimeSpan.FromSeconds(120), Ct);
+
+        Assert.Equal(Subscribers * SubscriptionsEach, made.Count);
+        foreach (var (subscription, pattern, subscribedAt) in made)
+        {
+            var got = Read(subscription, 10_000, out var dropped);
+            Assert.Equal(0, dropped);
+            Assert.All(got, m => Assert.True(ChannelPattern.Matches(pattern, m.Channel), $"{m.Channel} reached {pattern}"));
+            foreach (var group in got.GroupBy(m => m.Channel))
+            {
+                var seqs = Seqs(group);
+                Assert.Equal(Enumerable.Range((int)seqs[0], MessagesEach - (int)seqs[0] + 1).Select(i => (long)i), seqs);
+            }
+
+            var delivered = got.Select(m => (m.Channel, m.Seq)).ToHashSet();
+            Assert.Equal(got.Count, delivered.Count);
+            foreach (var (channel, seq, startedAt) in sent)
+            {
+                if (startedAt > subscribedAt && ChannelPattern.Matches(pattern, channel))
+                {
+                    Assert.Contains((channel, seq), delivered);
+                }
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.TakeHeld => $"TakeHeld(ch{Channel}, limit {A})",
         QueueOperationKind.ReadHeld => $"ReadHeld(sub#{A}, limit {B})",
         QueueOperationKind.PutBack => $"PutBack(held#{A})",
+        QueueOperationKind.SubscribePattern => $"SubscribePattern(pattern#{A}, buffer {B})",
         _ => Kind.ToString(),
     };
 }

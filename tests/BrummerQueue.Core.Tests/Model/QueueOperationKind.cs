@@ -13,4 +13,5 @@ public enum QueueOperationKind
     TakeHeld,
     ReadHeld,
     PutBack,
+    SubscribePattern,
 }
