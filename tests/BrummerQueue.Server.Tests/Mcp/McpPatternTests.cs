@@ -58,4 +58,46 @@ public sealed class McpPatternTests
         Assert.Contains("pattern", channel.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(JsonSerializer.Serialize(tools.Single(t => t.Name == "queue_subscribe").ProtocolTool.OutputSchema), "\"required\":[\"subscription_id\",\"channel\",\"buffer_size\",\"epoch\"]", StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task QueueSubscribe_PatternPush_EventMetaNamesTheMessagesChannelAndThePattern()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var events = new ChannelEventCollector();
+        await using var client = await McpTestClient.ConnectAsync(host, events.ClientOptions());
+        var subscriptionId = (await client.CallOkAsync("queue_subscribe", """{"channel":"web.>","push":true}""")).GetProperty("subscription_id").GetString();
+
+        host.Queue.Send("web.tab1", new MessageDraft(Type: "click", Payload: JsonPayload.Parse("1")));
+        var (content, meta) = await events.NextAsync();
+
+        Assert.Equal("web.tab1", Assert.Single(ChannelEventCollector.Messages(content)).GetProperty("channel").GetString());
+        Assert.Equal("web.tab1", meta["channel"]);
+        Assert.Equal("web.>", meta["pattern"]);
+        Assert.Equal(subscriptionId, meta["subscription_id"]);
+    }
+
+    [Fact]
+    public async Task SubscribeResource_PatternSubscription_NotifiedWhenAMatchingChannelGetsAMessage()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        await using var client = await McpTestClient.ConnectAsync(host);
+        var id = (await client.CallOkAsync("queue_subscribe", """{"channel":"inbox.*"}""")).GetProperty("subscription_id").GetString();
+        var uri = "brummerq://subscriptions/" + id;
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await client.SubscribeToResourceAsync(
+            uri,
+            (update, _) => { updated.TrySetResult(update.Uri); return ValueTask.CompletedTask; },
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        // The update travels on the client's GET stream, opened in the background: send until it arrives (bounded).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 100 && !updated.Task.IsCompleted; i++)
+        {
+            host.Queue.Send("inbox.a", default);
+            await Task.WhenAny(updated.Task, Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token));
+        }
+
+        Assert.Equal(uri, await updated.Task.WaitAsync(timeout.Token));
+    }
 }
