@@ -51,6 +51,9 @@ internal sealed class LuaScripts
     public static LuaScripts Reply { get; } = new("reply");
 
     public static LuaScripts CloseInbox { get; } = new("closeinbox");
+    public static LuaScripts SubscribePattern { get; } = new("psubscribe");
+
+    public static LuaScripts UnsubscribePattern { get; } = new("punsubscribe");
 
     /// <summary>The whole script text.</summary>
     public string Text { get; }

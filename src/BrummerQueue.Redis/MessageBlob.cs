@@ -11,8 +11,9 @@ namespace BrummerQueue.Redis;
 /// <c>plen</c> (payload bytes, the byte budget) and <c>exp</c> (expiry, Unix ms, 0 = never) lead so the scripts read
 /// them with one pattern; the send script writes <c>plen|exp|seq|</c> in front of the tail this type makes, as it
 /// chooses the seq. Request/reply's <c>reply_to</c> and <c>correlation_id</c>, when set, sit between the type and the
-/// payload as <c>r&lt;n&gt;|</c> and <c>c&lt;n&gt;|</c> each followed by their <c>n</c> UTF-8 bytes; the payload is always the
-/// blob's last <c>plen</c> bytes, so blobs without them (and the scripts, which read only the leading numbers) are unchanged.
+/// payload as <c>r&lt;n&gt;|</c> and <c>c&lt;n&gt;|</c> each followed by their <c>n</c> UTF-8 bytes (neither letter can start a
+/// JSON value, so a reader tells them from the payload); blobs without them (and the scripts, which read only the leading
+/// numbers) are unchanged. In a pattern subscription's buffer the channel's name follows the payload's <c>plen</c> bytes.
 /// </summary>
 internal static class MessageBlob
 {
@@ -42,9 +43,16 @@ internal static class MessageBlob
         return blob;
     }
 
-    public static QueueMessage Decode(string channel, RedisValue value)
+    /// <summary>The blob of a stored message followed by its channel's name, as a pattern subscription's buffer holds it (for a put-back).</summary>
+    public static byte[] FullTagged(QueueMessage message) => [.. Full(message), .. Encoding.UTF8.GetBytes(message.Channel)];
+
+    public static QueueMessage Decode(string channel, RedisValue value) => Decode(channel, (byte[])value!);
+
+    /// <summary>Decodes an entry of a pattern subscription's buffer: the blob, then the name of the channel it was sent to.</summary>
+    public static QueueMessage DecodeTagged(RedisValue value) => Decode(null, (byte[])value!);
+
+    private static QueueMessage Decode(string? channel, byte[] blob)
     {
-        var blob = (byte[])value!;
         var span = blob.AsSpan();
         var position = 0;
         var payloadLength = (int)Number(span, ref position);
@@ -57,10 +65,13 @@ internal static class MessageBlob
         var typeLength = (int)Number(span, ref position);
         var type = Encoding.UTF8.GetString(span.Slice(position, typeLength));
         position += typeLength;
-        var payloadAt = blob.Length - payloadLength;
-        var payload = JsonPayload.FromUtf8(blob.AsMemory(payloadAt));
+        var fieldsLength = ReplyFields.Length(span[position..]);
+        var payloadAt = position + fieldsLength;
+        var payloadEnd = payloadAt + payloadLength;
+        var payload = JsonPayload.FromUtf8(blob.AsMemory(payloadAt, payloadLength));
+        channel ??= Encoding.UTF8.GetString(blob, payloadEnd, blob.Length - payloadEnd);
         var message = new QueueMessage(id, channel, seq, type, payload, timestamp, ttl);
-        return payloadAt == position ? message : ReplyFields.Decode(message, span[position..payloadAt]);
+        return fieldsLength == 0 ? message : ReplyFields.Decode(message, span.Slice(position, fieldsLength));
     }
 
     private static long Number(ReadOnlySpan<byte> span, ref int position)

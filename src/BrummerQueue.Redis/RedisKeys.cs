@@ -20,6 +20,7 @@ internal sealed class RedisKeys
         Global = prefix + "global";
         Channels = prefix + "channels";
         Index = prefix + "subs";
+        Patterns = prefix + "patterns";
         OwnerPrefix = prefix + "owner:";
         NotifyChannels = [.. Enumerable.Range(0, NotifyShards).Select(i => RedisChannel.Literal(prefix + "notify:" + i))];
     }
@@ -32,6 +33,9 @@ internal sealed class RedisKeys
 
     /// <summary>Hash of subscription id to channel name, so any node finds a subscription by its id.</summary>
     public RedisKey Index { get; }
+
+    /// <summary>Hash of the open pattern subscriptions: id to pattern (the scripts derive this name from <see cref="Channels"/>).</summary>
+    public RedisKey Patterns { get; }
 
     /// <summary>Prefix of an owner's set of subscription ids.</summary>
     public string OwnerPrefix { get; }

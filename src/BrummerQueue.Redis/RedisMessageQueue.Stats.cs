@@ -44,7 +44,7 @@ internal sealed partial class RedisMessageQueue
         {
             TotalMessages = messages,
             TotalChannels = channels.Count,
-            TotalSubscriptions = subscriptions,
+            TotalSubscriptions = subscriptions + (int)Call(() => _db.HashLength(_keys.Patterns)),
             TotalBytes = Number(totals[0]),
             MessagesSent = Number(totals[1]),
             MessagesConsumed = Number(totals[2]),
@@ -90,6 +90,7 @@ internal sealed partial class RedisMessageQueue
             }
         }
 
+        subscriptionsRemoved += SweepIdlePatterns(now);
         return new SweepResult(expired, channelsRemoved, subscriptionsRemoved);
     }
 

@@ -10,6 +10,11 @@ internal sealed partial class RedisMessageQueue
     public Subscription Subscribe(string channel, SubscribeOptions? options = null)
     {
         options ??= new SubscribeOptions();
+        if (ChannelPattern.IsPattern(channel))
+        {
+            return SubscribePattern(channel, options);
+        }
+
         var bufferSize = ArgumentRules.BufferSize(options.BufferSize, Options);
         ArgumentRules.SinceSeq(options.SinceSeq);
         ChannelEpoch.Validate(options.Epoch, options.SinceSeq);
@@ -91,7 +96,7 @@ internal sealed partial class RedisMessageQueue
             }
         }
 
-        var removed = UnsubscribeIn(channel, subscriptionId);
+        var removed = ChannelPattern.IsPattern(channel) ? UnsubscribePatternIn(channel, subscriptionId, -1, NowMs()) : UnsubscribeIn(channel, subscriptionId);
         if (_handles.TryRemove(subscriptionId, out handle))
         {
             handle.MarkClosed();

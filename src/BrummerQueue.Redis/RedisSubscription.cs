@@ -17,6 +17,9 @@ internal sealed class RedisSubscription : Subscription
     private readonly RedisKey[] _keys;
     private volatile bool _closed;
 
+    // A wildcard subscription (Channel is its pattern): its buffer holds each blob followed by its channel's name.
+    private readonly bool _pattern;
+
     // Interlocked: readers of this node waiting on this subscription (the sweeper marks it active for them).
     private int _waiters;
 
@@ -30,6 +33,7 @@ internal sealed class RedisSubscription : Subscription
         Epoch = epoch;
         Recovered = recovered;
         _keys = [queue.Keys.Subscription(channel, id), queue.Keys.Buffer(channel, id)];
+        _pattern = ChannelPattern.IsPattern(channel);
     }
 
     public override string Id { get; }
@@ -110,7 +114,7 @@ internal sealed class RedisSubscription : Subscription
         values[1] = dropped;
         for (var i = 0; i < messages.Count; i++)
         {
-            values[2 + i] = MessageBlob.Full(messages[i]);
+            values[2 + i] = _pattern ? MessageBlob.FullTagged(messages[i]) : MessageBlob.Full(messages[i]);
         }
 
         var result = _queue.Call(() => LuaScripts.PutBackSubscription.Evaluate(_queue.Database, _keys, values));
@@ -220,7 +224,7 @@ internal sealed class RedisSubscription : Subscription
 
         for (var i = 1; i < result.Length; i++)
         {
-            into.Add(MessageBlob.Decode(Channel, (RedisValue)result[i]));
+            into.Add(_pattern ? MessageBlob.DecodeTagged((RedisValue)result[i]) : MessageBlob.Decode(Channel, (RedisValue)result[i]));
         }
 
         return dropped;

@@ -19,6 +19,24 @@ internal static class ReplyFields
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 
+    /// <summary>How many bytes the fields take at the start of <paramref name="rest"/> (the bytes after the type): 0 when none.</summary>
+    public static int Length(ReadOnlySpan<byte> rest)
+    {
+        var length = 0;
+        while (length < rest.Length && rest[length] is (byte)'r' or (byte)'c')
+        {
+            var end = rest[length..].IndexOf((byte)'|');
+            if (end < 0 || !Utf8Parser.TryParse(rest.Slice(length + 1, end - 1), out int valueLength, out _))
+            {
+                throw new FormatException("a message in Redis is not in the store's format");
+            }
+
+            length += end + 1 + valueLength;
+        }
+
+        return length;
+    }
+
     public static QueueMessage Decode(QueueMessage message, ReadOnlySpan<byte> fields)
     {
         string? replyTo = null;

@@ -45,6 +45,36 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SubscribePatternOnOneNode_ChannelsMadeOnTheOther_WakesAndDeliversEachInSeqOrder()
+    {
+        var (a, b) = await TwoNodesAsync();
+        b.Send("app.old", new MessageDraft());
+        var subscription = a.Subscribe("app.>", new SubscribeOptions { BufferSize = 1000 });
+        var woken = subscription.WaitToReadAsync(Ct).AsTask();
+        Assert.False(woken.IsCompleted);
+        b.Send("app.new.x", new MessageDraft());
+        Assert.True(await woken.WaitAsync(s_wait, Ct));
+        for (var i = 0; i < 20; i++)
+        {
+            b.Send(i % 2 == 0 ? "app.old" : "app.new.x", new MessageDraft());
+            b.Send("web.other", new MessageDraft());
+        }
+
+        var seen = new List<QueueMessage>();
+        while (seen.Count < 21)
+        {
+            var result = await a.ReceiveAsync(new ReceiveRequest { SubscriptionId = subscription.Id, Limit = 1000, Blocking = true, TimeoutSeconds = 30 }, Ct);
+            Assert.NotEmpty(result.Messages);
+            seen.AddRange(result.Messages);
+        }
+
+        Assert.Equal(Enumerable.Range(2, 10).Select(i => (long)i), seen.Where(m => m.Channel == "app.old").Select(m => m.Seq));
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), seen.Where(m => m.Channel == "app.new.x").Select(m => m.Seq));
+        Assert.True(b.Unsubscribe(subscription.Id));
+        Assert.Equal(0, b.Send("app.old", new MessageDraft()).DeliveredTo);
+    }
+
+    [Fact]
     public async Task MessageStored_SendOnTheOtherNode_RaisedOnceWithTheWholeMessage()
     {
         var (a, b) = await TwoNodesAsync();

@@ -18,7 +18,7 @@ namespace BrummerQueue.Core.InMemory;
 /// <see cref="GuardBytes"/> (two cache lines, as the adjacent-line prefetcher fetches lines in pairs).
 /// </para>
 /// </summary>
-internal sealed class ChannelState
+internal sealed partial class ChannelState
 {
     private const int GuardBytes = 128;
     private static readonly InMemorySubscription[] s_noSubscriptions = [];
@@ -197,8 +197,8 @@ internal sealed class ChannelState
             wake.Add(subscription.EnqueueUnsynchronized(message));
         }
 
-        deliveredTo = subscriptions.Length;
-        _delivered += subscriptions.Length;
+        deliveredTo = subscriptions.Length + FanOutToPatternsUnsynchronized(message, ref wake);
+        _delivered += deliveredTo;
         if (_arrival is not null)
         {
             // Written only when set, so a send without waiters does not dirty this line for readers of the field.

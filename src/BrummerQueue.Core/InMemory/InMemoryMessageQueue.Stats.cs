@@ -81,7 +81,7 @@ internal sealed partial class InMemoryMessageQueue
             {
                 TotalMessages = messages,
                 TotalChannels = channels.Count,
-                TotalSubscriptions = subscriptions,
+                TotalSubscriptions = subscriptions + _patternSubscriptions.Count,
                 TotalBytes = _budget.Used,
                 MessagesSent = sent,
                 MessagesConsumed = consumed,
@@ -116,6 +116,7 @@ internal sealed partial class InMemoryMessageQueue
             }
         }
 
+        AddPatternStats(list, idleMs);
         list.Sort(static (a, b) =>
         {
             var byChannel = string.CompareOrdinal(a.Channel, b.Channel);
@@ -150,6 +151,7 @@ internal sealed partial class InMemoryMessageQueue
             }
         }
 
+        subscriptionsRemoved += SweepIdlePatterns(now, idleMs);
         var channelsRemoved = 0;
         foreach (var (_, state) in _channels)
         {

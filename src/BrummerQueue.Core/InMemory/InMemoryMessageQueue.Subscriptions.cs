@@ -14,6 +14,11 @@ internal sealed partial class InMemoryMessageQueue
     public Subscription Subscribe(string channel, SubscribeOptions? options = null)
     {
         options ??= new SubscribeOptions();
+        if (ChannelPattern.IsPattern(channel))
+        {
+            return SubscribePattern(channel, options);
+        }
+
         var bufferSize = ArgumentRules.BufferSize(options.BufferSize, Options);
         ArgumentRules.SinceSeq(options.SinceSeq);
         ChannelEpoch.Validate(options.Epoch, options.SinceSeq);
@@ -62,6 +67,12 @@ internal sealed partial class InMemoryMessageQueue
             return true;
         }
 
+        if (subscriptionId is not null && _patternSubscriptions.TryGetValue(subscriptionId, out var pattern))
+        {
+            subscription = pattern;
+            return true;
+        }
+
         subscription = null;
         return false;
     }
@@ -70,7 +81,7 @@ internal sealed partial class InMemoryMessageQueue
     {
         if (subscriptionId is null || !_subscriptions.TryRemove(subscriptionId, out var subscription))
         {
-            return false;
+            return subscriptionId is not null && UnsubscribePattern(subscriptionId);
         }
 
         TaskCompletionSource? signal;
@@ -103,13 +114,18 @@ internal sealed partial class InMemoryMessageQueue
             }
         }
 
-        return removed;
+        return removed + UnsubscribePatternOwner(owner);
     }
 
     private async ValueTask<ReceiveResult> ReadSubscriptionAsync(string subscriptionId, int limit, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!_subscriptions.TryGetValue(subscriptionId, out var subscription))
         {
+            if (_patternSubscriptions.TryGetValue(subscriptionId, out var pattern))
+            {
+                return await ReadPatternAsync(pattern, limit, timeout, cancellationToken).ConfigureAwait(false);
+            }
+
             throw QueueRefusals.SubscriptionNotFound(subscriptionId);
         }
 

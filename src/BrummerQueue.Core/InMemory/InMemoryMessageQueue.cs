@@ -308,7 +308,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             }
 
             var created = ChannelState.Create(channel!, epoch ?? ChannelEpoch.New(), Options.ChannelCapacity, _budget);
-            state = _channels.GetOrAdd(channel!, created);
+            state = AddChannel(channel!, created);
             if (ReferenceEquals(state, created))
             {
                 Interlocked.Increment(ref _channelSetVersion);

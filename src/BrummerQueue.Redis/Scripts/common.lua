@@ -65,9 +65,51 @@ local function prune(meta, q, x, d, g, now)
   return #ids
 end
 
+-- Wildcard patterns (docs/protocol.md "Wildcard subscriptions"): '*' is one token, a last '>' one or more.
+local function name_tokens(s)
+  local t = {}
+  local start = 1
+  while true do
+    local i = string.find(s, '.', start, true)
+    if not i then
+      t[#t + 1] = string.sub(s, start)
+      return t
+    end
+    t[#t + 1] = string.sub(s, start, i - 1)
+    start = i + 1
+  end
+end
+
+local function pattern_matches(pattern, name)
+  local p, n = name_tokens(pattern), name_tokens(name)
+  for i = 1, #p do
+    if p[i] == '>' then
+      return #n >= i
+    end
+    if i > #n or (p[i] ~= '*' and p[i] ~= n[i]) then
+      return false
+    end
+  end
+  return #p == #n
+end
+
+-- The global key prefix, from the channel list's key ('<prefix>channels'); a channel's pattern subscriptions are in
+-- '<channel prefix>psubs' (id to pattern), the open patterns in '<prefix>patterns' (id to pattern).
+local function global_prefix(channels)
+  return string.sub(channels, 1, -9)
+end
+
 local function create_channel(meta, channels, name, epoch)
   redis.call('HSET', meta, 'epoch', epoch, 'seq', 0, 'sent', 0, 'consumed', 0, 'expired', 0, 'dropped', 0)
   redis.call('ZADD', channels, 0, name)
+  -- A channel made (again) gets every pattern subscription that matches its name: matched here, never on a send.
+  local psubs = string.sub(meta, 1, -5) .. 'psubs'
+  local pats = redis.call('HGETALL', global_prefix(channels) .. 'patterns')
+  for i = 1, #pats, 2 do
+    if pattern_matches(pats[i + 1], name) then
+      redis.call('HSET', psubs, pats[i], pats[i + 1])
+    end
+  end
 end
 
 -- Appends blobs to a subscription buffer and drops its oldest beyond size, counting them in its dropped figure.

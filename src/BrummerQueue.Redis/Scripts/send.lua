@@ -66,6 +66,23 @@ if delivered > 0 then
   redis.call('HINCRBY', g, 'delivered', delivered)
 end
 
+-- Pattern subscriptions matched when the channel was made or the pattern subscribed: their buffers hold the blob
+-- followed by the channel's name, and 'm|<pattern>' wakes their readers on every node.
+local gprefix = global_prefix(channels)
+local pfan = redis.call('HGETALL', sub_prefix .. 'psubs')
+for i = 1, #pfan, 2 do
+  local kp = gprefix .. '{' .. pfan[i + 1] .. '}:'
+  local psub = kp .. 's:' .. pfan[i]
+  local f = redis.call('HMGET', psub, 'size', 'notify')
+  if f[1] then
+    buffer_append(psub, kp .. 'b:' .. pfan[i], tonumber(f[1]), {blob .. name})
+    redis.call('PUBLISH', f[2], 'm|' .. pfan[i + 1])
+    delivered = delivered + 1
+  else
+    redis.call('HDEL', sub_prefix .. 'psubs', pfan[i])
+  end
+end
+
 -- 's|<node>|<name bytes>|<name><blob>': other nodes wake their readers and raise MessageStored from it.
 redis.call('PUBLISH', ARGV[11], 's|' .. ARGV[12] .. '|' .. #name .. '|' .. name .. blob)
 return {'ok', seq, redis.call('HGET', meta, 'epoch'), delivered, #evict}

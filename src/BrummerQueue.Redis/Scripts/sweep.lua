@@ -30,7 +30,7 @@ for _, id in ipairs(ids) do
 end
 local removed_channel = 0
 if redis.call('ZCARD', q) == 0 and redis.call('HLEN', subs) == 0 then
-  redis.call('DEL', meta, q, x, d, subs)
+  redis.call('DEL', meta, q, x, d, subs, sub_prefix .. 'psubs')
   redis.call('ZREM', channels, name)
   removed_channel = 1
 end

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text.Json;
 
+using BrummerQueue.Core;
 using BrummerQueue.Server.Protocol;
 
 namespace BrummerQueue.Server.Cli;
@@ -31,7 +32,7 @@ internal static class TailCommand
 
     public static Command Create()
     {
-        var channel = new Argument<string>("CHANNEL") { Description = "Channel to follow" };
+        var channel = new Argument<string>("CHANNEL") { Description = "Channel to follow, or a pattern: * one token, > the rest ('app.>'), which follows new channels as they appear" };
         var sinceSeq = new Option<long?>("--since-seq")
         {
             Description = "First print the retained messages after this seq (0 = all retained)",
@@ -144,6 +145,9 @@ internal static class TailCommand
     /// </summary>
     private sealed class TailSession(string channel, Uri baseUrl, string? token, TextWriter output, TextWriter error)
     {
+        // A pattern spans channels: it has no position to resume from (docs/protocol.md "Wildcard subscriptions").
+        private readonly bool _pattern = ChannelPattern.IsPattern(channel);
+
         private bool _connectedBefore;
         private bool _subscribedBefore;
 
@@ -218,7 +222,7 @@ internal static class TailCommand
                 }
 
                 frames.PutBack(greeting!);
-                if (!_connectedBefore && SinceSeq is null && Epoch is null)
+                if (!_connectedBefore && SinceSeq is null && Epoch is null && !_pattern)
                 {
                     await LookUpPositionAsync(cancellationToken);
                 }
@@ -252,7 +256,11 @@ internal static class TailCommand
 
                             // The server replays only what is after the position and pushes in seq order: no duplicates to skip.
                             var message = data.GetProperty("message");
-                            SinceSeq = message.GetProperty("seq").GetInt64();
+                            if (!_pattern)
+                            {
+                                SinceSeq = message.GetProperty("seq").GetInt64();
+                            }
+
                             await output.WriteLineAsync(message.GetRawText());
                             await output.FlushAsync(cancellationToken);
                             break;
@@ -299,6 +307,18 @@ internal static class TailCommand
         private async Task OnSubscribedAsync(JsonElement data)
         {
             WasFollowing = true;
+            if (_pattern)
+            {
+                await error.WriteLineAsync($"brummerq tail: following pattern '{channel}' (subscription {data.GetProperty("subscription_id").GetString()}; each line names its channel, new channels are followed as they appear); Ctrl-C to stop");
+                if (_subscribedBefore)
+                {
+                    await error.WriteLineAsync("brummerq tail: gap: resubscribed to the pattern; a pattern cannot resume, so messages sent while disconnected are not shown");
+                }
+
+                _subscribedBefore = true;
+                return;
+            }
+
             var epoch = data.TryGetProperty("epoch", out var e) ? e.GetString() : null;
             var recovered = data.TryGetProperty("recovered", out var r) ? r.GetBoolean() : (bool?)null;
             await error.WriteLineAsync($"brummerq tail: following '{data.GetProperty("channel").GetString()}' (subscription {data.GetProperty("subscription_id").GetString()}, epoch {epoch}); Ctrl-C to stop");

@@ -66,6 +66,13 @@ internal static class ChannelEvent
             ["subscription_id"] = subscription.Id,
             ["count"] = Text(listed.Count),
         };
+        if (ChannelPattern.IsPattern(subscription.Channel))
+        {
+            // A pattern spans channels: meta names the messages' channel when they share one, and the pattern.
+            meta["pattern"] = subscription.Channel;
+            meta["channel"] = listed.All(m => m.Channel == listed[0].Channel) ? listed[0].Channel : subscription.Channel;
+        }
+
         if (listed.Count == 1)
         {
             meta["type"] = listed[0].Type;

@@ -206,7 +206,7 @@ internal sealed partial class McpSessionRegistry : IDisposable
 
         foreach (var (uri, channel) in session.Resources)
         {
-            if (string.Equals(channel, message.Channel, StringComparison.Ordinal) && session.TryBeginUpdate(uri))
+            if ((string.Equals(channel, message.Channel, StringComparison.Ordinal) || (ChannelPattern.IsPattern(channel) && ChannelPattern.Matches(channel, message.Channel))) && session.TryBeginUpdate(uri))
             {
                 _ = NotifyAsync(server, session, uri);
             }

@@ -183,7 +183,11 @@ internal sealed class QueueResources
         w.WriteString("subscription_id", subscription.Id);
         w.WriteString("channel", subscription.Channel);
         w.WriteNumber("buffer_size", subscription.BufferSize);
-        w.WriteString("epoch", subscription.Epoch);
+        if (!ChannelPattern.IsPattern(subscription.Channel))
+        {
+            w.WriteString("epoch", subscription.Epoch);
+        }
+
         w.WriteBoolean("closed", subscription.IsClosed);
         w.WriteString("read_with", $"queue_receive {{\"subscription_id\":\"{subscription.Id}\"}}");
         w.WriteEndObject();

@@ -22,6 +22,9 @@ internal static class QueueToolDefinitions
 
     private const string ChannelPattern = "^[A-Za-z0-9._:/-]{1,128}$";
 
+    // queue_subscribe's channel may be a wildcard pattern too (Core's ChannelPattern has the full rule).
+    private const string SubscribeChannelPattern = "^[A-Za-z0-9._:/*>-]{1,128}$";
+
     private const string MessageSchema = """
         {"type":"object","properties":{
           "id":{"type":"string","description":"unique, time-ordered id"},
@@ -122,7 +125,7 @@ internal static class QueueToolDefinitions
                     "Read it with queue_receive {subscription_id}, blocking=true to wait. Ends with your session or queue_unsubscribe.",
                 InputSchema = Schema($$$"""
                     {"type":"object","properties":{
-                      "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{ChannelPattern}}}","description":"channel to listen to"},
+                      "channel":{"type":"string","minLength":1,"maxLength":128,"pattern":"{{{SubscribeChannelPattern}}}","description":"channel to listen to, or a pattern: * one token, > the rest (app.>)"},
                       "buffer_size":{"type":"integer","minimum":1,"maximum":{{{maxBuffer}}},"default":{{{defaultBuffer}}},"description":"messages the buffer holds before dropping the oldest"},
                       "since_seq":{"type":"integer","minimum":0,"description":"resume: also deliver the retained backlog after this seq (0 = all of it)"},
                       "epoch":{"type":"string","pattern":"^[a-z0-9]{1,32}$","description":"with since_seq: the epoch that seq belongs to (from a reply or queue_list_channels); another epoch replays the whole backlog"},
@@ -137,7 +140,7 @@ internal static class QueueToolDefinitions
                       "epoch":{"type":"string","description":"the channel's epoch: seqs belong to it"},
                       "recovered":{"type":"boolean","description":"with since_seq: false means messages after it are missing (gap)"},
                       "push":{"type":"boolean"}},
-                     "required":["subscription_id","channel","buffer_size","epoch"]}
+                     "required":["subscription_id","channel","buffer_size"]}
                     """),
                 Annotations = new ToolAnnotations { DestructiveHint = false, OpenWorldHint = false },
             },

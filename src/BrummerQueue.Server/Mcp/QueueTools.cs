@@ -218,7 +218,11 @@ internal sealed partial class QueueTools
             w.WriteString("subscription_id", subscription.Id);
             w.WriteString("channel", subscription.Channel);
             w.WriteNumber("buffer_size", subscription.BufferSize);
-            w.WriteString("epoch", subscription.Epoch);
+            if (!ChannelPattern.IsPattern(subscription.Channel))
+            {
+                w.WriteString("epoch", subscription.Epoch);
+            }
+
             if (subscription.Recovered is { } recovered)
             {
                 w.WriteBoolean("recovered", recovered);

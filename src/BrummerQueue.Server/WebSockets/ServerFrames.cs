@@ -39,7 +39,12 @@ internal static class ServerFrames
             w.WriteString("subscription_id"u8, s.Id);
             w.WriteString("channel"u8, s.Channel);
             w.WriteNumber("buffer_size"u8, s.BufferSize);
-            w.WriteString("epoch"u8, s.Epoch);
+            if (!ChannelPattern.IsPattern(s.Channel))
+            {
+                // A pattern spans channels, each with its own epoch: its reply has none (docs/protocol.md).
+                w.WriteString("epoch"u8, s.Epoch);
+            }
+
             if (s.Recovered is { } recovered)
             {
                 w.WriteBoolean("recovered"u8, recovered);

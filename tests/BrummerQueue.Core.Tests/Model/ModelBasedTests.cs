@@ -14,7 +14,8 @@ public sealed class ModelBasedTests
 {
     private const int Capacity = 4;
     private const long MaxBytes = 40;
-    private static readonly string[] s_channels = ["a", "b", "c"];
+    private static readonly string[] s_channels = ["a", "b.x", "b.y.z"];
+    private static readonly string[] s_patterns = ["*", "b.*", "b.>", ">", "*.x", "a.>"];
     private static readonly long?[] s_ttls = [null, 0, 1, 3];
     private static readonly string[] s_payloads = ["1", "\"ab\"", "[1,2,3]", "{\"k\":\"value\"}"];
     private static readonly int[] s_advances = [0, 400, 1000, 2500];
@@ -33,7 +34,8 @@ public sealed class ModelBasedTests
         (2, Gen.Int[0, 7].Select(h => new QueueOperation(QueueOperationKind.PutBack, 0, h, 0, false))),
         (2, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[0, 3], (c, t, p) => new QueueOperation(QueueOperationKind.Request, c, t, p, false))),
         (2, Gen.Select(Gen.Int[0, 7], Gen.Int[0, 3], (r, p) => new QueueOperation(QueueOperationKind.Reply, 0, r, p, false))),
-        (1, Gen.Select(Gen.Int[0, 7], Gen.Bool, (r, wait) => new QueueOperation(QueueOperationKind.EndRequest, 0, r, 0, wait))));
+        (1, Gen.Select(Gen.Int[0, 7], Gen.Bool, (r, wait) => new QueueOperation(QueueOperationKind.EndRequest, 0, r, 0, wait))),
+        (1, Gen.Select(Gen.Int[0, 5], Gen.Int[1, 3], (p, size) => new QueueOperation(QueueOperationKind.SubscribePattern, 0, p, size, false))));
 
     [Fact]
     public void RandomOperationSequences_EngineAgreesWithModel()
@@ -88,7 +90,7 @@ public sealed class ModelBasedTests
                     break;
                 case QueueOperationKind.Read when subscriptions.Count > 0:
                     var (engineSub, modelSub) = subscriptions[op.A % subscriptions.Count];
-                    var (seqs, dropped) = model.Read(modelSub, op.B);
+                    var (modelMessages, dropped) = model.ReadMessages(modelSub, op.B);
                     if (modelSub.Closed)
                     {
                         var error = Assert.Throws<QueueException>(() => queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = engineSub.Id, Limit = op.B }).AsTask().GetAwaiter().GetResult());
@@ -97,7 +99,7 @@ public sealed class ModelBasedTests
                     }
 
                     var read = queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = engineSub.Id, Limit = op.B }).AsTask().GetAwaiter().GetResult();
-                    Assert.Equal(seqs, read.Messages.Select(m => m.Seq));
+                    Assert.Equal(modelMessages.Select(m => (m.Channel, m.Seq)), read.Messages.Select(m => (m.Channel, m.Seq)));
                     Assert.Equal(dropped, read.Dropped);
                     break;
                 case QueueOperationKind.Unsubscribe when subscriptions.Count > 0:
@@ -143,6 +145,9 @@ public sealed class ModelBasedTests
                     break;
                 case QueueOperationKind.EndRequest:
                     requests.End(op.A, op.Flag);
+                    break;
+                case QueueOperationKind.SubscribePattern:
+                    subscriptions.Add((queue.Subscribe(s_patterns[op.A], new SubscribeOptions { BufferSize = op.B }), model.SubscribePattern(s_patterns[op.A], op.B)));
                     break;
                 case QueueOperationKind.PutBack when held.Count > 0:
                     var (heldResult, modelPutBack) = held[op.A % held.Count];

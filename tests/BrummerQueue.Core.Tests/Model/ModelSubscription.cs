@@ -1,8 +1,19 @@
+using System.Text.RegularExpressions;
+
 namespace BrummerQueue.Core.Tests.Model;
 
 internal sealed class ModelSubscription(string channel, int bufferSize)
 {
+    // A wildcard pattern as a regular expression, written independently of the engine's matcher: '*' is one token, a
+    // last '>' one or more (docs/protocol.md "Wildcard subscriptions"). Null for a subscription to one channel.
+    private readonly Regex? _pattern = channel.Contains('*', StringComparison.Ordinal) || channel.Contains('>', StringComparison.Ordinal)
+        ? new Regex("^" + string.Join(@"\.", channel.Split('.').Select(t => t switch { "*" => "[^.]*", ">" => ".*", _ => Regex.Escape(t) })) + "$", RegexOptions.CultureInvariant)
+        : null;
+
     public string Channel { get; } = channel;
+
+    /// <summary>Whether a message sent to <paramref name="name"/> reaches this subscription.</summary>
+    public bool Receives(string name) => _pattern?.IsMatch(name) ?? Channel == name;
 
     public Queue<ModelMessage> Buffer { get; private set; } = new();
 

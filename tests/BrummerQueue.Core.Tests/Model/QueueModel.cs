@@ -34,10 +34,10 @@ internal sealed class QueueModel(int capacity, long maxBytes)
             state.Dropped++;
         }
 
-        var message = new ModelMessage(++state.LastSeq, ttl == 0 ? long.MaxValue : NowMs + (ttl * 1000L), bytes);
+        var message = new ModelMessage(++state.LastSeq, ttl == 0 ? long.MaxValue : NowMs + (ttl * 1000L), bytes) { Channel = channel };
         state.Backlog.Add(message);
         state.Sent++;
-        foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Channel == channel))
+        foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Receives(channel)))
         {
             subscription.Enqueue(message);
             state.Delivered++;
@@ -134,6 +134,14 @@ internal sealed class QueueModel(int capacity, long maxBytes)
             subscription.Recovered = since <= state.LastSeq && Enumerable.Range(1, (int)(state.LastSeq - since)).All(i => retained.Contains(since + i));
         }
 
+        Subscriptions.Add(subscription);
+        return subscription;
+    }
+
+    /// <summary>A wildcard subscription: it makes no channel and gets the messages of every matching one sent from now on.</summary>
+    public ModelSubscription SubscribePattern(string pattern, int bufferSize)
+    {
+        var subscription = new ModelSubscription(pattern, bufferSize);
         Subscriptions.Add(subscription);
         return subscription;
     }

@@ -17,6 +17,7 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.Request => $"Request(ch{Channel}, timeout#{A}, payload#{B})",
         QueueOperationKind.Reply => $"Reply(request#{A}, payload#{B})",
         QueueOperationKind.EndRequest => $"EndRequest(request#{A}, wait {Flag})",
+        QueueOperationKind.SubscribePattern => $"SubscribePattern(pattern#{A}, buffer {B})",
         _ => Kind.ToString(),
     };
 }

@@ -16,4 +16,5 @@ public enum QueueOperationKind
     Request,
     Reply,
     EndRequest,
+    SubscribePattern,
 }

@@ -92,6 +92,9 @@
  * @property {boolean} epochChanged   True when the channel was made again (removed by cleanup, or the server restarted):
  *                                    seqs start again at 1 and the whole retained backlog of the new epoch is delivered.
  * @property {number} lastSeq         The last seq the page had seen in `previousEpoch` (0 if none).
+ * @property {boolean} [pattern]      True for a wildcard subscription (`app.>`) made again after a reconnect: a pattern
+ *                                    spans channels and cannot resume, so messages sent meanwhile may be missing
+ *                                    (`epoch` and `previousEpoch` are null, `lastSeq` 0).
  */
 
 /**
@@ -294,6 +297,8 @@ export class BrummerClient {
    * subscription is an async iterator (`for await (const m of queue.subscribe('ch'))`).
    * The subscription survives reconnects: it is made again with `since_seq` = the last seq it saw and the epoch
    * that seq belongs to; when the server says the resume is not exact, `onGap` is called.
+   * `channel` may be a wildcard pattern: `*` one token, `>` the rest (`app.>`); each message names its channel. A
+   * pattern cannot resume: after a reconnect it is made again and `onGap` is called with `pattern: true`.
    * @param {string} channel
    * @param {((message: QueueMessage, info: {dropped: number, subscription: Subscription}) => void) | SubscribeOptions} [callback]
    * @param {SubscribeOptions} [options]
@@ -636,7 +641,7 @@ export class BrummerClient {
     try {
       const handler = subscription._options.onGap ?? this._options.onGap;
       if (handler) handler(gap);
-      else console.warn(`brummerq: resumed ${gap.channel} with a gap:`, gap.epochChanged ? 'the channel was made again (new epoch)' : 'messages after the last one seen were consumed, evicted or expired');
+      else console.warn(`brummerq: resumed ${gap.channel} with a gap:`, gap.pattern ? 'a pattern cannot resume; messages sent while disconnected are missing' : gap.epochChanged ? 'the channel was made again (new epoch)' : 'messages after the last one seen were consumed, evicted or expired');
     } catch (thrown) {
       console.error('brummerq: onGap threw', thrown);
     }
@@ -668,6 +673,7 @@ export class Subscription {
     this._lastSeq = 0;
     this._epoch = options.epoch ?? null;
     this._recovered = null;
+    this._pattern = /[*>]/.test(channel);
     this._ended = false;
     /** Messages lost so far: dropped by the server's buffer or by the iterator's buffer. */
     this.dropped = 0;
@@ -727,6 +733,7 @@ export class Subscription {
 
   /** The since_seq of the next queue_subscribe (undefined = only new messages). */
   _resumeFrom() {
+    if (this._pattern) return undefined; // seqs are per channel: the server refuses since_seq with a pattern
     if (this._lastSeq > 0 || this._resumeFromStart) return this._lastSeq;
     if (this._options.sinceSeq !== undefined) return this._options.sinceSeq;
     if (this._firstRequestMs !== undefined && this._everSubscribed) {
@@ -744,6 +751,11 @@ export class Subscription {
    * replays the new epoch's whole backlog). Returns the {@link Gap} to report when a resume was not exact, else null.
    */
   _onSubscribed(reply, resumed) {
+    if (this._pattern) {
+      return this._everSubscribed
+        ? { subscription: this, channel: this.channel, epoch: null, previousEpoch: null, epochChanged: false, lastSeq: 0, pattern: true }
+        : null;
+    }
     const previousEpoch = this._epoch;
     const lastSeq = this._lastSeq;
     const epochChanged = previousEpoch !== null && reply.epoch !== undefined && reply.epoch !== previousEpoch;
@@ -770,8 +782,11 @@ export class Subscription {
       this._skipBeforeMs = undefined;
     }
     // Within one epoch seqs only grow, and a new epoch is learnt from the reply before any push: already seen.
-    if (message.seq <= this._lastSeq) return;
-    this._lastSeq = message.seq;
+    // (A pattern's messages come from several channels, each with its own seqs, and are never replayed.)
+    if (!this._pattern) {
+      if (message.seq <= this._lastSeq) return;
+      this._lastSeq = message.seq;
+    }
     this.dropped += dropped;
     if (this._callback) {
       try {

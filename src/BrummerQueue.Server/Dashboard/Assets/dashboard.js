@@ -234,8 +234,8 @@ function recordRates(stats, instance) {
 }
 
 function drawChannelChart(now = Date.now()) {
-  channelChart.hidden = !selected;
-  if (!selected) return;
+  channelChart.hidden = !selected || isPattern(selected);
+  if (channelChart.hidden) return;
   channelChart.querySelector('svg').setAttribute('aria-label', `${selected}: messages per second`);
   drawRateChart(channelChart, channelHistories.get(selected), now);
 }
@@ -329,9 +329,46 @@ tokenForm.addEventListener('submit', (event) => {
   poll();
 });
 
+// ---- channel filter: part of a name, or a wildcard pattern (`*` one token, `>` the rest; docs/protocol.md) ----
+
+const filterForm = $('#channel-filter');
+let filter = '';
+
+function isPattern(text) {
+  return /[*>]/.test(text);
+}
+
+/** The server's rule (Core's ChannelPattern.Matches), for showing which channels a pattern follows. */
+function patternMatches(pattern, name) {
+  const p = pattern.split('.');
+  const n = name.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return n.length > i;
+    if (i >= n.length || (p[i] !== '*' && p[i] !== n[i])) return false;
+  }
+  return p.length === n.length;
+}
+
+function shown(name) {
+  if (!filter) return true;
+  return isPattern(filter) ? patternMatches(filter, name) : name.includes(filter);
+}
+
+filterForm.elements.filter.addEventListener('input', () => {
+  filter = filterForm.elements.filter.value.trim();
+  renderChannels();
+});
+
+filterForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  // A pattern is tailed as one wildcard subscription (channels made later included); a name part tails its first match.
+  const target = isPattern(filter) ? filter : channels.find((channel) => shown(channel.name))?.name;
+  if (target) selectChannel(target);
+});
+
 function renderChannels() {
   noChannels.hidden = channels.length > 0 || !tokenNeeded.hidden;
-  const rows = channels.map((channel) => {
+  const rows = channels.filter((channel) => shown(channel.name)).map((channel) => {
     const row = document.createElement('tr');
     row.dataset.channel = channel.name;
     row.classList.toggle('selected', channel.name === selected);
@@ -385,12 +422,13 @@ function selectChannel(name) {
   pauseButton.disabled = false;
   clearButton.disabled = false;
   $('#tail-channel').textContent = `— ${name}`;
-  form.elements.channel.value ||= name;
+  if (!isPattern(name)) form.elements.channel.value ||= name;
   renderChannels();
   drawChannelChart();
   const lastSeq = channels.find((channel) => channel.name === name)?.last_seq ?? 0;
   tailInfo.textContent = 'subscribing…';
-  subscription = queue.subscribe(name, onTailMessage, {
+  // A pattern spans channels and cannot replay a backlog (since_seq is per channel): it shows new messages only.
+  subscription = queue.subscribe(name, onTailMessage, isPattern(name) ? { bufferSize: 1000 } : {
     sinceSeq: Math.max(0, lastSeq - TAIL_BACKLOG),
     bufferSize: 1000,
   });
@@ -406,9 +444,11 @@ function onTailMessage(message, { dropped }) {
   if (paused) return;
   const item = document.createElement('li');
   item.dataset.seq = message.seq;
+  item.dataset.channel = message.channel;
   const meta = document.createElement('div');
   meta.className = 'meta';
   for (const [text, className] of [
+    ...(isPattern(selected) ? [[message.channel, 'channel']] : []),
     [`#${message.seq}`, 'seq'],
     [message.type, 'type'],
     [localTime(message.timestamp, { milliseconds: true }), 'time'],
