@@ -10,7 +10,7 @@ console.log('| scenario | system | runs | delivered/s warm (median; min–max) |
 console.log('|---|---|---:|---|---:|---:|---:|---|');
 const out = {};
 for (const sc of Object.keys(by).sort()) {
-  for (const sys of ['old', 'oldb', 'bqb', 'nats', 'sio']) {
+  for (const sys of ['old', 'oldb', 'bq', 'bqb', 'nats', 'sio']) {
     const rs = by[sc][sys]; if (!rs) continue;
     const ws = rs.map((r) => r.windows[w]); const span = ws[0].to_s - ws[0].from_s;
     const d = ws.map((x) => x.delivered_per_s);
