@@ -24,6 +24,7 @@ internal static class LoadCommand
         var window = new Option<int>("--window") { Description = "Unacknowledged sends per publisher", DefaultValueFactory = _ => 64 };
         var payloadBytes = new Option<int>("--payload-bytes") { Description = "Payload size in bytes (at least 60)", DefaultValueFactory = _ => 100 };
         var batch = new Option<bool>("--batch") { Description = "Ask for batched server frames (?batch=1: one JSON array per frame, docs/protocol.md); false: one message per frame", DefaultValueFactory = _ => true };
+        var series = new Option<bool>("--series") { Description = "Throughput mode: print each second's figures on a line of its own, and after the run the delivered rate of seconds 1-5 against that of the seconds after them (warm start)" };
         var buffer = new Option<int>("--subscriber-buffer") { Description = "buffer_size of each subscription", DefaultValueFactory = _ => 10_000 };
         var mcpHttp = new Option<int>("--mcp-http") { Description = "MCP clients over Streamable HTTP (queue_send then queue_receive, in a loop); soak: default 4", DefaultValueFactory = _ => 0 };
         var wsClients = new Option<int>("--ws-clients") { Description = "Soak: WebSocket clients (40% producers, 40% competing consumers, 20% subscribers)", DefaultValueFactory = _ => 100 };
@@ -40,7 +41,7 @@ internal static class LoadCommand
 
         var root = new RootCommand("brummerq-load: load generator for a brummerq server on loopback (WebSocket publishers and subscribers, MCP clients over HTTP and stdio).")
         {
-            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, batch, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
+            url, mode, duration, warmup, publishers, subscribers, channels, rate, pacing, window, payloadBytes, batch, series, buffer, mcpHttp, wsClients, maxLifetime, inFlightCloses, seed, mcpStdio, pid, startServer, serverArg, serverEnv, fillMessages, json,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,6 +68,7 @@ internal static class LoadCommand
                 PayloadBytes = Math.Clamp(parse.GetValue(payloadBytes), 60, 1 << 20),
                 SubscriberBuffer = parse.GetValue(buffer),
                 Batch = parse.GetValue(batch),
+                Series = parse.GetValue(series),
                 McpHttpClients = Math.Clamp(soak && parse.GetResult(mcpHttp) is null or { Implicit: true } ? 4 : parse.GetValue(mcpHttp), 0, 100),
                 WebSocketClients = Math.Clamp(parse.GetValue(wsClients), 0, 900),
                 SoakMaxLifetime = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(maxLifetime), 1, 3600)),
@@ -146,6 +148,16 @@ internal static class LoadCommand
             rows.Add(("delivered / expected", $"{r.Delivered.ToString("N0", c)} / {r.ExpectedDeliveries.ToString("N0", c)}"));
             rows.Add(("lost / duplicated", $"{r.Lost} / {r.Duplicates}"));
             rows.Add(("server-reported dropped", r.ServerReportedDropped.ToString("N0", c)));
+            var sending = Math.Min(r.DeliveredSeries.Count, (int)r.DurationSeconds);
+            if (sending > 5)
+            {
+                // Seconds 1-5 against the later whole seconds of sending (not the drain after it).
+                var first = r.DeliveredSeries.Take(5).Average();
+                var steady = r.DeliveredSeries.Skip(5).Take(sending - 5).Average();
+                rows.Add(("delivered per second", string.Join(" ", r.DeliveredSeries.Select(d => d.ToString(c)))));
+                rows.Add(("first 5 s / steady (msg/s)", $"{first.ToString("N0", c)} / {steady.ToString("N0", c)} = {(steady > 0 ? first / steady : 0).ToString("F2", c)}"));
+            }
+
             if (r.PublishToDeliver is { } l)
             {
                 rows.Add(("publish->deliver p50 / p99 / p99.9 / max (ms)", $"{l.P50Ms:F3} / {l.P99Ms:F3} / {l.P999Ms:F3} / {l.MaxMs:F3}"));

@@ -51,6 +51,9 @@ internal sealed record LoadReport
 
     public LatencySummary? PublishToDeliver { get; init; }
 
+    /// <summary>Throughput mode: messages delivered in each whole second of the run (second 1 first), as the status line shows them.</summary>
+    public IReadOnlyList<long> DeliveredSeries { get; init; } = [];
+
     public IReadOnlyList<McpSummary> Mcp { get; init; } = [];
 
     /// <summary>CPU seconds the server used during the run (both cores count), when its process id is known.</summary>

@@ -47,7 +47,8 @@ internal sealed class LoadRunner(LoadSettings settings)
             var start = Stopwatch.GetTimestamp();
             var measureFrom = start + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
             stop.CancelAfter(settings.Duration);
-            var progress = new ProgressLine(_counters, server, settings.Duration).RunAsync(stopProgress.Token);
+            var progressLine = new ProgressLine(_counters, server, settings.Duration, settings.Series);
+            var progress = progressLine.RunAsync(stopProgress.Token);
 
             var receiving = subscribers.Select((s, i) => s.RunAsync(subscriberSockets[i], measureFrom, stopSubscribers.Token)).ToArray();
             var sending = publishers.Select((p, i) => p.RunAsync(publisherSockets[i], start, stop.Token)).ToList();
@@ -121,6 +122,7 @@ internal sealed class LoadRunner(LoadSettings settings)
                 LoadCpuSeconds = loadCpu,
                 ServerRssBytes = memory?.Rss,
                 ServerPeakRssBytes = memory?.PeakRss,
+                DeliveredSeries = [.. progressLine.DeliveredPerSecond],
                 Errors = _errors,
             };
         }

@@ -37,6 +37,9 @@ internal sealed record LoadSettings
     /// <summary>Ask for batched server frames (<c>?batch=1</c>); every WebSocket of the run.</summary>
     public bool Batch { get; init; } = true;
 
+    /// <summary>Print each second's figures on a line of its own (<c>--series</c>) and the first 5 s against the rest after the run.</summary>
+    public bool Series { get; init; }
+
     public int McpHttpClients { get; init; }
 
     /// <summary>Command line that starts <c>brummerq mcp</c> for one stdio MCP client, or null.</summary>

@@ -111,7 +111,7 @@ internal static class ServerFrames
     /// <paramref name="pushHead"/>, the message's JSON written once for all its pushes (<see cref="EncodedMessage"/>),
     /// and <c>dropped</c> when above 0. Allocates nothing once the message's JSON exists and the buffer is large enough.
     /// </summary>
-    public static void WritePush(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> pushHead, QueueMessage message, long dropped)
+    public static void WritePush(IBufferWriter<byte> buffer, ReadOnlySpan<byte> pushHead, QueueMessage message, long dropped)
     {
         buffer.Write(pushHead);
         EncodedMessage.Of(message).CopyTo(buffer, message.Payload);

@@ -304,17 +304,29 @@ internal sealed partial class WebSocketConnection : IDisposable
 
     private async Task WriteLoopAsync()
     {
-        var frame = new ArrayBufferWriter<byte>(1024);
+        // Rented from the shared pool, kept while frames keep coming, given back when the socket has nothing to send.
+        using var frame = new PooledFrameBuffer();
 
         // Replies in the frame being sent that hand over consumed messages; put back if the send fails.
         var sending = new List<ReceiveResult>();
         try
         {
-            while (await _outbound.DequeueAsync(_ended.Token) is { } first)
+            while (true)
             {
-                var item = first;
+                if (!_outbound.TryDequeue(out var item))
+                {
+                    // Nothing queued: an idle socket holds no frame buffer while it waits.
+                    frame.Release();
+                    if (await _outbound.DequeueAsync(_ended.Token) is not { } next)
+                    {
+                        break;
+                    }
+
+                    item = next;
+                }
+
                 var parts = 0;
-                frame.ResetWrittenCount();
+                frame.Reset();
                 while (true)
                 {
                     if (item.CloseStatus is { } status)
@@ -348,9 +360,10 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
 
                 await SendFrameAsync(frame, parts, sending);
-                if (frame.Capacity > KeepBufferBytes)
+                if (frame.Capacity > KeepBufferBytes + MaxBatchBytes)
                 {
-                    frame = new ArrayBufferWriter<byte>(1024);
+                    // A frame with a large message: give its array back rather than keep it for small ones.
+                    frame.Release();
                 }
             }
         }
@@ -371,7 +384,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     /// Adds one reply or push to the frame being built (batched: as the next element of a JSON array); returns 1, or
     /// 0 for a push of a subscription the client has ended.
     /// </summary>
-    private int Append(ArrayBufferWriter<byte> frame, OutboundItem item, int parts, List<ReceiveResult> sending)
+    private int Append(PooledFrameBuffer frame, OutboundItem item, int parts, List<ReceiveResult> sending)
     {
         if (item.Reply is null && item.Subscription!.Ended)
         {
@@ -400,7 +413,7 @@ internal sealed partial class WebSocketConnection : IDisposable
     }
 
     /// <summary>Sends the frame built so far (closing its array when batched), if it has any part.</summary>
-    private async Task SendFrameAsync(ArrayBufferWriter<byte> frame, int parts, List<ReceiveResult> sending)
+    private async Task SendFrameAsync(PooledFrameBuffer frame, int parts, List<ReceiveResult> sending)
     {
         if (parts == 0)
         {
@@ -413,7 +426,7 @@ internal sealed partial class WebSocketConnection : IDisposable
         }
 
         await SendAsync(frame.WrittenMemory, sending);
-        frame.ResetWrittenCount();
+        frame.Reset();
     }
 
     /// <summary>Sends one text frame; what it hands over (<paramref name="sending"/>) counts as delivered once the send returns.</summary>
