@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BrummerQueue.Server.Hosting;
 using BrummerQueue.Server.Settings;
-using BrummerQueue.Server.WebSockets;
 
 namespace BrummerQueue.Server.Cli;
 
@@ -27,12 +26,6 @@ internal static class ServeCommand
                 {
                     b.Configuration.AddInMemoryCollection(settings);
                     HostRunner.QuietStartFailures(b.Logging);
-
-                    // Before it listens, the server runs its push path a few thousand times (docs/architecture.md, "Warm start").
-                    if (Environment.GetEnvironmentVariable(PushPathWarmUp.DisableVariable) != "1")
-                    {
-                        b.Services.AddHostedService<PushPathWarmUp>();
-                    }
                 }, settingsFile).Build().MapEndpoints();
             }
             catch (Exception e) when (HostRunner.SettingsError(e) is { } message)

@@ -20,10 +20,4 @@ internal static partial class WebSocketLog
 
     [LoggerMessage(4105, LogLevel.Warning, "WebSocket refused: {Count} connections open (MaxConnections)")]
     public static partial void ConnectionLimit(ILogger logger, int count);
-
-    [LoggerMessage(4190, LogLevel.Debug, "Push path warmed up before listening: {Rounds} rounds, {Published} messages published, {Pushed} pushed, {Compiled} methods compiled in all, in {Milliseconds} ms")]
-    public static partial void WarmedUp(ILogger logger, int rounds, long published, long pushed, long compiled, long milliseconds);
-
-    [LoggerMessage(4191, LogLevel.Warning, "Push path warm-up stopped early (the server starts anyway): {Reason}")]
-    public static partial void WarmUpFailed(ILogger logger, string reason);
 }
