@@ -104,6 +104,30 @@ public sealed class BrowserClientEpochTests(BrowserFixture browser) : IClassFixt
     }
 
     [Fact]
+    public async Task Subscribe_SinceSeqWithAnEpochThatIsGone_GapNamesTheSeqThePageResumedFrom()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        await using var pages = await PageServer.StartAsync();
+        server.Queue.Send("e2e.stale", new MessageDraft(Payload: JsonPayload.Parse("1")));
+        server.Queue.Send("e2e.stale", new MessageDraft(Payload: JsonPayload.Parse("2")));
+        var epoch = server.Queue.ListChannels().Single().Epoch;
+        await browser.RunPageAsync(async page =>
+        {
+            await OpenClientPageAsync(page, pages, server);
+            await page.EvaluateAsync<string>("([channel, options]) => window.subscribeTo(channel, options)", new object[] { "e2e.stale", new { sinceSeq = 7, epoch = "gone1234" } });
+
+            await page.WaitForFunctionAsync("() => window.gaps.length === 1 && window.received.length === 2", null, s_wait);
+            var gap = await page.EvaluateAsync<JsonElement>("() => window.gaps[0]");
+            Assert.True(gap.GetProperty("epochChanged").GetBoolean());
+            Assert.Equal("gone1234", gap.GetProperty("previousEpoch").GetString());
+            Assert.Equal(epoch, gap.GetProperty("epoch").GetString());
+            Assert.Equal(7, gap.GetProperty("lastSeq").GetInt32());
+            var seqs = await page.EvaluateAsync<int[]>("() => window.received.map(m => m.seq)");
+            Assert.Equal([1, 2], seqs);
+        });
+    }
+
+    [Fact]
     public async Task Subscription_NothingMissedWhileAway_RecoveredWithoutAGap()
     {
         await using var server = await LoopbackBrummer.StartAsync();

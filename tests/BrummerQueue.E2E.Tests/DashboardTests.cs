@@ -248,6 +248,38 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task Dashboard_HealthSaysStoreUnavailable_BadgeNamesTheStoreAndItsReasonNotTheServer()
+    {
+        await using var server = await LoopbackBrummer.StartAsync();
+        server.Queue.Send("dash.store", new MessageDraft());
+        await browser.RunPageAsync(async page =>
+        {
+            await page.GotoAsync(server.BaseAddress.ToString());
+            await Expect(page.Locator("#connection")).ToHaveTextAsync("open");
+
+            // What a Redis node's /healthz answers while Redis is lost (docs/scale-out.md); the server itself still answers.
+            const string Reason = "the Redis store at 127.0.0.1:6380 is not connected; the node is reconnecting";
+            await page.RouteAsync("**/healthz", route => route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = 503,
+                ContentType = "application/json",
+                Body = $$"""{"status":"store_unavailable","reason":"{{Reason}}"}""",
+            }));
+
+            await Expect(page.Locator("#connection")).ToHaveTextAsync("store unavailable");
+            await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-status", "store");
+            await Expect(page.Locator("#connection")).ToHaveAttributeAsync("title", new Regex(Regex.Escape(Reason)));
+            await Expect(page.Locator("#poll-error")).ToContainTextAsync("store unavailable since");
+            await Expect(page.Locator("#poll-error")).ToContainTextAsync(Reason);
+            await Expect(page.Locator("#totals")).ToHaveClassAsync(new Regex(@"\bstale\b"));
+
+            await page.UnrouteAsync("**/healthz");
+            await Expect(page.Locator("#connection")).ToHaveTextAsync("open");
+            await Expect(page.Locator("#poll-error")).ToBeHiddenAsync();
+        });
+    }
+
+    [Fact]
     public async Task Dashboard_ServerRestartedOnTheSamePort_TailDrawsADividerBetweenTheTwoServersMessages()
     {
         TestServerHost? first = await LoopbackBrummer.StartAsync();

@@ -73,6 +73,7 @@ internal static class TailCommand
                 var (outcome, exitCode) = await session.RunOnceAsync(cancellationToken);
                 if (outcome == Outcome.Done)
                 {
+                    await session.WritePositionAsync(cancellationToken);
                     return exitCode;
                 }
 
@@ -82,6 +83,7 @@ internal static class TailCommand
                 }
                 catch (OperationCanceledException)
                 {
+                    await session.WritePositionAsync(cancellationToken);
                     return ExitCodes.Ok;
                 }
 
@@ -162,6 +164,18 @@ internal static class TailCommand
 
         /// <summary>Whether the last connection got as far as following the channel (the back-off starts again).</summary>
         public bool WasFollowing { get; private set; }
+
+        /// <summary>
+        /// When the tail was stopped (Ctrl-C) after printing from a channel: one stderr line with its position and the
+        /// command that resumes there (a pattern has none).
+        /// </summary>
+        public async Task WritePositionAsync(CancellationToken stopped)
+        {
+            if (stopped.IsCancellationRequested && !_pattern && SinceSeq is { } seq && Epoch is { } epoch)
+            {
+                await error.WriteLineAsync($"brummerq tail: stopped at epoch {epoch} seq {seq}; resume with: brummerq tail {channel} --epoch {epoch} --since-seq {seq}");
+            }
+        }
 
         public async Task<(Outcome Outcome, int ExitCode)> RunOnceAsync(CancellationToken cancellationToken)
         {

@@ -49,6 +49,9 @@ public sealed class TailResumeTests
 
         await stop.CancelAsync();
         Assert.Equal(0, await tail.WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.Equal(
+            $"brummerq tail: stopped at epoch {newEpoch} seq 2; resume with: brummerq tail t --epoch {newEpoch} --since-seq 2",
+            await error.NextLineAsync());
     }
 
     [Fact]

@@ -670,7 +670,8 @@ export class Subscription {
     this._callback = callback;
     this._options = options;
     this._serverId = null;
-    this._lastSeq = 0;
+    // A resume asked for with `sinceSeq` starts from there: it is the last seq the page had seen (the server replays after it).
+    this._lastSeq = options.sinceSeq ?? 0;
     this._epoch = options.epoch ?? null;
     this._recovered = null;
     this._pattern = /[*>]/.test(channel);

@@ -52,10 +52,12 @@ $('#tail-panel .toolbar').before(channelChart);
 let queue = null;
 let generation = 0;
 
-// The badge says what the page knows: `unreachable` while the API does not answer (then every figure
-// is greyed out as stale), else the socket's status. `socketStatus` is the client's last status.
+// The badge says what the page knows: `unreachable` while the API does not answer, `store unavailable`
+// while the server answers that its store does not (then every figure is greyed out as stale), else the
+// socket's status. `socketStatus` is the client's last status.
 let socketStatus = { status: 'connecting', detail: {} };
 let unreachableSince = null;
+let storeProblem = null;
 
 function setBadge(status, text = status, title = '') {
   connection.dataset.status = status;
@@ -65,6 +67,10 @@ function setBadge(status, text = status, title = '') {
 
 function showConnection() {
   if (connection.dataset.status === 'token') return;
+  if (unreachableSince !== null && storeProblem !== null) {
+    setBadge('store', 'store unavailable', `the server answers, its store does not: ${storeProblem}`);
+    return;
+  }
   if (unreachableSince !== null) {
     setBadge('unreachable', 'unreachable', `no answer from the server since ${localTime(unreachableSince).textContent}; retrying every second`);
     return;
@@ -161,11 +167,24 @@ function since(ms) {
 /** The API refused the request for want of the right token (401). */
 class TokenRefused extends Error {}
 
+/** The server answers but its store does not (503: e.g. Redis lost); `message` is the server's reason. */
+class StoreUnavailable extends Error {}
+
 async function getJson(path) {
   const headers = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(path, { headers, cache: 'no-store' });
+  let response;
+  try {
+    response = await fetch(path, { headers, cache: 'no-store' });
+  } catch {
+    throw new Error('the server does not answer (stopped, or not reachable from this browser)');
+  }
   if (response.status === 401) throw new TokenRefused(path);
+  if (response.status === 503) {
+    // /healthz says {status, reason}; the API's problem+json says {detail}.
+    const body = await response.json().catch(() => ({}));
+    throw new StoreUnavailable(body.reason ?? body.detail ?? `${path}: HTTP 503`);
+  }
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
@@ -190,6 +209,7 @@ async function poll() {
     renderSubscriptions(stats.subscriptions ?? []);
     pollError.hidden = true;
     unreachableSince = null;
+    storeProblem = null;
     markStale(false);
   } catch (error) {
     if (error instanceof TokenRefused) {
@@ -198,10 +218,15 @@ async function poll() {
       return;
     }
     unreachableSince ??= new Date();
+    storeProblem = error instanceof StoreUnavailable ? error.message : null;
     // No rate is averaged over the outage: the charts show a gap and start again from the next answer.
     totalHistory.restart();
     for (const history of channelHistories.values()) history.restart();
-    pollError.replaceChildren(`no answer since `, localTime(unreachableSince), `: the figures are from then (${error.message})`);
+    if (storeProblem !== null) {
+      pollError.replaceChildren(`store unavailable since `, localTime(unreachableSince), `: the figures are from then (${storeProblem})`);
+    } else {
+      pollError.replaceChildren(`no answer since `, localTime(unreachableSince), `: the figures are from then (${error.message})`);
+    }
     pollError.hidden = false;
     markStale(true);
   }
@@ -541,7 +566,9 @@ form.addEventListener('submit', async (event) => {
     if (!selected) selectChannel(values.channel);
   } catch (error) {
     sendResult.className = 'bad';
-    sendResult.textContent = `refused (${error.code}): ${error.message}`;
+    // The client's message may start with the code already; say it once. An outage is not a refusal.
+    const text = error.message?.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+    sendResult.textContent = error.code === 'store_unavailable' ? `not sent, the store is unavailable: ${text}` : `refused (${error.code}): ${text}`;
   }
 });
 
