@@ -46,6 +46,17 @@ public sealed class QueueMessage
     /// <summary>When the message expires, in Unix milliseconds; <see cref="long.MaxValue"/> when it never does.</summary>
     public long ExpiresAtMs { get; }
 
+    /// <summary>
+    /// How many leased deliveries of this message ended unacknowledged (docs/protocol.md "Acknowledged receive"): 0 for a
+    /// message never leased, or acked; each return to the backlog makes a copy with one more. Wire name <c>delivery_count</c>,
+    /// written only when above 0.
+    /// </summary>
+    public int DeliveryCount { get; init; }
+
+    /// <summary>This message with another <see cref="DeliveryCount"/> (a new instance: a message is immutable and shared).</summary>
+    public QueueMessage WithDeliveryCount(int deliveryCount) =>
+        new(Id, Channel, Seq, Type, Payload, TimestampMs, TtlSeconds) { DeliveryCount = deliveryCount };
+
     /// <summary>When the queue stored the message (UTC).</summary>
     public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs);
 

@@ -46,6 +46,12 @@ internal sealed class LuaScripts
 
     public static LuaScripts Figures { get; } = new("figures");
 
+    public static LuaScripts Lease { get; } = new("lease");
+
+    public static LuaScripts Ack { get; } = new("ack");
+
+    public static LuaScripts ExpireLeases { get; } = new("expire");
+
     /// <summary>The whole script text.</summary>
     public string Text { get; }
 

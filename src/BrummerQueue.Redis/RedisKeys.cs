@@ -20,6 +20,7 @@ internal sealed class RedisKeys
         Global = prefix + "global";
         Channels = prefix + "channels";
         Index = prefix + "subs";
+        Leasing = prefix + "leasing";
         OwnerPrefix = prefix + "owner:";
         NotifyChannels = [.. Enumerable.Range(0, NotifyShards).Select(i => RedisChannel.Literal(prefix + "notify:" + i))];
     }
@@ -32,6 +33,9 @@ internal sealed class RedisKeys
 
     /// <summary>Hash of subscription id to channel name, so any node finds a subscription by its id.</summary>
     public RedisKey Index { get; }
+
+    /// <summary>Sorted set of the channels with leases out, by their earliest lease deadline (Unix ms): what every node's lease expiry walks.</summary>
+    public RedisKey Leasing { get; }
 
     /// <summary>Prefix of an owner's set of subscription ids.</summary>
     public string OwnerPrefix { get; }

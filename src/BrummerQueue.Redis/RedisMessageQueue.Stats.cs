@@ -25,13 +25,13 @@ internal sealed partial class RedisMessageQueue
         var subscriptions = 0;
         foreach (var (name, figures) in ChannelFigures(now))
         {
-            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped);
+            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped) { Leases = figures.Leases };
             messages += figures.Messages;
             subscriptions += figures.Subscriptions;
         }
 
         // Read after every channel was pruned, so the totals count what those prunes expired.
-        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped"]));
+        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped", "inflight", "leased", "acked", "redelivered", "dead"]));
         return new QueueStats
         {
             TotalMessages = messages,
@@ -42,6 +42,7 @@ internal sealed partial class RedisMessageQueue
             MessagesConsumed = Number(totals[2]),
             MessagesExpired = Number(totals[3]),
             MessagesDropped = Number(totals[4]),
+            Leases = new LeaseFigures(Number(totals[5]), Number(totals[6]), Number(totals[7]), Number(totals[8]), Number(totals[9])),
             WaitingReceivers = Volatile.Read(ref _waitingReceivers),
             UptimeSeconds = (now - _startMs) / 1000,
             Channels = channels,
@@ -50,6 +51,7 @@ internal sealed partial class RedisMessageQueue
 
     public SweepResult Sweep()
     {
+        ExpireDueLeases();
         var now = NowMs();
 
         // Subscriptions that a reader of this node waits on are active (SPEC.md §1: only unread ones are idle).
@@ -120,7 +122,10 @@ internal sealed partial class RedisMessageQueue
                 continue;
             }
 
-            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]));
+            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7])
+            {
+                Leases = new LeaseFigures((long)result[8], (long)result[9], (long)result[10], (long)result[11], (long)result[12]),
+            });
         }
     }
 
@@ -136,5 +141,8 @@ internal sealed partial class RedisMessageQueue
         }
     }
 
-    private readonly record struct Figures(string Epoch, int Messages, int Subscriptions, long LastSeq, long Sent, long Consumed, long Expired, long Dropped);
+    private readonly record struct Figures(string Epoch, int Messages, int Subscriptions, long LastSeq, long Sent, long Consumed, long Expired, long Dropped)
+    {
+        public LeaseFigures Leases { get; init; } = LeaseFigures.None;
+    }
 }

@@ -143,6 +143,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
         ArgumentRules.Limit(request.Limit);
         var timeout = ArgumentRules.Timeout(request.TimeoutSeconds);
+        LeaseRules.AckTimeoutMs(request);
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
         if (request.SubscriptionId is not null)
         {
@@ -159,7 +160,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            return Taken(messages, request.Peek, Take(channel, request.Limit, request.Peek, newest: false, messages));
+            return Taken(messages, request, TakeOrLease(channel, request, messages));
         }
 
         Interlocked.Increment(ref _waitingReceivers);
@@ -169,11 +170,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             {
                 // The signal is taken before looking, so an arrival after the look still wakes this wait.
                 var arrival = _signals.Current(channel);
-                var taken = Take(channel, request.Limit, request.Peek, newest: false, messages);
+                var taken = TakeOrLease(channel, request, messages);
                 var remaining = RemainingUntil(deadline);
                 if (messages.Count > 0 || remaining <= TimeSpan.Zero)
                 {
-                    return Taken(messages, request.Peek, taken);
+                    return Taken(messages, request, taken);
                 }
 
                 // Waiting takes nothing, so a cancelled or timed-out wait loses no message.
@@ -219,6 +220,8 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
             case RedisSubscription subscription:
                 return subscription.PutBack(taken.Messages, taken.Dropped ?? 0);
+            case LeaseSource leases:
+                return ReturnUndelivered(leases);
             default:
                 return PutBackResult.None;
         }
@@ -227,6 +230,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     public void Dispose()
     {
         _sweeper.Dispose();
+        DisposeLeaseTimer();
         _redis.ConnectionRestored -= OnConnectionRestored;
         _redis.ConnectionFailed -= OnConnectionFailed;
         var subscriber = _redis.GetSubscriber();
@@ -296,7 +300,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var count = result.Length - 1;
         for (var i = 1; i <= count; i++)
         {
-            into.Add(MessageBlob.Decode(channel, (RedisValue)result[i]));
+            into.Add(DecodeCounted(channel, (RedisValue)result[i]));
         }
 
         return new TakeOutcome(channel, (string)result[0]!, count);
@@ -400,5 +404,5 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         return refusal;
     }
 
-    private readonly record struct TakeOutcome(string Channel, string Epoch, int Count);
+    private readonly record struct TakeOutcome(string Channel, string Epoch, int Count, long LeaseDeadline = 0);
 }

@@ -12,6 +12,7 @@ internal sealed partial class InMemoryMessageQueue
             null => PutBackResult.None,
             ChannelState origin => PutBackToChannel(origin, taken.Messages),
             InMemorySubscription subscription => subscription.PutBack(taken.Messages, taken.Dropped ?? 0),
+            LeasedTake leased => ReturnUndelivered(leased, taken.Messages),
             _ => throw new ArgumentException("the result was not returned by this queue's ReceiveAsync", nameof(taken)),
         };
     }
