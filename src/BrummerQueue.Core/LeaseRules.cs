@@ -1,7 +1,10 @@
 namespace BrummerQueue.Core;
 
-/// <summary>The argument rules of acknowledged receive (docs/protocol.md "Acknowledged receive"), checked once in Core for every face and store.</summary>
-internal static class LeaseRules
+/// <summary>
+/// The argument rules of acknowledged receive (docs/protocol.md "Acknowledged receive"), checked once in Core for every face
+/// and store; the faces quote the rule strings. Thread-safe (pure functions).
+/// </summary>
+public static class LeaseRules
 {
     /// <summary>Largest <c>ack_timeout</c>, in seconds (one hour).</summary>
     public const double MaxAckTimeoutSeconds = 3600;
@@ -9,8 +12,10 @@ internal static class LeaseRules
     /// <summary>Most ids one ack may name.</summary>
     public const int MaxAckIds = 1000;
 
+    /// <summary>The <c>ack_timeout</c> rule, as refusals state it.</summary>
     public const string AckTimeoutRule = "ack_timeout must be a number of seconds between 1 and 3600";
 
+    /// <summary>The <c>message_ids</c> rule, as refusals state it.</summary>
     public const string MessageIdsRule = "message_ids must be a list of 1 to 1000 message ids";
 
     /// <summary>
@@ -19,6 +24,7 @@ internal static class LeaseRules
     /// </summary>
     public static long AckTimeoutMs(ReceiveRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         if (request.AckTimeoutSeconds is not { } seconds)
         {
             return 0;

@@ -12,7 +12,7 @@ namespace BrummerQueue.Server.Http;
 /// channels, stats. Channel names may contain <c>/</c>, so the channel routes take the rest of the
 /// path: <c>/api/channels/app/events/messages</c> is channel <c>app/events</c>.
 /// </summary>
-internal static class HttpApiEndpoints
+internal static partial class HttpApiEndpoints
 {
     private const string MessagesSuffix = "/messages";
 
@@ -63,12 +63,18 @@ internal static class HttpApiEndpoints
     private static string? AllowedMethods(string? path) => path switch
     {
         "channels" or "stats" => "GET",
+        _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetAckChannel(path["channels/".Length..], out _) => "POST",
         _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetChannel(path["channels/".Length..], out _) => "GET, POST",
         _ => null,
     };
 
     private static async Task<IResult> SendAsync(HttpContext context, string? path, IMessageQueue queue)
     {
+        if (TryGetAckChannel(path, out var acking))
+        {
+            return await AckAsync(context, acking, queue);
+        }
+
         if (!TryGetChannel(path, out var channel))
         {
             return Unmatched(context, path is null ? "channels" : "channels/" + path);
@@ -132,6 +138,7 @@ internal static class HttpApiEndpoints
                 Channel = channel,
                 Limit = (int)(QueryInteger(query, "limit", 1, ReceiveRequest.MaxLimit) ?? ReceiveRequest.DefaultLimit),
                 Peek = QueryBool(query, "peek") ?? false,
+                AckTimeoutSeconds = QueryAckTimeout(query),
                 Blocking = timeout > 0,
                 TimeoutSeconds = timeout,
             };

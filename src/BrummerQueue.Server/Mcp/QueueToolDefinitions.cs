@@ -18,6 +18,7 @@ internal static class QueueToolDefinitions
     public const string Unsubscribe = "queue_unsubscribe";
     public const string ListChannels = "queue_list_channels";
     public const string Stats = "queue_stats";
+    public const string Ack = "queue_ack";
 
     private const string ChannelPattern = "^[A-Za-z0-9._:/-]{1,128}$";
 
@@ -82,7 +83,8 @@ internal static class QueueToolDefinitions
                       "limit":{"type":"integer","minimum":1,"maximum":{{{ReceiveRequest.MaxLimit}}},"default":{{{ReceiveRequest.DefaultLimit}}},"description":"most messages to return"},
                       "blocking":{"type":"boolean","default":false,"description":"wait for a message when none is available"},
                       "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking call waits; stay under your client's request timeout (typically 60 s: use 50) unless it resets that timer on progress"},
-                      "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"}},
+                      "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"},
+                      "ack_timeout":{"type":"number","minimum":1,"maximum":3600,"description":"lease: hidden until queue_ack, redelivered after this many s"}},
                      "additionalProperties":false}
                     """),
                 OutputSchema = Schema($$$"""
@@ -177,10 +179,12 @@ internal static class QueueToolDefinitions
                     """),
                 Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
             },
+            LeaseToolDefinitions.Ack(),
         ];
     }
 
-    private static JsonElement Schema(string json)
+    /// <summary>Parses a schema written as JSON text.</summary>
+    internal static JsonElement Schema(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();

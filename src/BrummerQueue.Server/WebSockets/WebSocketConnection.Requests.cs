@@ -14,7 +14,7 @@ internal sealed partial class WebSocketConnection
     private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl"];
     private static readonly string[] s_subscribeFields = ["channel", "since_seq", "epoch", "buffer_size"];
     private static readonly string[] s_unsubscribeFields = ["subscription_id"];
-    private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek"];
+    private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek", "ack_timeout"];
 
     /// <summary>
     /// Handles one complete text frame. The reader has taken one reply slot for it; the frame answers
@@ -108,6 +108,9 @@ internal sealed partial class WebSocketConnection
             case "queue_receive":
                 Receive(id, data);
                 break;
+            case "queue_ack":
+                Ack(id, data);
+                break;
             case "ping":
                 WireFields.RejectUnknown(data);
                 Reply(ServerFrames.Pong(id));
@@ -170,6 +173,8 @@ internal sealed partial class WebSocketConnection
             Blocking = WireFields.GetBool(data, "blocking") ?? false,
             TimeoutSeconds = WireFields.GetSeconds(data, "timeout", ReceiveRequest.MaxTimeoutSeconds) ?? ReceiveRequest.DefaultTimeoutSeconds,
             Peek = WireFields.GetBool(data, "peek") ?? false,
+            AckTimeoutSeconds = LeaseJson.AckTimeout(data),
+            Owner = Id,
         };
 
         if (!request.Blocking || request.TimeoutSeconds == 0)
