@@ -14,6 +14,9 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.TakeHeld => $"TakeHeld(ch{Channel}, limit {A})",
         QueueOperationKind.ReadHeld => $"ReadHeld(sub#{A}, limit {B})",
         QueueOperationKind.PutBack => $"PutBack(held#{A})",
+        QueueOperationKind.Lease => $"Lease(ch{Channel}, limit {A}, owner/timeout#{B}, held {Flag})",
+        QueueOperationKind.Ack => $"Ack(lease#{A}, owner#{B})",
+        QueueOperationKind.EndOwner => $"EndOwner(owner#{A})",
         _ => Kind.ToString(),
     };
 }

@@ -13,4 +13,7 @@ public enum QueueOperationKind
     TakeHeld,
     ReadHeld,
     PutBack,
+    Lease,
+    Ack,
+    EndOwner,
 }
