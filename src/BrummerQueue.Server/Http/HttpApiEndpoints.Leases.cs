@@ -24,7 +24,12 @@ internal static partial class HttpApiEndpoints
         var body = await ReadBodyAsync(context.Request.Body, AckBodyLimit, context.RequestAborted);
         if (body is null)
         {
-            return TooLarge(context, AckBodyLimit);
+            return ApiProblems.Problem(
+                StatusCodes.Status413PayloadTooLarge,
+                "Body too large",
+                QueueErrorCodes.MessageTooLarge,
+                $"{QueueErrorCodes.MessageTooLarge}: an ack body must be at most {AckBodyLimit} bytes (up to {LeaseRules.MaxAckIds} ids)",
+                "body");
         }
 
         try

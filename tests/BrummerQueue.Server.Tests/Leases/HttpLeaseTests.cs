@@ -62,6 +62,20 @@ public sealed class HttpLeaseTests
     }
 
     [Fact]
+    public async Task PostAcks_BodyOverItsLimit_Is413NamingTheBody()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("/api/channels/c/acks", UriKind.Relative), Json($$"""{"message_ids":["{{new string('x', 70_000)}}"]}"""), Ct);
+        var problem = await ReadJsonAsync(response);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("body", problem.GetProperty("field").GetString());
+        Assert.Contains("an ack body must be at most 65536 bytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetOnAcks_IsMethodNotAllowedWithAllowPost()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
