@@ -90,6 +90,14 @@ public interface IMessageQueue : IDisposable
     /// </summary>
     PendingRequest Request(string channel, MessageDraft draft, TimeSpan timeout);
 
+    /// <summary>
+    /// Acknowledges messages that a receive with <see cref="ReceiveRequest.AckTimeoutSeconds"/> leased to
+    /// <paramref name="owner"/> (null: leases taken without an owner): they are removed and counted as consumed and acked.
+    /// Ids not out on lease to that owner are listed in <see cref="AckResult.NotLeased"/>, not refused. 1–1000 ids
+    /// (<c>invalid_argument</c> naming <c>message_ids</c> otherwise); a bad channel name is refused as by every call.
+    /// </summary>
+    AckResult Ack(string channel, IReadOnlyList<string> messageIds, string? owner = null);
+
     /// <summary>Creates a subscription to <paramref name="channel"/> (creating the channel).</summary>
     Subscription Subscribe(string channel, SubscribeOptions? options = null);
 

@@ -52,6 +52,17 @@ public sealed class QueueMessage
     /// <summary>Request/reply: the sender's correlation id (a reply carries its request's id), or null.</summary>
     public string? CorrelationId { get; init; }
 
+    /// <summary>
+    /// How many leased deliveries of this message ended unacknowledged (docs/protocol.md "Acknowledged receive"): 0 for a
+    /// message never leased, or acked; each return to the backlog makes a copy with one more. Wire name <c>delivery_count</c>,
+    /// written only when above 0.
+    /// </summary>
+    public int DeliveryCount { get; init; }
+
+    /// <summary>This message with another <see cref="DeliveryCount"/> (a new instance: a message is immutable and shared).</summary>
+    public QueueMessage WithDeliveryCount(int deliveryCount) =>
+        new(Id, Channel, Seq, Type, Payload, TimestampMs, TtlSeconds) { DeliveryCount = deliveryCount, ReplyTo = ReplyTo, CorrelationId = CorrelationId };
+
     /// <summary>When the queue stored the message (UTC).</summary>
     public DateTimeOffset Timestamp => DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs);
 

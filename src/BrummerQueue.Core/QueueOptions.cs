@@ -52,6 +52,12 @@ public sealed record QueueOptions
     /// <summary>A subscription neither read nor waited on for this long is removed by the sweeper. Default 10 minutes.</summary>
     public TimeSpan SubscriptionIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Leased deliveries a message gets: when the lease of its last one ends unacknowledged it moves to the channel
+    /// <c>&lt;channel&gt;.dead</c> (<see cref="DeadLetters"/>). At least 1. Default 5.
+    /// </summary>
+    public int MaxDeliveries { get; init; } = 5;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {
@@ -77,6 +83,7 @@ public sealed record QueueOptions
         }
 
         Positive(MaxSubscriptionsPerOwner, nameof(MaxSubscriptionsPerOwner));
+        Positive(MaxDeliveries, nameof(MaxDeliveries));
         if (SweepInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(SweepInterval), SweepInterval, "SweepInterval must be positive.");

@@ -36,6 +36,9 @@ public sealed record QueueStats
     /// </summary>
     public long MessagesDelivered { get; init; }
 
+    /// <summary>Acknowledged-receive totals (removed channels included). Default all zero.</summary>
+    public LeaseFigures Leases { get; init; } = LeaseFigures.None;
+
     /// <summary>Blocking receives waiting on a channel right now (a diagnostic figure; not part of SPEC.md's stats).</summary>
     public int WaitingReceivers { get; init; }
 

@@ -35,4 +35,14 @@ public sealed record ReceiveRequest
 
     /// <summary>Read without removing (channel only). Default false.</summary>
     public bool Peek { get; init; }
+
+    /// <summary>
+    /// When set (channel only, not with <see cref="Peek"/>), the messages are leased for this many seconds instead of removed
+    /// (1–3600, wire name <c>ack_timeout</c>): hidden from other receivers until <see cref="IMessageQueue.Ack"/> removes them or
+    /// the lease ends and they return to the backlog (docs/protocol.md "Acknowledged receive"). Null: a consuming receive.
+    /// </summary>
+    public double? AckTimeoutSeconds { get; init; }
+
+    /// <summary>Who takes the leases (a WebSocket, an MCP session): only that owner acks them, and <see cref="IMessageQueue.UnsubscribeOwner"/> ends them.</summary>
+    public string? Owner { get; init; }
 }

@@ -55,6 +55,12 @@ internal sealed class LuaScripts
 
     public static LuaScripts UnsubscribePattern { get; } = new("punsubscribe");
 
+    public static LuaScripts Lease { get; } = new("lease");
+
+    public static LuaScripts Ack { get; } = new("ack");
+
+    public static LuaScripts ExpireLeases { get; } = new("expire");
+
     /// <summary>The whole script text.</summary>
     public string Text { get; }
 

@@ -21,6 +21,7 @@ internal sealed class RedisKeys
         Channels = prefix + "channels";
         Index = prefix + "subs";
         Patterns = prefix + "patterns";
+        Leasing = prefix + "leasing";
         OwnerPrefix = prefix + "owner:";
         NotifyChannels = [.. Enumerable.Range(0, NotifyShards).Select(i => RedisChannel.Literal(prefix + "notify:" + i))];
     }
@@ -36,6 +37,9 @@ internal sealed class RedisKeys
 
     /// <summary>Hash of the open pattern subscriptions: id to pattern (the scripts derive this name from <see cref="Channels"/>).</summary>
     public RedisKey Patterns { get; }
+
+    /// <summary>Sorted set of the channels with leases out, by their earliest lease deadline (Unix ms): what every node's lease expiry walks.</summary>
+    public RedisKey Leasing { get; }
 
     /// <summary>Prefix of an owner's set of subscription ids.</summary>
     public string OwnerPrefix { get; }

@@ -33,13 +33,13 @@ internal sealed partial class RedisMessageQueue
         var listed = new List<SubscriptionStats>();
         foreach (var (name, figures) in ChannelFigures(now, listed))
         {
-            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped) { Delivered = figures.Delivered };
+            channels[name] = new ChannelStats(figures.Epoch, figures.Messages, figures.Subscriptions, figures.Sent, figures.Consumed, figures.Expired, figures.Dropped) { Delivered = figures.Delivered, Leases = figures.Leases };
             messages += figures.Messages;
             subscriptions += figures.Subscriptions;
         }
 
         // Read after every channel was pruned, so the totals count what those prunes expired.
-        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped", "delivered"]));
+        var totals = Call(() => _db.HashGet(_keys.Global, ["bytes", "sent", "consumed", "expired", "dropped", "delivered", "inflight", "leased", "acked", "redelivered", "dead"]));
         return new QueueStats
         {
             TotalMessages = messages,
@@ -51,6 +51,7 @@ internal sealed partial class RedisMessageQueue
             MessagesExpired = Number(totals[3]),
             MessagesDropped = Number(totals[4]),
             MessagesDelivered = Number(totals[5]),
+            Leases = new LeaseFigures(Number(totals[6]), Number(totals[7]), Number(totals[8]), Number(totals[9]), Number(totals[10])),
             WaitingReceivers = Volatile.Read(ref _waitingReceivers),
             UptimeSeconds = (now - _startMs) / 1000,
             Channels = channels,
@@ -60,6 +61,7 @@ internal sealed partial class RedisMessageQueue
 
     public SweepResult Sweep()
     {
+        ExpireDueLeases();
         var now = NowMs();
 
         // Subscriptions that a reader of this node waits on are active (SPEC.md §1: only unread ones are idle).
@@ -161,7 +163,7 @@ internal sealed partial class RedisMessageQueue
             if (subscriptions is not null)
             {
                 var first = subscriptions.Count;
-                for (var i = 9; i + 6 < result.Length; i += 7)
+                for (var i = 14; i + 6 < result.Length; i += 7)
                 {
                     var id = (string)result[i]!;
                     var owner = (string?)result[i + 1];
@@ -184,7 +186,11 @@ internal sealed partial class RedisMessageQueue
                 subscriptions.Sort(first, subscriptions.Count - first, s_oldestFirst);
             }
 
-            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]) { Delivered = (long)result[8] });
+            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]) 
+            {
+                Delivered = (long)result[8],
+                Leases = new LeaseFigures((long)result[9], (long)result[10], (long)result[11], (long)result[12], (long)result[13]),
+            });
         }
     }
 
@@ -203,5 +209,7 @@ internal sealed partial class RedisMessageQueue
     private readonly record struct Figures(string Epoch, int Messages, int Subscriptions, long LastSeq, long Sent, long Consumed, long Expired, long Dropped)
     {
         public long Delivered { get; init; }
+
+        public LeaseFigures Leases { get; init; } = LeaseFigures.None;
     }
 }

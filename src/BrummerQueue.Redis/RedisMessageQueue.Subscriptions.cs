@@ -108,6 +108,7 @@ internal sealed partial class RedisMessageQueue
     public int UnsubscribeOwner(string owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
+        ReleaseLeasesOf(owner);
         var ids = Call(() => _db.SetMembers(_keys.Owner(owner)));
         var removed = 0;
         foreach (var id in ids)

@@ -221,6 +221,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
         ArgumentRules.Limit(request.Limit);
         var timeout = ArgumentRules.Timeout(request.TimeoutSeconds);
+        LeaseRules.AckTimeoutMs(request);
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
         if (request.SubscriptionId is not null)
         {
@@ -237,7 +238,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var messages = new List<QueueMessage>(Math.Min(request.Limit, 16));
         if (!request.Blocking || timeout == TimeSpan.Zero)
         {
-            return Taken(messages, request.Peek, await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false));
+            return Taken(messages, request, await TakeOrLeaseAsync(channel, request, messages).ConfigureAwait(false));
         }
 
         Interlocked.Increment(ref _waitingReceivers);
@@ -247,11 +248,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
             {
                 // The signal is taken before looking, so an arrival after the look still wakes this wait.
                 var arrival = _signals.Current(channel);
-                var taken = await TakeAsync(channel, request.Limit, request.Peek, messages).ConfigureAwait(false);
+                var taken = await TakeOrLeaseAsync(channel, request, messages).ConfigureAwait(false);
                 var remaining = RemainingUntil(deadline);
                 if (messages.Count > 0 || remaining <= TimeSpan.Zero)
                 {
-                    return Taken(messages, request.Peek, taken);
+                    return Taken(messages, request, taken);
                 }
 
                 // Waiting takes nothing, so a cancelled or timed-out wait loses no message.
@@ -297,6 +298,8 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
             case RedisSubscription subscription:
                 return subscription.PutBack(taken.Messages, taken.Dropped ?? 0);
+            case LeaseSource leases:
+                return ReturnUndelivered(leases);
             default:
                 return PutBackResult.None;
         }
@@ -307,6 +310,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _sweeper.Dispose();
         _probeStop.Cancel();
         _probeStop.Dispose();
+        DisposeLeaseTimer();
         _redis.ConnectionRestored -= OnConnectionRestored;
         _redis.ConnectionFailed -= OnConnectionFailed;
         var subscriber = _redis.GetSubscriber();
@@ -458,7 +462,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var count = result.Length - 1;
         for (var i = 1; i <= count; i++)
         {
-            into.Add(MessageBlob.Decode(channel, (RedisValue)result[i]));
+            into.Add(DecodeCounted(channel, (RedisValue)result[i]));
         }
 
         return new TakeOutcome(channel, (string)result[0]!, count);
@@ -657,7 +661,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         return refusal;
     }
 
-    private readonly record struct TakeOutcome(string Channel, string Epoch, int Count);
+    private readonly record struct TakeOutcome(string Channel, string Epoch, int Count, long LeaseDeadline = 0);
 
     /// <summary>A send's script call and what the stored message is made of.</summary>
     private sealed record SendCall(string Channel, Guid Id, string Type, JsonPayload Payload, int Ttl, long Now, RedisKey[] Keys, RedisValue[] Values)

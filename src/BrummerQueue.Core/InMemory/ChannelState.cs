@@ -134,6 +134,7 @@ internal sealed partial class ChannelState
             Volatile.Read(ref _dropped))
         {
             Delivered = Volatile.Read(ref _delivered),
+            Leases = ReadLeaseFigures(),
         };
     }
 
@@ -141,7 +142,7 @@ internal sealed partial class ChannelState
 
     public int SubscriptionCountUnsynchronized => _subscriptions.Length;
 
-    public bool IsIdleUnsynchronized => _backlog.Count == 0 && _subscriptions.Length == 0 && WaitingReceivers == 0;
+    public bool IsIdleUnsynchronized => _backlog.Count == 0 && _subscriptions.Length == 0 && WaitingReceivers == 0 && _inFlight == 0;
 
     /// <summary>
     /// Appends a new message, evicting the oldest when full, and copies it to every subscription.
@@ -149,7 +150,7 @@ internal sealed partial class ChannelState
     /// <paramref name="deliveredTo"/> counts subscriptions, and <paramref name="wake"/> collects
     /// signals that the caller must complete after releasing the lock.
     /// </summary>
-    public QueueMessage? TryAppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo, string? replyTo = null, string? correlationId = null)
+    public QueueMessage? TryAppendUnsynchronized(string type, JsonPayload payload, int ttl, long nowMs, ref WakeList wake, out int deliveredTo, string? replyTo = null, string? correlationId = null, bool force = false)
     {
         AssertLocked();
         deliveredTo = 0;
@@ -159,9 +160,15 @@ internal sealed partial class ChannelState
         // a full channel of same-sized messages sends without writing the shared counter at all.
         var full = _backlog.Count >= _capacity;
         var delta = (long)payload.Length - (full ? _backlog.Peek().Payload.Length : 0);
-        if (delta > 0 && !_budget.TryReserve(delta))
+        if (delta > 0 && !force && !_budget.TryReserve(delta))
         {
             return null;
+        }
+
+        if (force && delta > 0)
+        {
+            // A dead letter (force) was stored and acknowledged before: it is kept over the cap, as a put-back is.
+            _budget.Force(delta);
         }
 
         _budget.Release(-Math.Min(delta, 0));

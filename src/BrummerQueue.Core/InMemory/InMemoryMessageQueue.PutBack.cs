@@ -13,6 +13,7 @@ internal sealed partial class InMemoryMessageQueue
             ChannelState origin => PutBackToChannel(origin, taken.Messages),
             InMemorySubscription subscription => subscription.PutBack(taken.Messages, taken.Dropped ?? 0),
             PatternSubscription pattern => pattern.PutBack(taken.Messages, taken.Dropped ?? 0),
+            LeasedTake leased => ReturnUndelivered(leased, taken.Messages),
             _ => throw new ArgumentException("the result was not returned by this queue's ReceiveAsync", nameof(taken)),
         };
     }

@@ -45,6 +45,7 @@ internal sealed partial class InMemoryMessageQueue
             var retired = Volatile.Read(ref _retired);
             var (sent, consumed, expired, dropped) = retired;
             var delivered = retired.Delivered;
+            var leases = retired.Leases;
             var now = NowMs();
             var sorted = SortedChannelsNow();
             var entries = new KeyValuePair<string, ChannelStats>[sorted.Length];
@@ -69,6 +70,7 @@ internal sealed partial class InMemoryMessageQueue
                 expired += figures.Expired;
                 dropped += figures.Dropped;
                 delivered += figures.Delivered;
+                leases += figures.Leases;
             }
 
             if (!ReferenceEquals(Volatile.Read(ref _retired), retired))
@@ -88,6 +90,7 @@ internal sealed partial class InMemoryMessageQueue
                 MessagesExpired = expired,
                 MessagesDropped = dropped,
                 MessagesDelivered = delivered,
+                Leases = leases,
                 WaitingReceivers = waiting,
                 UptimeSeconds = Math.Max(0, (now - _startMs) / 1000),
                 Channels = channels,
@@ -133,6 +136,7 @@ internal sealed partial class InMemoryMessageQueue
 
     public SweepResult Sweep()
     {
+        ExpireDueLeases();
         var now = NowMs();
         long expired = 0;
         var subscriptionsRemoved = 0;

@@ -105,6 +105,7 @@ internal sealed partial class InMemoryMessageQueue
     public int UnsubscribeOwner(string owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
+        ReleaseLeasesOf(owner);
         var removed = 0;
         foreach (var (id, subscription) in _subscriptions)
         {

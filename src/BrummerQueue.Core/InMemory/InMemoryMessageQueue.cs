@@ -178,6 +178,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
         ArgumentRules.Limit(request.Limit);
         var timeout = ArgumentRules.Timeout(request.TimeoutSeconds);
+        LeaseRules.AckTimeoutMs(request);
         if (request.SubscriptionId is not null)
         {
             if (request.Peek)
@@ -200,10 +201,10 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             lock (existing.Lock)
             {
                 // A removed channel was empty, so reading it yields nothing either way.
-                existing.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
+                TakeOrLeaseUnsynchronized(existing, request, messages);
             }
 
-            return Taken(messages, request.Peek, existing);
+            return Taken(messages, request, existing);
         }
 
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
@@ -213,7 +214,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             Task? arrival = null;
             lock (state.Lock)
             {
-                if (!state.IsRemoved && state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages) == 0)
+                if (!state.IsRemoved && TakeOrLeaseUnsynchronized(state, request, messages) == 0)
                 {
                     arrival = state.BeginWaitUnsynchronized();
                 }
@@ -221,7 +222,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
 
             if (messages.Count > 0)
             {
-                return Taken(messages, request.Peek, state);
+                return Taken(messages, request, state);
             }
 
             if (arrival is null)
@@ -254,15 +255,19 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
             {
                 lock (state.Lock)
                 {
-                    state.TakeUnsynchronized(request.Limit, request.Peek, NowMs(), messages);
+                    TakeOrLeaseUnsynchronized(state, request, messages);
                 }
 
-                return Taken(messages, request.Peek, state);
+                return Taken(messages, request, state);
             }
         }
     }
 
-    public void Dispose() => _sweeper.Dispose();
+    public void Dispose()
+    {
+        _sweeper.Dispose();
+        DisposeLeaseTimer();
+    }
 
     /// <summary>A channel receive's result; it names the channel incarnation as its source when it consumed something, for <see cref="PutBack"/>.</summary>
     private static ReceiveResult Taken(List<QueueMessage> messages, bool peek, ChannelState state) =>

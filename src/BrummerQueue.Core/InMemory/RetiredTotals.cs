@@ -12,8 +12,11 @@ internal sealed record RetiredTotals(long Sent, long Consumed, long Expired, lon
     /// <summary>Copies put into subscription buffers by removed channels.</summary>
     public long Delivered { get; init; }
 
+    /// <summary>Acknowledged-receive counters of removed channels (their <see cref="LeaseFigures.InFlight"/> is 0: a channel with leases is never removed).</summary>
+    public LeaseFigures Leases { get; init; } = LeaseFigures.None;
+
     public RetiredTotals Add(ChannelState state) =>
-        new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped) { Delivered = Delivered + state.Delivered };
+        new(Sent + state.Sent, Consumed + state.Consumed, Expired + state.Expired, Dropped + state.Dropped) { Delivered = Delivered + state.Delivered, Leases = Leases + state.ReadLeaseFigures() };
 
     /// <summary>Messages a removed channel counted as consumed were put back into its live successor, which now counts them as sent.</summary>
     public RetiredTotals MovedToLive(int count) => this with { Sent = Sent - count, Consumed = Consumed - count };

@@ -48,6 +48,8 @@ local function remove_members(q, x, d, members)
   chunked('ZREM', q, members)
   chunked('ZREM', x, members)
   chunked('HDEL', d, members)
+  -- The delivery counts of acknowledged receive (the key next to d: prefix .. 'dc').
+  chunked('HDEL', string.sub(d, 1, -2) .. 'dc', members)
   return bytes
 end
 

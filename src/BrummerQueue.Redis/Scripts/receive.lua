@@ -19,6 +19,8 @@ if #ids == 0 then
   return {epoch}
 end
 local blobs = redis.call('HMGET', d, unpack(ids))
+-- Delivery counts of messages returned by an ended lease (acknowledged receive), read before remove_members drops them.
+local dcs = redis.call('HMGET', string.sub(d, 1, -2) .. 'dc', unpack(ids))
 if ARGV[3] == '0' then
   local bytes = remove_members(q, x, d, ids)
   redis.call('HINCRBY', g, 'bytes', -bytes)
@@ -26,7 +28,10 @@ if ARGV[3] == '0' then
   redis.call('HINCRBY', g, 'consumed', #ids)
 end
 local out = {epoch}
-for _, blob in ipairs(blobs) do
+for i, blob in ipairs(blobs) do
+  if dcs[i] then
+    blob = '#' .. dcs[i] .. '|' .. blob
+  end
   out[#out + 1] = blob
 end
 return out

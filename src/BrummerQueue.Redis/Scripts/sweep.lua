@@ -29,7 +29,8 @@ for _, id in ipairs(ids) do
   end
 end
 local removed_channel = 0
-if redis.call('ZCARD', q) == 0 and redis.call('HLEN', subs) == 0 then
+-- A channel with leased messages (acknowledged receive: sorted set prefix .. 'l') stays.
+if redis.call('ZCARD', q) == 0 and redis.call('HLEN', subs) == 0 and redis.call('ZCARD', sub_prefix .. 'l') == 0 then
   redis.call('DEL', meta, q, x, d, subs, sub_prefix .. 'psubs')
   redis.call('ZREM', channels, name)
   removed_channel = 1

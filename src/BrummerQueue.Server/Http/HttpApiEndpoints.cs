@@ -64,6 +64,7 @@ internal static partial class HttpApiEndpoints
     {
         "channels" or "stats" => "GET",
         _ when TryGetRequestChannel(path?.StartsWith("channels/", StringComparison.Ordinal) == true ? path["channels/".Length..] : null, out _) => "POST",
+        _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetAckChannel(path["channels/".Length..], out _) => "POST",
         _ when path is not null && path.StartsWith("channels/", StringComparison.Ordinal) && TryGetChannel(path["channels/".Length..], out _) => "GET, POST",
         _ => null,
     };
@@ -73,6 +74,11 @@ internal static partial class HttpApiEndpoints
         if (TryGetRequestChannel(path, out var requestChannel))
         {
             return await RequestAsync(context, requestChannel, queue);
+        }
+
+        if (TryGetAckChannel(path, out var acking))
+        {
+            return await AckAsync(context, acking, queue);
         }
 
         if (!TryGetChannel(path, out var channel))
@@ -138,6 +144,7 @@ internal static partial class HttpApiEndpoints
                 Channel = channel,
                 Limit = (int)(QueryInteger(query, "limit", 1, ReceiveRequest.MaxLimit) ?? ReceiveRequest.DefaultLimit),
                 Peek = QueryBool(query, "peek") ?? false,
+                AckTimeoutSeconds = QueryAckTimeout(query),
                 Blocking = timeout > 0,
                 TimeoutSeconds = timeout,
             };

@@ -19,6 +19,7 @@ internal static class QueueToolDefinitions
     public const string Unsubscribe = "queue_unsubscribe";
     public const string ListChannels = "queue_list_channels";
     public const string Stats = "queue_stats";
+    public const string Ack = "queue_ack";
 
     private const string ChannelPattern = "^[A-Za-z0-9._:/-]{1,128}$";
 
@@ -104,7 +105,8 @@ internal static class QueueToolDefinitions
                       "limit":{"type":"integer","minimum":1,"maximum":{{{ReceiveRequest.MaxLimit}}},"default":{{{ReceiveRequest.DefaultLimit}}},"description":"most messages to return"},
                       "blocking":{"type":"boolean","default":false,"description":"wait for a message when none is available"},
                       "timeout":{"type":"number","minimum":0,"maximum":{{{ReceiveRequest.MaxTimeoutSeconds}}},"default":{{{ReceiveRequest.DefaultTimeoutSeconds}}},"description":"seconds a blocking call waits; stay under your client's request timeout (typically 60 s: use 50) unless it resets that timer on progress"},
-                      "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"}},
+                      "peek":{"type":"boolean","default":false,"description":"channel only: read without removing"},
+                      "ack_timeout":{"type":"number","minimum":1,"maximum":3600,"description":"lease: hidden until queue_ack, redelivered after this many s"}},
                      "additionalProperties":false}
                     """),
                 OutputSchema = Schema($$$"""
@@ -185,24 +187,18 @@ internal static class QueueToolDefinitions
                       "total_bytes":{"type":"integer"},"messages_sent":{"type":"integer"},"messages_consumed":{"type":"integer"},
                       "messages_expired":{"type":"integer"},"messages_dropped":{"type":"integer"},"messages_delivered":{"type":"integer"},
                       "uptime_seconds":{"type":"integer"},
-                      "channels":{"type":"object","additionalProperties":{"type":"object","properties":{
-                        "epoch":{"type":"string"},"messages":{"type":"integer"},"subscriptions":{"type":"integer"},"sent":{"type":"integer"},
-                        "consumed":{"type":"integer"},"expired":{"type":"integer"},"dropped":{"type":"integer"},"delivered":{"type":"integer"}},
-                        "required":["epoch","messages","subscriptions","sent","consumed","expired","dropped"]}},
-                      "subscriptions":{"type":"array","items":{"type":"object","properties":{
-                        "id":{"type":["string","null"]},"channel":{"type":"string"},
-                        "owner":{"type":"string","enum":["mcp_session","websocket","none","other"]},
-                        "created_at":{"type":"string"},"last_read_at":{"type":"string"},"buffered":{"type":"integer"},
-                        "dropped":{"type":"integer"},"reading":{"type":"boolean"},"idle_expires_at":{"type":["string","null"]}},
-                        "required":["id","channel","owner","created_at","last_read_at","buffered","dropped","reading","idle_expires_at"]}}},
+                      "channels":{"type":"object","additionalProperties":{"type":"object"}},
+                      "subscriptions":{"type":"array","items":{"type":"object"}}},
                      "required":["total_messages","total_channels","total_subscriptions","total_bytes","messages_sent","messages_consumed","messages_expired","messages_dropped","uptime_seconds","channels"]}
                     """),
                 Annotations = new ToolAnnotations { ReadOnlyHint = true, IdempotentHint = true, OpenWorldHint = false },
             },
+            LeaseToolDefinitions.Ack(),
         ];
     }
 
-    private static JsonElement Schema(string json)
+    /// <summary>Parses a schema written as JSON text.</summary>
+    internal static JsonElement Schema(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();

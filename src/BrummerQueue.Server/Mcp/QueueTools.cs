@@ -44,11 +44,12 @@ internal sealed partial class QueueTools
             {
                 QueueToolDefinitions.Send => await SendAsync(new ToolArguments(arguments, "channel", "type", "payload", "ttl", "reply_to", "correlation_id")),
                 QueueToolDefinitions.Request => await RequestAsync(new ToolArguments(arguments, "channel", "type", "payload", "timeout"), cancellationToken),
-                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek"), session, requestItems, cancellationToken),
+                QueueToolDefinitions.Receive => await ReceiveAsync(new ToolArguments(arguments, "channel", "subscription_id", "limit", "blocking", "timeout", "peek", "ack_timeout"), session, requestItems, cancellationToken),
                 QueueToolDefinitions.Subscribe => Subscribe(new ToolArguments(arguments, "channel", "buffer_size", "since_seq", "epoch", "push"), session),
                 QueueToolDefinitions.Unsubscribe => Unsubscribe(new ToolArguments(arguments, "subscription_id"), session),
                 QueueToolDefinitions.ListChannels => ListChannels(new ToolArguments(arguments)),
                 QueueToolDefinitions.Stats => Stats(new ToolArguments(arguments)),
+                QueueToolDefinitions.Ack => Ack(new ToolArguments(arguments, "channel", "message_ids"), session),
                 ReceiveDelivery.PutBackTool => PutBack(new ToolArguments(arguments, "receipt"), session),
                 _ => ToolResults.Error($"unknown tool '{name}'; the tools are queue_send, queue_request, queue_receive, queue_subscribe, queue_unsubscribe, queue_list_channels, queue_stats"),
             };
@@ -99,6 +100,8 @@ internal sealed partial class QueueTools
             Blocking = args.Boolean("blocking", false),
             TimeoutSeconds = timeout ?? ReceiveRequest.DefaultTimeoutSeconds,
             Peek = args.Boolean("peek", false),
+            AckTimeoutSeconds = AckTimeout(args),
+            Owner = session?.Owner,
         };
         if (channel is null && subscriptionId is null)
         {

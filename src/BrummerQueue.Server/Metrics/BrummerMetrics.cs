@@ -17,7 +17,7 @@ namespace BrummerQueue.Server.Metrics;
 /// setting that sets the limit in snake case; <c>channel_capacity</c> counts backlog evictions (a full channel
 /// drops its oldest message rather than refusing).
 /// </summary>
-internal sealed class BrummerMetrics
+internal sealed partial class BrummerMetrics
 {
     public const string DefaultMeterName = "BrummerQueue";
 
@@ -61,6 +61,7 @@ internal sealed class BrummerMetrics
         meter.CreateObservableCounter("brummerq.messages.expired", () => Figure(static stats => stats.MessagesExpired), "{message}", "Messages removed by expiry since start");
         meter.CreateObservableCounter("brummerq.messages.dropped", () => Figure(static stats => stats.MessagesDropped), "{message}", "Messages evicted from full channel backlogs since start");
         meter.CreateObservableCounter("brummerq.messages.delivered", () => Figure(static stats => stats.MessagesDelivered), "{message}", "Copies put into subscription buffers since start (one per subscription a send reached)");
+        CreateLeaseInstruments(meter);
         meter.CreateObservableGauge("brummerq.messages.retained", () => Figure(static stats => stats.TotalMessages), "{message}", "Unexpired messages in all backlogs");
         meter.CreateObservableGauge("brummerq.retained", () => Figure(static stats => stats.TotalBytes), "By", "Payload bytes retained in all backlogs");
         meter.CreateObservableGauge("brummerq.channels", () => Figure(static stats => stats.TotalChannels), "{channel}", "Live channels");

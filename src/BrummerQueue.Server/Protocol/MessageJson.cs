@@ -32,6 +32,12 @@ internal static class MessageJson
             WriteTimestamp(writer, "expires_at"u8, message.ExpiresAtMs);
         }
 
+        if (message.DeliveryCount > 0)
+        {
+            // Acknowledged receive (docs/protocol.md): written only for a message that came back from an ended lease.
+            writer.WriteNumber("delivery_count"u8, message.DeliveryCount);
+        }
+
         WriteReplyFields(writer, message);
         writer.WriteEndObject();
     }
@@ -97,6 +103,7 @@ internal static class MessageJson
         writer.WriteNumber("messages_expired"u8, stats.MessagesExpired);
         writer.WriteNumber("messages_dropped"u8, stats.MessagesDropped);
         writer.WriteNumber("messages_delivered"u8, stats.MessagesDelivered);
+        LeaseJson.WriteTotals(writer, stats.Leases);
         writer.WriteNumber("uptime_seconds"u8, stats.UptimeSeconds);
         writer.WritePropertyName("channels"u8);
         writer.WriteStartObject();
@@ -112,6 +119,7 @@ internal static class MessageJson
             writer.WriteNumber("expired"u8, channel.Expired);
             writer.WriteNumber("dropped"u8, channel.Dropped);
             writer.WriteNumber("delivered"u8, channel.Delivered);
+            LeaseJson.WriteChannel(writer, channel.Leases);
             writer.WriteEndObject();
         }
 

@@ -127,7 +127,7 @@ internal static class ServerFrames
         buffer.Write("}}"u8);
     }
 
-    private static byte[] Build<TState>(string type, string? id, TState state, Action<Utf8JsonWriter, TState>? writeData)
+    internal static byte[] Build<TState>(string type, string? id, TState state, Action<Utf8JsonWriter, TState>? writeData)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer, WireJson.WriterOptions))

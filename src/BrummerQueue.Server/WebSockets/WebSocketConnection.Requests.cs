@@ -14,7 +14,7 @@ internal sealed partial class WebSocketConnection
     private static readonly string[] s_sendFields = ["channel", "type", "payload", "ttl", "reply_to", "correlation_id"];
     private static readonly string[] s_subscribeFields = ["channel", "since_seq", "epoch", "buffer_size"];
     private static readonly string[] s_unsubscribeFields = ["subscription_id"];
-    private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek"];
+    private static readonly string[] s_receiveFields = ["channel", "limit", "blocking", "timeout", "peek", "ack_timeout"];
 
     /// <summary>
     /// Handles one complete text frame. The reader has taken one reply slot for it; the frame answers
@@ -111,12 +111,15 @@ internal sealed partial class WebSocketConnection
             case "queue_request":
                 Request(id, data);
                 break;
+            case "queue_ack":
+                Ack(id, data);
+                break;
             case "ping":
                 WireFields.RejectUnknown(data);
                 Reply(ServerFrames.Pong(id));
                 break;
             default:
-                Reply(ServerFrames.Error(id, ErrorCodes.UnknownType, $"unknown type '{type}'; expected queue_message, queue_request, queue_subscribe, queue_unsubscribe, queue_receive or ping", "type"));
+                Reply(ServerFrames.Error(id, ErrorCodes.UnknownType, $"unknown type '{type}'; expected queue_message, queue_request, queue_subscribe, queue_unsubscribe, queue_receive, queue_ack or ping", "type"));
                 break;
         }
     }
@@ -198,6 +201,8 @@ internal sealed partial class WebSocketConnection
             Blocking = WireFields.GetBool(data, "blocking") ?? false,
             TimeoutSeconds = WireFields.GetSeconds(data, "timeout", ReceiveRequest.MaxTimeoutSeconds) ?? ReceiveRequest.DefaultTimeoutSeconds,
             Peek = WireFields.GetBool(data, "peek") ?? false,
+            AckTimeoutSeconds = LeaseJson.AckTimeout(data),
+            Owner = Id,
         };
 
         if (!request.Blocking || request.TimeoutSeconds == 0)

@@ -7,7 +7,8 @@ namespace BrummerQueue.Core.Tests.Model;
 /// Random sequences of send / receive / peek / subscribe / read / unsubscribe / advance-time / sweep, requests and
 /// replies (<see cref="RequestDriver"/>), and
 /// receives and reads held back and put back later (as a face does when it cannot deliver a reply), run
-/// against the engine and against <see cref="QueueModel"/>; every result and Stats must agree.
+/// against the engine and against <see cref="QueueModel"/>; every result and Stats must agree. Leased receives (held and put
+/// back too), acks by the owner or another, owners ending and leases timing out (redelivery, dead letters) take part.
 /// Small capacity, buffer sizes and byte cap make drops, evictions and queue_full common.
 /// </summary>
 public sealed class ModelBasedTests
@@ -19,6 +20,8 @@ public sealed class ModelBasedTests
     private static readonly long?[] s_ttls = [null, 0, 1, 3];
     private static readonly string[] s_payloads = ["1", "\"ab\"", "[1,2,3]", "{\"k\":\"value\"}"];
     private static readonly int[] s_advances = [0, 400, 1000, 2500];
+    private static readonly string[] s_owners = ["owner-0", "owner-1"];
+    private const int MaxDeliveries = 2;
 
     private static readonly Gen<QueueOperation> s_operation = Gen.Frequency(
         (6, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 3], Gen.Int[0, 3], (c, t, p) => new QueueOperation(QueueOperationKind.Send, c, t, p, false))),
@@ -35,7 +38,10 @@ public sealed class ModelBasedTests
         (2, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1], Gen.Int[0, 3], (c, t, p) => new QueueOperation(QueueOperationKind.Request, c, t, p, false))),
         (2, Gen.Select(Gen.Int[0, 7], Gen.Int[0, 3], (r, p) => new QueueOperation(QueueOperationKind.Reply, 0, r, p, false))),
         (1, Gen.Select(Gen.Int[0, 7], Gen.Bool, (r, wait) => new QueueOperation(QueueOperationKind.EndRequest, 0, r, 0, wait))),
-        (1, Gen.Select(Gen.Int[0, 5], Gen.Int[1, 3], (p, size) => new QueueOperation(QueueOperationKind.SubscribePattern, 0, p, size, false))));
+        (1, Gen.Select(Gen.Int[0, 5], Gen.Int[1, 3], (p, size) => new QueueOperation(QueueOperationKind.SubscribePattern, 0, p, size, false))),
+        (3, Gen.Select(Gen.Int[0, 2], Gen.Int[1, 3], Gen.Int[0, 3], Gen.Bool, (c, l, o, h) => new QueueOperation(QueueOperationKind.Lease, c, l, o, h))),
+        (3, Gen.Select(Gen.Int[0, 15], Gen.Int[0, 1], (i, o) => new QueueOperation(QueueOperationKind.Ack, 0, i, o, false))),
+        (1, Gen.Int[0, 1].Select(o => new QueueOperation(QueueOperationKind.EndOwner, 0, o, 0, false))));
 
     [Fact]
     public void RandomOperationSequences_EngineAgreesWithModel()
@@ -47,9 +53,12 @@ public sealed class ModelBasedTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 31, 12, 0, 0, TimeSpan.Zero));
         using var queue = MessageQueue.CreateInMemory(
-            new QueueOptions { ChannelCapacity = Capacity, MaxTotalBytes = MaxBytes, SweepInterval = TimeSpan.FromDays(1), SubscriptionIdleTimeout = TimeSpan.FromDays(1) },
+            new QueueOptions { ChannelCapacity = Capacity, MaxTotalBytes = MaxBytes, SweepInterval = TimeSpan.FromDays(1), SubscriptionIdleTimeout = TimeSpan.FromDays(1), MaxDeliveries = MaxDeliveries },
             time);
-        var model = new QueueModel(Capacity, MaxBytes) { NowMs = time.GetUtcNow().ToUnixTimeMilliseconds() };
+        var model = new QueueModel(Capacity, MaxBytes) { NowMs = time.GetUtcNow().ToUnixTimeMilliseconds(), MaxDeliveries = MaxDeliveries };
+
+        // Every lease taken: the engine's id and the model's, for acks (of live, ended and other owners' leases alike).
+        var leaseLog = new List<(string Channel, string EngineId, long ModelId)>();
         var subscriptions = new List<(Subscription Engine, ModelSubscription Model)>();
         var requests = new RequestDriver(queue, model);
 
@@ -109,6 +118,7 @@ public sealed class ModelBasedTests
                 case QueueOperationKind.Advance:
                     time.Advance(TimeSpan.FromMilliseconds(s_advances[op.A]));
                     model.NowMs += s_advances[op.A];
+                    model.EndDueLeases();
                     break;
                 case QueueOperationKind.Sweep:
                     // How many expired messages a pass itself removes depends on when they were last looked at,
@@ -155,6 +165,29 @@ public sealed class ModelBasedTests
                     var (restored, expiredBack, droppedBack) = modelPutBack();
                     Assert.Equal(new PutBackResult(restored, expiredBack, droppedBack), queue.PutBack(heldResult));
                     break;
+                case QueueOperationKind.Lease:
+                    var owner = s_owners[op.B % 2];
+                    var leaseMs = op.B < 2 ? 1000 : 2000;
+                    var modelLeases = model.Lease(channel, op.A, leaseMs, owner);
+                    var leased = queue.ReceiveAsync(new ReceiveRequest { Channel = channel, Limit = op.A, AckTimeoutSeconds = leaseMs / 1000, Owner = owner }).AsTask().GetAwaiter().GetResult();
+                    Assert.Equal(modelLeases.Select(l => (l.Message.Seq, l.Message.Deliveries)), leased.Messages.Select(m => (m.Seq, m.DeliveryCount)));
+                    leaseLog.AddRange(leased.Messages.Zip(modelLeases, (m, l) => (channel, m.Id.ToString("D"), l.Message.Id)));
+                    if (op.Flag)
+                    {
+                        held.Add((leased, () => model.Unlease(modelLeases)));
+                    }
+
+                    break;
+                case QueueOperationKind.Ack when leaseLog.Count > 0:
+                    var (ackChannel, engineId, modelId) = leaseLog[op.A % leaseLog.Count];
+                    var ackOwner = s_owners[op.B];
+                    var ackExpected = model.Ack(ackChannel, modelId, ackOwner);
+                    Assert.Equal(ackExpected ? 1 : 0, queue.Ack(ackChannel, [engineId], ackOwner).Acked);
+                    break;
+                case QueueOperationKind.EndOwner:
+                    model.EndLeasesOf(s_owners[op.A]);
+                    queue.UnsubscribeOwner(s_owners[op.A]);
+                    break;
             }
         }
 
@@ -172,6 +205,7 @@ public sealed class ModelBasedTests
         Assert.Equal(expected.Expired, stats.MessagesExpired);
         Assert.Equal(expected.Dropped, stats.MessagesDropped);
         Assert.Equal(expected.Delivered, stats.MessagesDelivered);
+        Assert.Equal(model.LeaseTotals(), stats.Leases);
         Assert.Equal(expected.Subscriptions, stats.Subscriptions.Count);
         Assert.Equal(expected.Subscriptions, stats.TotalSubscriptions);
         Assert.Equal(expected.Channels.Count, stats.TotalChannels);

@@ -15,4 +15,7 @@ internal sealed class ModelChannel
     public long Dropped { get; set; }
 
     public long Delivered { get; set; }
+
+    /// <summary>Acknowledged-receive counters of this incarnation (InFlight is the model's active leases, counted apart).</summary>
+    public LeaseFigures Leases { get; set; } = LeaseFigures.None;
 }

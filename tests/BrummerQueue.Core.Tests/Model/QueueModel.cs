@@ -5,7 +5,7 @@ namespace BrummerQueue.Core.Tests.Model;
 /// rule applied literally. Expired messages are removed (and counted) before any operation looks
 /// at a channel, which is what "never returned" and "exact stats" require of the engine.
 /// </summary>
-internal sealed class QueueModel(int capacity, long maxBytes)
+internal sealed partial class QueueModel(int capacity, long maxBytes)
 {
     private readonly SortedDictionary<string, ModelChannel> _channels = new(StringComparer.Ordinal);
     private long _retiredSent, _retiredConsumed, _retiredExpired, _retiredDropped, _retiredDelivered;
@@ -18,7 +18,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
     public long? Send(string channel, int ttl, int bytes)
     {
         PruneAll();
-        var total = _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes));
+        var total = _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)) + LeasedBytes();
         var evicted = _channels.TryGetValue(channel, out var existing) && existing.Backlog.Count >= capacity ? existing.Backlog[0].Bytes : 0;
 
         // A send that does not grow the total is never refused (messages put back may hold the total above the cap).
@@ -34,7 +34,7 @@ internal sealed class QueueModel(int capacity, long maxBytes)
             state.Dropped++;
         }
 
-        var message = new ModelMessage(++state.LastSeq, ttl == 0 ? long.MaxValue : NowMs + (ttl * 1000L), bytes) { Channel = channel };
+        var message = new ModelMessage(++state.LastSeq, ttl == 0 ? long.MaxValue : NowMs + (ttl * 1000L), bytes) { Channel = channel, Id = ++_nextId, Ttl = ttl };
         state.Backlog.Add(message);
         state.Sent++;
         foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Receives(channel)))
@@ -189,8 +189,9 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         var removed = 0;
         foreach (var (name, state) in _channels.ToList())
         {
-            if (state.Backlog.Count == 0 && !Subscriptions.Any(s => !s.Closed && s.Channel == name))
+            if (state.Backlog.Count == 0 && !Subscriptions.Any(s => !s.Closed && s.Channel == name) && !HasLeases(state))
             {
+                _retiredLeases += state.Leases;
                 _retiredSent += state.Sent;
                 _retiredConsumed += state.Consumed;
                 _retiredExpired += state.Expired;
@@ -218,10 +219,10 @@ internal sealed class QueueModel(int capacity, long maxBytes)
         PruneAll();
         var channels = _channels.ToDictionary(
             kv => kv.Key,
-            kv => new ChannelStats(NoEpoch, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped) { Delivered = kv.Value.Delivered });
+            kv => new ChannelStats(NoEpoch, kv.Value.Backlog.Count, OpenSubscriptions(kv.Key), kv.Value.Sent, kv.Value.Consumed, kv.Value.Expired, kv.Value.Dropped) { Delivered = kv.Value.Delivered, Leases = LeaseFiguresOf(kv.Value) });
         return (
             channels.Values.Sum(c => (long)c.Messages),
-            _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)),
+            _channels.Values.Sum(c => c.Backlog.Sum(m => (long)m.Bytes)) + LeasedBytes(),
             _retiredSent + channels.Values.Sum(c => c.Sent),
             _retiredConsumed + channels.Values.Sum(c => c.Consumed),
             _retiredExpired + channels.Values.Sum(c => c.Expired),

@@ -18,6 +18,9 @@ public sealed record QueueOperation(QueueOperationKind Kind, int Channel, int A,
         QueueOperationKind.Reply => $"Reply(request#{A}, payload#{B})",
         QueueOperationKind.EndRequest => $"EndRequest(request#{A}, wait {Flag})",
         QueueOperationKind.SubscribePattern => $"SubscribePattern(pattern#{A}, buffer {B})",
+        QueueOperationKind.Lease => $"Lease(ch{Channel}, limit {A}, owner/timeout#{B}, held {Flag})",
+        QueueOperationKind.Ack => $"Ack(lease#{A}, owner#{B})",
+        QueueOperationKind.EndOwner => $"EndOwner(owner#{A})",
         _ => Kind.ToString(),
     };
 }

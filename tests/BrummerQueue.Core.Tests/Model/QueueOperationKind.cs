@@ -17,4 +17,7 @@ public enum QueueOperationKind
     Reply,
     EndRequest,
     SubscribePattern,
+    Lease,
+    Ack,
+    EndOwner,
 }

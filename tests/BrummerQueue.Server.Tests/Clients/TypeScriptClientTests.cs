@@ -61,7 +61,7 @@ public sealed class TypeScriptClientTests(TypeScriptClients clients) : IClassFix
         Assert.Equal(revision, result.GetProperty("protocolVersion").GetString());
         Assert.Equal("brummerq", result.GetProperty("serverName").GetString());
         Assert.Equal(
-            ["queue_list_channels", "queue_receive", "queue_request", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
+            ["queue_ack", "queue_list_channels", "queue_receive", "queue_request", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
             result.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("ack", result.GetProperty("browserAck").GetString());
         var received = result.GetProperty("received");

@@ -17,7 +17,7 @@ public sealed class McpToolsTests
         var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name);
 
         Assert.Equal(
-            ["queue_list_channels", "queue_receive", "queue_request", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
+            ["queue_ack", "queue_list_channels", "queue_receive", "queue_request", "queue_send", "queue_stats", "queue_subscribe", "queue_unsubscribe"],
             tools.Keys.Order(StringComparer.Ordinal));
         foreach (var tool in tools.Values)
         {
@@ -27,7 +27,7 @@ public sealed class McpToolsTests
 
         var receive = tools["queue_receive"].ProtocolTool.InputSchema.GetProperty("properties");
         Assert.Equal(
-            ["blocking", "channel", "limit", "peek", "subscription_id", "timeout"],
+            ["ack_timeout", "blocking", "channel", "limit", "peek", "subscription_id", "timeout"],
             receive.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(10, receive.GetProperty("limit").GetProperty("default").GetInt32());
         Assert.Equal(1000, receive.GetProperty("limit").GetProperty("maximum").GetInt32());

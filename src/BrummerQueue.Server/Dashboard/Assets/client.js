@@ -279,8 +279,10 @@ export class BrummerClient {
   /**
    * Takes messages from a channel's backlog (removing them unless `peek`).
    * @param {string} channel
-   * @param {{limit?: number, blocking?: boolean, timeout?: number, peek?: boolean}} [options]
+   * @param {{limit?: number, blocking?: boolean, timeout?: number, peek?: boolean, ackTimeout?: number}} [options]
    *        `limit` 1–1000 (default 10); `blocking` waits up to `timeout` seconds (default 30) for a first message.
+   *        `ackTimeout` (1–3600 s) leases the messages instead: confirm each with `ack` in time, or it is redelivered
+   *        (also when this connection drops: leases belong to it).
    * @returns {Promise<{messages: QueueMessage[], count: number}>}
    */
   receive(channel, options = {}) {
@@ -288,6 +290,7 @@ export class BrummerClient {
     for (const key of ['limit', 'blocking', 'timeout', 'peek']) {
       if (options[key] !== undefined) data[key] = options[key];
     }
+    if (options.ackTimeout !== undefined) data.ack_timeout = options.ackTimeout;
     const waitMs = options.blocking ? ((options.timeout ?? 30) * 1000) + this._options.requestTimeoutMs : undefined;
     return this._request('queue_receive', data, waitMs);
   }
@@ -315,6 +318,16 @@ export class BrummerClient {
       this._resubscribe(subscription);
     }
     return subscription;
+  }
+
+  /**
+   * Acknowledges messages leased by `receive(channel, {ackTimeout})` on this connection: they are removed for good.
+   * @param {string} channel
+   * @param {string[]} ids message ids (1–1000)
+   * @returns {Promise<{acked: number, not_leased: string[]}>} ids not leased to this connection are listed, not refused.
+   */
+  ack(channel, ids) {
+    return this._request('queue_ack', { channel, message_ids: ids });
   }
 
   /** Sends `ping` and resolves with the round-trip time in milliseconds. */
