@@ -10,7 +10,7 @@ using ModelContextProtocol.Server;
 namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
-/// Wires brummerq's MCP server: the six tools and the channel/subscription resources on the local
+/// Wires brummerq's MCP server: the queue tools and the channel/subscription resources on the local
 /// queue, served over Streamable HTTP at <c>/mcp</c> and, for <c>brummerq mcp</c>, over stdio with the same
 /// options, in every revision of <see cref="ProtocolRevisions"/>: sessions (which own subscriptions and carry
 /// <c>resources/subscribe</c> push) for 2025-11-25 and older, sessionless requests and <c>subscriptions/listen</c>

@@ -6,7 +6,7 @@ using ModelContextProtocol.Protocol;
 namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
-/// The six tools of SPEC.md §2 as MCP tool definitions: names, snake_case arguments, input schemas
+/// The tools of SPEC.md §2 (and request/reply, acknowledged receive: docs/protocol.md) as MCP tool definitions: names, snake_case arguments, input schemas
 /// with types, defaults and bounds taken from the queue's limits, output schemas, and descriptions
 /// that tell a model when to consume, peek, subscribe and block.
 /// </summary>

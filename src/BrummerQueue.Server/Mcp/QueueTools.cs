@@ -8,7 +8,7 @@ using ModelContextProtocol.Protocol;
 namespace BrummerQueue.Server.Mcp;
 
 /// <summary>
-/// Runs the six tools against the local <see cref="IMessageQueue"/>. Every refusal becomes an
+/// Runs the queue tools against the local <see cref="IMessageQueue"/>. Every refusal becomes an
 /// <c>isError</c> result naming the argument and the rule; cancellation of the request (client
 /// cancel, disconnect, session end) propagates, and a waiting receive takes nothing when cancelled.
 /// </summary>

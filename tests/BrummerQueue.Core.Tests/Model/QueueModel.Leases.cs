@@ -154,7 +154,8 @@ internal sealed partial class QueueModel
     /// <summary>A dead letter: a new message in <c>&lt;channel&gt;.dead</c>, stored without the byte cap, evicting by capacity.</summary>
     private void StoreDeadLetter(string channel, ModelMessage message)
     {
-        var state = GetOrCreate(DeadLetters.ChannelFor(channel));
+        var deadChannel = DeadLetters.ChannelFor(channel);
+        var state = GetOrCreate(deadChannel);
         Prune(state);
         if (state.Backlog.Count >= capacity)
         {
@@ -164,8 +165,16 @@ internal sealed partial class QueueModel
 
         var wrapper = $"{{\"reason\":\"max_deliveries\",\"channel\":\"{channel}\",\"message_id\":\"{Guid.Empty:D}\",\"seq\":{message.Seq},\"delivery_count\":{message.Deliveries},\"payload\":}}";
         var bytes = Encoding.UTF8.GetByteCount(wrapper) + message.Bytes;
-        state.Backlog.Add(new ModelMessage(++state.LastSeq, message.Ttl == 0 ? long.MaxValue : NowMs + (message.Ttl * 1000L), bytes) { Id = ++_nextId, Ttl = message.Ttl });
+        var letter = new ModelMessage(++state.LastSeq, message.Ttl == 0 ? long.MaxValue : NowMs + (message.Ttl * 1000L), bytes) { Channel = deadChannel, Id = ++_nextId, Ttl = message.Ttl };
+        state.Backlog.Add(letter);
         state.Sent++;
+
+        // The dead-letter channel is a channel like any other: its subscriptions, by name or by pattern, get a copy.
+        foreach (var subscription in Subscriptions.Where(s => !s.Closed && s.Receives(deadChannel)))
+        {
+            subscription.Enqueue(letter);
+            state.Delivered++;
+        }
     }
 
     private bool HasLeases(ModelChannel state) => _leases.Any(l => ReferenceEquals(l.State, state));

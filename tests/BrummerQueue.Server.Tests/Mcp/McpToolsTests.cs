@@ -5,7 +5,7 @@ using BrummerQueue.Server.Mcp;
 
 namespace BrummerQueue.Server.Tests.Mcp;
 
-/// <summary>The six tools of SPEC.md §2 through the SDK's MCP client over Streamable HTTP (in-process).</summary>
+/// <summary>The queue tools of SPEC.md §2 through the SDK's MCP client over Streamable HTTP (in-process).</summary>
 public sealed class McpToolsTests
 {
     [Fact]
