@@ -186,7 +186,7 @@ internal sealed partial class RedisMessageQueue
                 subscriptions.Sort(first, subscriptions.Count - first, s_oldestFirst);
             }
 
-            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7]) 
+            yield return (name, new Figures((string)result[0]!, (int)result[1], (int)result[2], (long)result[3], (long)result[4], (long)result[5], (long)result[6], (long)result[7])
             {
                 Delivered = (long)result[8],
                 Leases = new LeaseFigures((long)result[9], (long)result[10], (long)result[11], (long)result[12], (long)result[13]),
