@@ -59,6 +59,13 @@ internal static class StatsCommand
         var text = new System.Text.StringBuilder();
         text.AppendLine(culture, $"uptime {Total("uptime_seconds")}s   channels {Total("total_channels")}   messages {Total("total_messages")}   bytes {Total("total_bytes")}   subscriptions {Total("total_subscriptions")}");
         text.AppendLine(culture, $"sent {Total("messages_sent")}   consumed {Total("messages_consumed")}   expired {Total("messages_expired")}   dropped {Total("messages_dropped")}");
+
+        // Acknowledged receive's totals, once any lease was taken (a server from before leases has none).
+        if (stats.TryGetProperty("messages_leased", out var leased) && leased.GetInt64() > 0)
+        {
+            text.AppendLine(culture, $"leases: in flight {Total("messages_in_flight")}   leased {leased.GetInt64()}   acked {Total("messages_acked")}   redelivered {Total("messages_redelivered")}   dead-lettered {Total("messages_dead_lettered")}");
+        }
+
         text.AppendLine();
 
         string[] fields = ["messages", "subscriptions", "sent", "consumed", "expired", "dropped"];

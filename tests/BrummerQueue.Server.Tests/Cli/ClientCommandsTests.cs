@@ -161,6 +161,23 @@ public sealed class ClientCommandsTests
     }
 
     [Fact]
+    public async Task Stats_LeasesTaken_PrintsTheLeaseTotalsLine()
+    {
+        await using var host = await TestServerHost.StartOnLoopbackAsync();
+        host.Queue.Send("jobs", new MessageDraft());
+        host.Queue.Send("jobs", new MessageDraft());
+        var leased = await host.Queue.ReceiveAsync(new ReceiveRequest { Channel = "jobs", Limit = 2, AckTimeoutSeconds = 60 }, TestContext.Current.CancellationToken);
+        Assert.Equal(1, host.Queue.Ack("jobs", [leased.Messages[0].Id.ToString()]).Acked);
+
+        var (exitCode, output, error) = await CliRunner.RunAsync("stats", "--url", host.BaseAddress.ToString());
+
+        Assert.True(exitCode == 0, error.Text);
+        var lines = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("leases: in flight 1   leased 2   acked 1   redelivered 0   dead-lettered 0", lines[2]);
+        Assert.StartsWith("CHANNEL", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stats_OpenSubscriptions_PrintsOwnerLastReadAndWhenTheIdleLimitEndsEach()
     {
         await using var host = await TestServerHost.StartOnLoopbackAsync();
