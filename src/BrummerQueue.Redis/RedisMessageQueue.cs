@@ -48,6 +48,10 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     // Interlocked: 1 once this node subscribed to the notification channels.
     private int _listening;
 
+    // Guarded by _listenLock: which notification channels are subscribed (TryListen).
+    private readonly Lock _listenLock = new();
+    private readonly bool[] _subscribed;
+
     // The last connection failure the client reported, short (Volatile; any recent one will do for a message).
     private string? _lastFailure;
 
@@ -79,9 +83,10 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _time = time;
         Options = options;
         _startMs = NowMs();
+        _subscribed = new bool[_keys.NotifyChannels.Length];
         if (redis.IsConnected)
         {
-            Listen();
+            TryListen();
         }
 
         // Notifications published while the node was disconnected are lost: every waiter looks in Redis again.
@@ -522,18 +527,43 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     }
 
     /// <summary>Subscribes to the notification channels once; the client makes the subscriptions again after every reconnect.</summary>
-    private void Listen()
+    /// <summary>
+    /// Subscribes to the notification channels not yet subscribed; true once all are. The pub/sub connection may come up
+    /// after the command connection (at start, after an outage), so a failure leaves the rest for the next try: the
+    /// probe's next tick or a restored connection. Waiters look in Redis again once it listens (they may have missed news).
+    /// </summary>
+    private bool TryListen()
     {
-        if (Interlocked.Exchange(ref _listening, 1) == 1)
+        lock (_listenLock)
         {
-            return;
+            if (Volatile.Read(ref _listening) == 1)
+            {
+                return true;
+            }
+
+            var subscriber = _redis.GetSubscriber();
+            var channels = _keys.NotifyChannels;
+            try
+            {
+                for (var i = 0; i < channels.Length; i++)
+                {
+                    if (!_subscribed[i])
+                    {
+                        subscriber.Subscribe(channels[i], OnNotification);
+                        _subscribed[i] = true;
+                    }
+                }
+            }
+            catch (Exception e) when (StoreUnavailable.Is(e))
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _listening, 1);
         }
 
-        var subscriber = _redis.GetSubscriber();
-        foreach (var channel in _keys.NotifyChannels)
-        {
-            subscriber.Subscribe(channel, OnNotification);
-        }
+        _signals.WakeAll();
+        return true;
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -541,20 +571,10 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         if (Volatile.Read(ref _listening) == 0)
         {
             // The store was made before Redis answered (requireConnection: false): subscribe now, off the client's thread.
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    Listen();
-                }
-                catch (Exception failure) when (StoreUnavailable.Is(failure))
-                {
-                    Interlocked.Exchange(ref _listening, 0);
-                }
-            });
+            _ = Task.Run(TryListen);
         }
 
-        if (_redis.IsConnected && Interlocked.Exchange(ref _reportedDown, 0) == 1)
+        if (e.ConnectionType == ConnectionType.Interactive && Interlocked.Exchange(ref _reportedDown, 0) == 1)
         {
             RedisStoreLog.ConnectionRestored(_logger, _endpoints);
         }
@@ -567,8 +587,9 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var failure = StoreUnavailable.Kind(e.FailureType, e.Exception);
         Volatile.Write(ref _lastFailure, failure);
 
-        // The client reports every failed reconnect attempt too: the loss is logged once, until it is restored.
-        if (Interlocked.Exchange(ref _reportedDown, 1) == 0)
+        // The client reports every failed reconnect attempt too, and each of its two connections (commands, pub/sub): the
+        // loss is logged once, for the command connection, until that is restored.
+        if (e.ConnectionType == ConnectionType.Interactive && Interlocked.Exchange(ref _reportedDown, 1) == 0)
         {
             RedisStoreLog.ConnectionFailed(_logger, RedisEndpoints.Format(e.EndPoint), failure, e.Exception);
         }
@@ -613,6 +634,11 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                     continue;
                 }
 
+                if (Volatile.Read(ref _listening) == 0)
+                {
+                    TryListen();
+                }
+
                 var ping = _db.PingAsync();
 
                 // A PING given up on (or cut short by Dispose) faults later: observe it whatever happens here.
@@ -633,16 +659,20 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
                     answered = false;
                 }
 
+                // This loop is the only writer of _notAnswering: the line is logged before health changes, so whoever sees
+                // the change finds the line.
                 if (answered)
                 {
-                    if (Interlocked.Exchange(ref _notAnswering, 0) == 1)
+                    if (Volatile.Read(ref _notAnswering) == 1)
                     {
                         RedisStoreLog.AnswersAgain(_logger, _endpoints);
+                        Volatile.Write(ref _notAnswering, 0);
                     }
                 }
-                else if (_redis.IsConnected && Interlocked.Exchange(ref _notAnswering, 1) == 0)
+                else if (_redis.IsConnected && Volatile.Read(ref _notAnswering) == 0)
                 {
                     RedisStoreLog.NotAnswering(_logger, _endpoints, (int)s_probeTimeout.TotalMilliseconds);
+                    Volatile.Write(ref _notAnswering, 1);
                 }
             }
         }

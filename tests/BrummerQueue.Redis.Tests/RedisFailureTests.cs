@@ -75,6 +75,8 @@ public sealed class RedisFailureTests : IAsyncDisposable
         Assert.StartsWith($"store_unavailable: the Redis store at 127.0.0.1:{_redis.Port} is not connected", error.Message, StringComparison.Ordinal);
         Assert.EndsWith("; nothing was done. The node reconnects by itself: retry shortly", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the refusal took {clock.Elapsed}, as long as a command timeout");
+        // The client raises its connection events on threads of its own: the line comes, not necessarily before the refusal.
+        await UntilAsync(() => _log.Lines.Any(l => l.EventId == 4400));
         Assert.Contains(_log.Lines, l => l.EventId == 4400 && l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Text.Contains($"127.0.0.1:{_redis.Port}", StringComparison.Ordinal));
 
         await _redis.StartAsync();
