@@ -13,16 +13,13 @@ namespace BrummerQueue.Redis;
 /// <list type="bullet">
 /// <item><c>_ownerChannels</c>: for each owner (an MCP session or WebSocket of this node), the channels it leased from, so
 /// that <see cref="IMessageQueue.UnsubscribeOwner"/> releases them (an owner lives on one node). Concurrent dictionaries.</item>
-/// <item><c>_leaseTimer</c>, <c>_leaseTimerDue</c>: under <c>_leaseTimerLock</c>.</item>
+/// <item><c>_leaseTimer</c>: a <see cref="DeadlineTimer"/> (thread-safe; its timer is made on first use).</item>
 /// </list>
 /// </summary>
 internal sealed partial class RedisMessageQueue
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _ownerChannels = new(StringComparer.Ordinal);
-    private readonly Lock _leaseTimerLock = new();
-    private ITimer? _leaseTimer;
-    private long _leaseTimerDue = long.MaxValue;
-    private bool _leaseTimerDisposed;
+    private readonly DeadlineTimer _leaseTimer;
 
     public AckResult Ack(string channel, IReadOnlyList<string> messageIds, string? owner = null)
     {
@@ -140,10 +137,7 @@ internal sealed partial class RedisMessageQueue
     /// <summary>Ends the due leases of every channel that has some (any node's), and sets this node's timer for the next deadline.</summary>
     private void ExpireDueLeases()
     {
-        lock (_leaseTimerLock)
-        {
-            _leaseTimerDue = long.MaxValue;
-        }
+        _leaseTimer.Reset();
 
         var now = NowMs();
         var due = Call(() => _db.SortedSetRangeByScore(_keys.Leasing, double.NegativeInfinity, now));
@@ -234,20 +228,7 @@ internal sealed partial class RedisMessageQueue
     }
 
     /// <summary>Sets the lease timer to fire at <paramref name="deadlineMs"/> unless it already fires earlier.</summary>
-    private void ScheduleLeaseTimer(long deadlineMs)
-    {
-        lock (_leaseTimerLock)
-        {
-            if (_leaseTimerDisposed || deadlineMs >= _leaseTimerDue)
-            {
-                return;
-            }
-
-            _leaseTimerDue = deadlineMs;
-            _leaseTimer ??= _time.CreateTimer(static self => ((RedisMessageQueue)self!).OnLeaseTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _leaseTimer.Change(TimeSpan.FromMilliseconds(Math.Max(1, deadlineMs - NowMs())), Timeout.InfiniteTimeSpan);
-        }
-    }
+    private void ScheduleLeaseTimer(long deadlineMs) => _leaseTimer.Schedule(deadlineMs, NowMs());
 
     private void OnLeaseTimer()
     {
@@ -261,12 +242,5 @@ internal sealed partial class RedisMessageQueue
         }
     }
 
-    private void DisposeLeaseTimer()
-    {
-        lock (_leaseTimerLock)
-        {
-            _leaseTimerDisposed = true;
-            _leaseTimer?.Dispose();
-        }
-    }
+    private void DisposeLeaseTimer() => _leaseTimer.Dispose();
 }

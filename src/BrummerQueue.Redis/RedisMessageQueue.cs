@@ -81,6 +81,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _db = redis.GetDatabase();
         _keys = new RedisKeys(keyPrefix);
         _time = time;
+        _leaseTimer = new DeadlineTimer(time, OnLeaseTimer);
         Options = options;
         _startMs = NowMs();
         _subscribed = new bool[_keys.NotifyChannels.Length];

@@ -7,19 +7,15 @@ namespace BrummerQueue.Core.InMemory;
 /// <list type="bullet">
 /// <item><c>_leasedChannels</c>: the channels with leases out, a concurrent set; an entry is added and removed only under
 /// that channel's lock, so it is present whenever the channel holds a lease.</item>
-/// <item><c>_leaseTimer</c> and <c>_leaseTimerDue</c> (the deadline it is set for, Unix ms): under <c>_leaseTimerLock</c>. The
-/// timer fires at the earliest lease deadline (via the injected <see cref="TimeProvider"/>), so a lease ends promptly, not at
-/// the next sweep.</item>
+/// <item><c>_leaseTimer</c>: a <see cref="DeadlineTimer"/> (thread-safe) at the earliest lease deadline (via the injected
+/// <see cref="TimeProvider"/>), so a lease ends promptly, not at the next sweep.</item>
 /// </list>
 /// Dead letters are stored after the channel lock is released (no code holds two channel locks).
 /// </summary>
 internal sealed partial class InMemoryMessageQueue
 {
     private readonly ConcurrentDictionary<ChannelState, byte> _leasedChannels = new();
-    private readonly Lock _leaseTimerLock = new();
-    private ITimer? _leaseTimer;
-    private long _leaseTimerDue = long.MaxValue;
-    private bool _leaseTimerDisposed;
+    private readonly DeadlineTimer _leaseTimer;
 
     public AckResult Ack(string channel, IReadOnlyList<string> messageIds, string? owner = null)
     {
@@ -124,10 +120,7 @@ internal sealed partial class InMemoryMessageQueue
     /// <summary>Ends the leases past their deadline in every channel and sets the timer for the next deadline.</summary>
     private void ExpireDueLeases()
     {
-        lock (_leaseTimerLock)
-        {
-            _leaseTimerDue = long.MaxValue;
-        }
+        _leaseTimer.Reset();
 
         var next = long.MaxValue;
         foreach (var (state, _) in _leasedChannels)
@@ -210,20 +203,7 @@ internal sealed partial class InMemoryMessageQueue
     }
 
     /// <summary>Sets the lease timer to fire at <paramref name="deadlineMs"/> unless it already fires earlier.</summary>
-    private void ScheduleLeaseTimer(long deadlineMs)
-    {
-        lock (_leaseTimerLock)
-        {
-            if (_leaseTimerDisposed || deadlineMs >= _leaseTimerDue)
-            {
-                return;
-            }
-
-            _leaseTimerDue = deadlineMs;
-            _leaseTimer ??= _time.CreateTimer(static self => ((InMemoryMessageQueue)self!).OnLeaseTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _leaseTimer.Change(TimeSpan.FromMilliseconds(Math.Max(1, deadlineMs - NowMs())), Timeout.InfiniteTimeSpan);
-        }
-    }
+    private void ScheduleLeaseTimer(long deadlineMs) => _leaseTimer.Schedule(deadlineMs, NowMs());
 
     private void OnLeaseTimer()
     {
@@ -237,12 +217,5 @@ internal sealed partial class InMemoryMessageQueue
         }
     }
 
-    private void DisposeLeaseTimer()
-    {
-        lock (_leaseTimerLock)
-        {
-            _leaseTimerDisposed = true;
-            _leaseTimer?.Dispose();
-        }
-    }
+    private void DisposeLeaseTimer() => _leaseTimer.Dispose();
 }

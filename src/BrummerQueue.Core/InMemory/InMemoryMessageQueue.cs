@@ -44,6 +44,7 @@ internal sealed partial class InMemoryMessageQueue : IMessageQueue
     {
         Options = options;
         _time = time;
+        _leaseTimer = new DeadlineTimer(time, OnLeaseTimer);
         _clock = new QueueClock(time);
         _startMs = NowMs();
         _budget = new ByteBudget(options.MaxTotalBytes);
