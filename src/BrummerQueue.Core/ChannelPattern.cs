@@ -31,6 +31,25 @@ public static class ChannelPattern
         }
     }
 
+    /// <summary>
+    /// Checks a pattern subscription's arguments, as every store must: the pattern rule (field <c>channel</c>), and no
+    /// <see cref="SubscribeOptions.SinceSeq"/> or <see cref="SubscribeOptions.Epoch"/> (<see cref="ResumeRefusal"/>).
+    /// Throws <see cref="QueueException"/> with <see cref="QueueErrorCodes.InvalidArgument"/> naming the field.
+    /// </summary>
+    internal static void ValidateSubscribe(string pattern, SubscribeOptions options)
+    {
+        Validate(pattern);
+        if (options.SinceSeq is not null)
+        {
+            throw QueueException.Invalid("since_seq", ResumeRefusal("since_seq"));
+        }
+
+        if (options.Epoch is not null)
+        {
+            throw QueueException.Invalid("epoch", ResumeRefusal("epoch"));
+        }
+    }
+
     /// <summary>True when <paramref name="pattern"/> holds a wildcard and keeps the pattern rule.</summary>
     public static bool IsValid(string? pattern)
     {

@@ -17,16 +17,7 @@ internal sealed partial class RedisMessageQueue
     private RedisSubscription SubscribePattern(string pattern, SubscribeOptions options)
     {
         var bufferSize = ArgumentRules.BufferSize(options.BufferSize, Options);
-        ChannelPattern.Validate(pattern);
-        if (options.SinceSeq is not null)
-        {
-            throw QueueException.Invalid("since_seq", ChannelPattern.ResumeRefusal("since_seq"));
-        }
-
-        if (options.Epoch is not null)
-        {
-            throw QueueException.Invalid("epoch", ChannelPattern.ResumeRefusal("epoch"));
-        }
+        ChannelPattern.ValidateSubscribe(pattern, options);
 
         var now = NowMs();
         var id = SubscriptionIdGenerator.Next(now);
