@@ -183,19 +183,14 @@ internal sealed partial class RedisMessageQueue
         var now = NowMs();
         var ttl = (int)draft.TtlSeconds!.Value;
         var id = Core.InMemory.MessageIdGenerator.Next(now);
-        var expires = ttl == 0 ? 0 : now + (ttl * 1000L);
-        var values = new RedisValue[]
-        {
-            now, Options.ChannelCapacity, long.MaxValue, Options.MaxChannels, draft.Payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, draft.Type!, draft.Payload), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel), _keys.Notify(channel).ToString(), _node,
-        };
-        var result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), values));
+        var call = new SendCall(channel, id, draft.Type!, draft.Payload, ttl, now, MessageBlob.Tail(now, ttl, id, draft.Type!, draft.Payload));
+        var result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], long.MaxValue)));
         if ((string)result[0]! != "ok")
         {
             return;
         }
 
-        var message = new QueueMessage(id, channel, (long)result[1], draft.Type!, draft.Payload, now, ttl);
+        var message = new QueueMessage(id, channel, (long)result[2], draft.Type!, draft.Payload, now, ttl);
         _signals.Wake(channel);
         MessageStored?.Invoke(message);
     }

@@ -38,6 +38,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     private readonly ChannelSignals _signals = new();
     private readonly ConcurrentDictionary<string, RedisSubscription> _handles = new(StringComparer.Ordinal);
     private readonly ITimer _sweeper;
+    private readonly SendBatcher _batcher;
 
     // This node's name in the send script's notification, so it ignores its own sends (it raised them already).
     private readonly string _node = ChannelEpoch.New();
@@ -82,6 +83,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _keys = new RedisKeys(keyPrefix);
         _time = time;
         _leaseTimer = new DeadlineTimer(time, OnLeaseTimer);
+        _batcher = new SendBatcher(SendBatchAsync);
         Options = options;
         _startMs = NowMs();
         _subscribed = new bool[_keys.NotifyChannels.Length];
@@ -159,18 +161,19 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         }
 
         var call = PrepareSend(channel, draft);
-        var result = Call(() => LuaScripts.Send.Evaluate(_db, call.Keys, call.Values));
-        if ((string)result[0]! == "bytes" && PruneAllExpired(call.Now) > 0)
+        var result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes)));
+        if (RefusedForBytes(result, 0) && PruneAllExpired(call.Now) > 0)
         {
-            result = Call(() => LuaScripts.Send.Evaluate(_db, call.Keys, call.Values));
+            result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes)));
         }
 
-        return Stored(call, result);
+        return Stored(call, result, 0);
     }
 
     /// <summary>
-    /// The send script evaluated asynchronously: one round trip during which no thread waits. The script is written to
-    /// the connection before this returns (calls on one connection run in the order written).
+    /// The send script evaluated asynchronously, no thread waiting for it. Sends to one channel made while its script is
+    /// in flight go together in the next call, in the order they came (<see cref="SendBatcher"/>); a send to a channel
+    /// with nothing in flight is written to the connection before this returns.
     /// </summary>
     public ValueTask<SendResult> SendAsync(string channel, MessageDraft draft, CancellationToken cancellationToken = default)
     {
@@ -180,7 +183,6 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         }
 
         SendCall call;
-        Task<RedisResult> pending;
         try
         {
             if (ReplyInbox.IsInbox(channel))
@@ -191,14 +193,14 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
             call = PrepareSend(channel, draft);
             ThrowIfNotConnected();
-            pending = LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values);
         }
         catch (Exception e)
         {
             return ValueTask.FromException<SendResult>(StoreUnavailable.Is(e) ? Unavailable(e) : e);
         }
 
-        return new ValueTask<SendResult>(CompleteSendAsync(call, pending));
+        _batcher.Enqueue(call);
+        return new ValueTask<SendResult>(call.Completion.Task);
     }
 
     public int Receive(string channel, int limit, bool peek, ICollection<QueueMessage> into)
@@ -381,7 +383,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     internal TimeProvider Time => _time;
 
-    /// <summary>Checks a send's arguments and builds its script call (keys and arguments); throws a refusal.</summary>
+    /// <summary>Checks a send's arguments and makes its <see cref="SendCall"/>; throws a refusal.</summary>
     private SendCall PrepareSend(string channel, MessageDraft draft)
     {
         if (ArgumentRules.Draft(channel, draft, Options, out var type, out var ttl) is { } tooLarge)
@@ -393,56 +395,109 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var payload = draft.Payload;
         var now = NowMs();
         var id = MessageIdGenerator.Next(now);
-        var expires = ttl == 0 ? 0 : now + (ttl * 1000L);
-        var keys = _keys.ChannelKeys(channel!);
-        var values = new RedisValue[]
-        {
-            now, Options.ChannelCapacity, Options.MaxTotalBytes, Options.MaxChannels, payload.Length, expires,
-            MessageBlob.Tail(now, ttl, id, type, payload, draft.ReplyTo, draft.CorrelationId), ChannelEpoch.New(), channel, _keys.ChannelPrefix(channel!), _keys.Notify(channel!).ToString(), _node,
-        };
-        return new SendCall(channel!, id, type, payload, ttl, now, keys, values) { ReplyTo = draft.ReplyTo, CorrelationId = draft.CorrelationId };
+        var tail = MessageBlob.Tail(now, ttl, id, type, payload, draft.ReplyTo, draft.CorrelationId);
+        return new SendCall(channel!, id, type, payload, ttl, now, tail) { ReplyTo = draft.ReplyTo, CorrelationId = draft.CorrelationId };
     }
 
-    private async Task<SendResult> CompleteSendAsync(SendCall call, Task<RedisResult> pending)
+    /// <summary>The send script's arguments for <paramref name="calls"/>, all to <paramref name="channel"/>, stored in this order.</summary>
+    private RedisValue[] SendValues(string channel, List<SendCall> calls, long maxBytes)
     {
-        RedisResult result;
+        var values = new RedisValue[9 + (3 * calls.Count)];
+        values[0] = NowMs();
+        values[1] = Options.ChannelCapacity;
+        values[2] = maxBytes;
+        values[3] = Options.MaxChannels;
+        values[4] = ChannelEpoch.New();
+        values[5] = channel;
+        values[6] = _keys.ChannelPrefix(channel);
+        values[7] = _keys.Notify(channel).ToString();
+        values[8] = _node;
+        for (var i = 0; i < calls.Count; i++)
+        {
+            values[9 + (3 * i)] = calls[i].Payload.Length;
+            values[10 + (3 * i)] = calls[i].Expires;
+            values[11 + (3 * i)] = calls[i].Tail;
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// Sends one batch (<see cref="SendBatcher"/>) in one script call and completes each call: its message, or its refusal.
+    /// A message the byte budget refused is tried once more, alone, if pruning every expired message freed something.
+    /// A failure of the call fails every message of the batch (its outcome unknown, as <see cref="Unavailable"/> says).
+    /// </summary>
+    private async Task SendBatchAsync(string channel, List<SendCall> batch)
+    {
+        var result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, batch, Options.MaxTotalBytes))).ConfigureAwait(false);
+        List<SendCall>? refused = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (RefusedForBytes(result, i))
+            {
+                (refused ??= []).Add(batch[i]);
+            }
+            else
+            {
+                Complete(batch[i], result, i);
+            }
+        }
+
+        if (refused is null)
+        {
+            return;
+        }
+
+        var pruned = await PruneAllExpiredAsync(NowMs()).ConfigureAwait(false) > 0;
+        foreach (var call in refused)
+        {
+            var again = pruned
+                ? await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes))).ConfigureAwait(false)
+                : result;
+            Complete(call, again, pruned ? 0 : batch.IndexOf(call));
+        }
+    }
+
+    private void Complete(SendCall call, RedisResult result, int index)
+    {
         try
         {
-            // Already written: a failure from here on leaves the outcome unknown, which Unavailable says.
-            result = await pending.ConfigureAwait(false);
+            call.Completion.TrySetResult(Stored(call, result, index));
         }
-        catch (Exception e) when (StoreUnavailable.Is(e))
+        catch (Exception e)
         {
-            throw Unavailable(e);
+            call.Completion.TrySetException(e);
         }
-
-        if ((string)result[0]! == "bytes" && await PruneAllExpiredAsync(call.Now).ConfigureAwait(false) > 0)
-        {
-            result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, call.Keys, call.Values)).ConfigureAwait(false);
-        }
-
-        return Stored(call, result);
     }
 
-    /// <summary>The send script's answer: the refusal it names, or the stored message (waking this node's readers and raising <see cref="MessageStored"/>).</summary>
-    private SendResult Stored(SendCall call, RedisResult result)
+    /// <summary>Whether the send script refused the <paramref name="index"/>th message of its batch for the byte budget.</summary>
+    private static bool RefusedForBytes(RedisResult result, int index) => (string)result[0]! == "ok" && (long)result[2 + (2 * index)] == 0;
+
+    /// <summary>
+    /// The send script's answer for the <paramref name="index"/>th message of its batch: the refusal it names, or the stored
+    /// message (waking this node's readers and raising <see cref="MessageStored"/>).
+    /// </summary>
+    private SendResult Stored(SendCall call, RedisResult result, int index)
     {
-        switch ((string)result[0]!)
+        if ((string)result[0]! == "channels")
         {
-            case "bytes":
-                throw Refused(QueueRefusals.QueueFull(Options.MaxTotalBytes));
-            case "channels":
-                throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, call.Channel));
+            throw Refused(QueueRefusals.TooManyChannels(Options.MaxChannels, call.Channel));
         }
 
-        var message = new QueueMessage(call.Id, call.Channel, (long)result[1], call.Type, call.Payload, call.Now, call.Ttl)
+        var seq = (long)result[2 + (2 * index)];
+        if (seq == 0)
+        {
+            throw Refused(QueueRefusals.QueueFull(Options.MaxTotalBytes));
+        }
+
+        var message = new QueueMessage(call.Id, call.Channel, seq, call.Type, call.Payload, call.Now, call.Ttl)
         {
             ReplyTo = call.ReplyTo,
             CorrelationId = call.CorrelationId,
         };
         _signals.Wake(call.Channel);
         MessageStored?.Invoke(message);
-        return new SendResult(message, (int)result[3]);
+        return new SendResult(message, (int)result[3 + (2 * index)]);
     }
 
     /// <summary>A channel receive's result; it names the channel's incarnation as its source when it consumed something, for <see cref="PutBack"/>.</summary>
@@ -693,12 +748,4 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     }
 
     private readonly record struct TakeOutcome(string Channel, string Epoch, int Count, long LeaseDeadline = 0);
-
-    /// <summary>A send's script call and what the stored message is made of.</summary>
-    private sealed record SendCall(string Channel, Guid Id, string Type, JsonPayload Payload, int Ttl, long Now, RedisKey[] Keys, RedisValue[] Values)
-    {
-        public string? ReplyTo { get; init; }
-
-        public string? CorrelationId { get; init; }
-    }
 }

@@ -27,7 +27,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
     public async Task Serve_RedisUnreachable_OneLineOnStderrAndExitOne()
     {
         var redisPort = BrummerqProcess.FreePort();
-        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{redisPort},connectTimeout=1000");
+        var process = BrummerqProcess.Start("serve", "--port", BrummerqProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--store", "redis", "--redis", $"127.0.0.1:{redisPort},connectTimeout=10000"); // a refusal is at once; a short timeout may end the attempt first on a loaded machine
         _processes.Add(process);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct).WaitAsync(s_wait, Ct);

@@ -28,6 +28,15 @@ local function chunked(cmd, key, members)
   end
 end
 
+-- Removes the members from a channel's backlog (q), expiry index (x), blobs (d) and delivery counts.
+local function forget_members(q, x, d, members)
+  chunked('ZREM', q, members)
+  chunked('ZREM', x, members)
+  chunked('HDEL', d, members)
+  -- The delivery counts of acknowledged receive (the key next to d: prefix .. 'dc').
+  chunked('HDEL', string.sub(d, 1, -2) .. 'dc', members)
+end
+
 -- Removes the members from a channel's backlog (q), expiry index (x) and blobs (d); returns their payload bytes.
 local function remove_members(q, x, d, members)
   if #members == 0 then
@@ -45,11 +54,7 @@ local function remove_members(q, x, d, members)
     end
     i = j + 1
   end
-  chunked('ZREM', q, members)
-  chunked('ZREM', x, members)
-  chunked('HDEL', d, members)
-  -- The delivery counts of acknowledged receive (the key next to d: prefix .. 'dc').
-  chunked('HDEL', string.sub(d, 1, -2) .. 'dc', members)
+  forget_members(q, x, d, members)
   return bytes
 end
 

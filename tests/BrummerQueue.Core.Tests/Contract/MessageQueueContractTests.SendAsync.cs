@@ -55,6 +55,40 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
+    public async Task SendAsync_ManyAtOnceToASmallChannel_KeepsTheNewestCountsTheRestDroppedAndCopiesAll()
+    {
+        var queue = NewQueue(new QueueOptions { ChannelCapacity = 3 });
+        var subscription = queue.Subscribe("c", new SubscribeOptions { BufferSize = 100 });
+        var payload = JsonPayload.Parse("\"12345678\"");
+        var sends = Enumerable.Range(1, 40).Select(_ => queue.SendAsync("c", new MessageDraft(Payload: payload), Ct).AsTask()).ToList();
+        var results = await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), results.Select(r => r.Message.Seq).Order());
+        Assert.All(results, r => Assert.Equal(1, r.DeliveredTo));
+        var stats = queue.GetStats();
+        Assert.Equal((40, 37, 3, 30), (stats.MessagesSent, stats.MessagesDropped, stats.TotalMessages, stats.TotalBytes));
+        Assert.Equal(37, stats.Channels["c"].Dropped);
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), Seqs((await queue.ReceiveAsync(new ReceiveRequest { SubscriptionId = subscription.Id, Limit = 100 }, Ct)).Messages));
+        Assert.Equal([38L, 39L, 40L], Seqs(Take(queue, "c")));
+    }
+
+    [Fact]
+    public async Task SendAsync_ManyAtOnceBeyondTheByteCap_StoresWhatFitsRefusesTheRestAndCountsOnlyTheStored()
+    {
+        var queue = NewQueue(new QueueOptions { MaxTotalBytes = 100 });
+        var payload = JsonPayload.Parse("\"12345678\"");
+        var sends = Enumerable.Range(1, 30).Select(_ => queue.SendAsync("c", new MessageDraft(Payload: payload), Ct).AsTask()).ToList();
+        await Task.WhenAll(sends.Select(s => s.ContinueWith(static _ => { }, TaskScheduler.Default))).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        var stored = sends.Where(s => s.IsCompletedSuccessfully).Select(s => s.Result.Message.Seq).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), stored);
+        Assert.All(sends.Where(s => !s.IsCompletedSuccessfully), s => Assert.Equal(QueueErrorCodes.QueueFull, Assert.IsType<QueueException>(s.Exception!.InnerException).Code));
+        var stats = queue.GetStats();
+        Assert.Equal((10, 100, 10), (stats.MessagesSent, stats.TotalBytes, stats.TotalMessages));
+        Assert.Equal(stored, Seqs(Take(queue, "c")));
+    }
+
+    [Fact]
     public async Task SendAsync_InvalidChannel_FaultsTheTaskNamingTheRuleAndStoresNothing()
     {
         var queue = NewQueue();
