@@ -13,50 +13,23 @@ namespace BrummerQueue.Benchmarks;
 [MemoryDiagnoser]
 [MinColumn]
 [MedianColumn]
-public class RedisPatternSendBenchmarks
+public class RedisPatternSendBenchmarks : PatternSendBenchmarkBase
 {
-    private const string Channel = "bench.send";
-    private const int Backlog = 1_000;
-    private const int Patterns = 1_000;
     private RedisServerProcess _server = null!;
-    private IMessageQueue _plain = null!;
-    private IMessageQueue _withPatterns = null!;
 
-    [GlobalSetup]
-    public void Setup()
+    [Benchmark(Baseline = true, Description = "redis: send, no pattern subscription")]
+    public QueueMessage SendWithoutPatterns() => Plain.Send(Channel, BenchData.SmallDraft).Message;
+
+    [Benchmark(Description = "redis: send, 1,000 non-matching pattern subscriptions")]
+    public QueueMessage SendWithNonMatchingPatterns() => WithPatterns.Send(Channel, BenchData.SmallDraft).Message;
+
+    protected override (IMessageQueue Plain, IMessageQueue WithPatterns) CreateStores()
     {
         _server = RedisServerProcess.Start();
         var options = BenchData.Options(Backlog) with { MaxTotalBytes = 1L << 30 };
-        _plain = RedisStore.Connect(_server.Configuration, options, keyPrefix: "plain:");
-        _withPatterns = RedisStore.Connect(_server.Configuration, options, keyPrefix: "patterns:");
-        for (var i = 0; i < Patterns; i++)
-        {
-            _withPatterns.Subscribe(i % 2 == 0 ? $"app{i}.*" : $"bench.send.p{i}.>");
-        }
-
-        for (var i = 0; i < Backlog; i++)
-        {
-            _plain.Send(Channel, BenchData.SmallDraft);
-            _withPatterns.Send(Channel, BenchData.SmallDraft);
-        }
-
-        if (_withPatterns.Send(Channel, BenchData.SmallDraft).DeliveredTo != 0)
-        {
-            throw new InvalidOperationException("a pattern matched the benchmark's channel");
-        }
+        return (RedisStore.Connect(_server.Configuration, options, keyPrefix: "plain:"),
+            RedisStore.Connect(_server.Configuration, options, keyPrefix: "patterns:"));
     }
 
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _plain.Dispose();
-        _withPatterns.Dispose();
-        _server.Dispose();
-    }
-
-    [Benchmark(Baseline = true, Description = "redis: send, no pattern subscription")]
-    public QueueMessage SendWithoutPatterns() => _plain.Send(Channel, BenchData.SmallDraft).Message;
-
-    [Benchmark(Description = "redis: send, 1,000 non-matching pattern subscriptions")]
-    public QueueMessage SendWithNonMatchingPatterns() => _withPatterns.Send(Channel, BenchData.SmallDraft).Message;
+    protected override void StopServer() => _server.Dispose();
 }
