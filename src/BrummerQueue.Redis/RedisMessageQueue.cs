@@ -42,6 +42,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     // This node's name in the send script's notification, so it ignores its own sends (it raised them already).
     private readonly string _node = ChannelEpoch.New();
+    private readonly byte[] _nodeBytes;
 
     // Interlocked: blocking channel receives waiting on this node (a diagnostic figure of Stats).
     private int _waitingReceivers;
@@ -84,6 +85,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _time = time;
         _leaseTimer = new DeadlineTimer(time, OnLeaseTimer);
         _batcher = new SendBatcher(SendBatchAsync);
+        _nodeBytes = Encoding.ASCII.GetBytes(_node);
         Options = options;
         _startMs = NowMs();
         _subscribed = new bool[_keys.NotifyChannels.Length];
@@ -552,34 +554,54 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     }
 
     /// <summary>
-    /// A send's notification, <c>s|node|n|</c> then the channel name's <c>n</c> UTF-8 bytes and the stored blob: wakes
-    /// this node's readers of the channel and raises <see cref="MessageStored"/> for a send made on another node (the
-    /// sending node raised it already). The blob rides in the notification so no node reads Redis for it.
+    /// A send batch's notification, <c>s|node|n|</c> then the channel name's <c>n</c> UTF-8 bytes, then for each message
+    /// stored <c>len|</c> and its blob's <c>len</c> bytes: wakes this node's readers of the channel and raises
+    /// <see cref="MessageStored"/> for sends made on another node (the sending node raised them already). The blobs ride
+    /// in the notification so no node reads Redis for them.
     /// </summary>
     private void OnStoredElsewhere(byte[] notification)
     {
         var span = notification.AsSpan(2);
         var nodeEnd = span.IndexOf((byte)'|');
-        var own = Encoding.ASCII.GetString(span[..nodeEnd]) == _node;
-        span = span[(nodeEnd + 1)..];
-        var lengthEnd = span.IndexOf((byte)'|');
-        if (!Utf8Parser.TryParse(span[..lengthEnd], out int nameLength, out _))
+        if (span[..nodeEnd].SequenceEqual(_nodeBytes))
         {
             return;
         }
 
-        var nameStart = notification.Length - span.Length + lengthEnd + 1;
-        var name = Encoding.UTF8.GetString(notification, nameStart, nameLength);
-        if (own)
+        var position = 2 + nodeEnd + 1;
+        if (!TryNumber(notification, ref position, out var nameLength))
         {
             return;
         }
 
+        var name = Encoding.UTF8.GetString(notification, position, nameLength);
+        position += nameLength;
         _signals.Wake(name);
-        if (MessageStored is { } stored)
+        if (MessageStored is not { } stored)
         {
-            stored(MessageBlob.Decode(name, notification[(nameStart + nameLength)..]));
+            return;
         }
+
+        while (position < notification.Length && TryNumber(notification, ref position, out var length))
+        {
+            stored(MessageBlob.Decode(name, notification[position..(position + length)]));
+            position += length;
+        }
+    }
+
+    /// <summary>Reads <c>digits|</c> at <paramref name="position"/> and moves past it.</summary>
+    private static bool TryNumber(byte[] bytes, ref int position, out int value)
+    {
+        var span = bytes.AsSpan(position);
+        var end = span.IndexOf((byte)'|');
+        if (end < 0 || !Utf8Parser.TryParse(span[..end], out value, out _))
+        {
+            value = 0;
+            return false;
+        }
+
+        position += end + 1;
+        return true;
     }
 
     /// <summary>Subscribes to the notification channels once; the client makes the subscriptions again after every reconnect.</summary>

@@ -112,6 +112,36 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MessageStored_ManySendsAtOnceOnTheOtherNode_EachRaisedOnceInSeqOrder()
+    {
+        var (a, b) = await TwoNodesAsync();
+        var onA = new List<QueueMessage>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.MessageStored += m =>
+        {
+            lock (onA)
+            {
+                onA.Add(m);
+                if (onA.Count == 100)
+                {
+                    all.TrySetResult();
+                }
+            }
+        };
+
+        // Sent at once, so the store sends most of them in batches, each batch with one notification for all its messages.
+        var sends = Enumerable.Range(1, 100).Select(i => b.SendAsync("c", new MessageDraft(Payload: JsonPayload.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))), Ct).AsTask()).ToList();
+        var sent = await Task.WhenAll(sends).WaitAsync(s_wait, Ct);
+        await all.Task.WaitAsync(s_wait, Ct);
+
+        lock (onA)
+        {
+            Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), onA.Select(m => m.Seq));
+            Assert.Equal(sent.OrderBy(r => r.Message.Seq).Select(r => (r.Message.Id, r.Message.Payload.ToString())), onA.Select(m => (m.Id, m.Payload.ToString())));
+        }
+    }
+
+    [Fact]
     public async Task BlockingReceiveOnOneNode_SendOnTheOther_WakesIt()
     {
         var (a, b) = await TwoNodesAsync();

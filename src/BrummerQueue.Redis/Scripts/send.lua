@@ -156,11 +156,15 @@ if per > 0 then
   redis.call('HINCRBY', g, 'delivered', per * sent)
 end
 
--- 's|<node>|<name bytes>|<name><blob>': other nodes wake their readers and raise MessageStored from it.
-local prefix = 's|' .. ARGV[9] .. '|' .. #name .. '|' .. name
+-- One notification for the batch, 's|<node>|<name bytes>|<name>' then '<blob bytes>|<blob>' for each message stored:
+-- other nodes wake their readers and raise MessageStored from it.
+local note = {'s|', ARGV[9], '|', #name, '|', name}
 for j = 1, #kept do
-  redis.call('PUBLISH', ARGV[8], prefix .. kept[j].blob)
+  note[#note + 1] = #kept[j].blob
+  note[#note + 1] = '|'
+  note[#note + 1] = kept[j].blob
 end
+redis.call('PUBLISH', ARGV[8], table.concat(note))
 
 local answer = {'ok', epoch}
 for i = 1, k do
