@@ -37,7 +37,7 @@ public interface IMessageQueue : IDisposable
     /// <summary>
     /// <see cref="Send"/> without blocking the caller's thread while the store works: the same rules, refusals and
     /// result, and the same single store operation (for the Redis store one script, one round trip, awaited instead of
-    /// waited for). The in-memory store completes synchronously and allocates nothing beyond <see cref="Send"/>.
+    /// waited for, and shared with the other sends to that channel made while it was under way). The in-memory store completes synchronously and allocates nothing beyond <see cref="Send"/>.
     /// Refusals come as a faulted task (a <see cref="QueueException"/>), never thrown by the call itself.
     /// Sends under way at the same time may be stored in any order: a caller that needs its order kept awaits each
     /// before starting the next (the WebSocket face does, docs/protocol.md). <paramref name="cancellationToken"/> is observed only before the message is handed to the store

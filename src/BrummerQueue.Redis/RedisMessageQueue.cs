@@ -426,37 +426,36 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     /// <summary>
     /// Sends one batch (<see cref="SendBatcher"/>) in one script call and completes each call: its message, or its refusal.
-    /// A message the byte budget refused is tried once more, alone, if pruning every expired message freed something.
-    /// A failure of the call fails every message of the batch (its outcome unknown, as <see cref="Unavailable"/> says).
+    /// The script refuses, for the byte budget, a message and every one after it in the batch; if pruning every expired
+    /// message then frees something, those go again together, in order (so a batch is never stored out of order). A
+    /// failure of the call fails every message of the batch (its outcome unknown, as <see cref="Unavailable"/> says).
     /// </summary>
     private async Task SendBatchAsync(string channel, List<SendCall> batch)
     {
         var result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, batch, Options.MaxTotalBytes))).ConfigureAwait(false);
-        List<SendCall>? refused = null;
-        for (var i = 0; i < batch.Count; i++)
+        var stored = 0;
+        while (stored < batch.Count && !RefusedForBytes(result, stored))
         {
-            if (RefusedForBytes(result, i))
-            {
-                (refused ??= []).Add(batch[i]);
-            }
-            else
-            {
-                Complete(batch[i], result, i);
-            }
+            Complete(batch[stored], result, stored);
+            stored++;
         }
 
-        if (refused is null)
+        if (stored == batch.Count)
         {
             return;
         }
 
-        var pruned = await PruneAllExpiredAsync(NowMs()).ConfigureAwait(false) > 0;
-        foreach (var call in refused)
+        var refused = batch[stored..];
+        var offset = stored;
+        if (await PruneAllExpiredAsync(NowMs()).ConfigureAwait(false) > 0)
         {
-            var again = pruned
-                ? await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes))).ConfigureAwait(false)
-                : result;
-            Complete(call, again, pruned ? 0 : batch.IndexOf(call));
+            result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, refused, Options.MaxTotalBytes))).ConfigureAwait(false);
+            offset = 0;
+        }
+
+        for (var i = 0; i < refused.Count; i++)
+        {
+            Complete(refused[i], result, offset + i);
         }
     }
 

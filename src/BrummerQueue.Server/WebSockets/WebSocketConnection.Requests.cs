@@ -8,6 +8,9 @@ namespace BrummerQueue.Server.WebSockets;
 internal sealed partial class WebSocketConnection
 {
     private const string ChannelRule = "must be 1-128 characters from A-Z a-z 0-9 . _ - : /";
+
+    // The most sends of one socket under way at once (docs/protocol.md "Pipelined sends"); then the reader waits for them.
+    private const int MaxPipelinedSends = 64;
     private static readonly JsonElement s_emptyData = JsonDocument.Parse("{}").RootElement;
 
     // The data fields each request takes; any other field is refused (docs/protocol.md).
@@ -30,7 +33,7 @@ internal sealed partial class WebSocketConnection
             // the same for every face (SPEC.md section 1); anywhere else the frame itself is refused here.
             if (JsonSyntaxFault.TryFindInvalidUtf8(frame.Span, out var notUtf8) && notUtf8.Field != "payload")
             {
-                Reply(ServerFrames.Error(notUtf8.Id, ErrorCodes.InvalidJson, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
+                ReplyInOrder(ServerFrames.Error(notUtf8.Id, ErrorCodes.InvalidJson, $"frame {notUtf8.Description}; frames are UTF-8 JSON text", notUtf8.Field));
                 return;
             }
 
@@ -44,7 +47,7 @@ internal sealed partial class WebSocketConnection
                 // Keep the request's id when the reader got to it, and say what is wrong and where.
                 var fault = JsonSyntaxFault.Describe(frame.Span, e);
                 var code = fault.TooDeep ? QueueErrorCodes.InvalidArgument : ErrorCodes.InvalidJson;
-                Reply(ServerFrames.Error(fault.Id, code, $"frame {fault.Description}{(frame.IsEmpty ? "; send a JSON object { type, id?, data? }" : string.Empty)}", fault.Field));
+                ReplyInOrder(ServerFrames.Error(fault.Id, code, $"frame {fault.Description}{(frame.IsEmpty ? "; send a JSON object { type, id?, data? }" : string.Empty)}", fault.Field));
                 return;
             }
 
@@ -53,7 +56,7 @@ internal sealed partial class WebSocketConnection
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object)
                 {
-                    Reply(ServerFrames.Error(null, ErrorCodes.InvalidJson, $"frame must be a JSON object {{ type, id?, data? }}, not {KindName(root.ValueKind)}", null));
+                    ReplyInOrder(ServerFrames.Error(null, ErrorCodes.InvalidJson, $"frame must be a JSON object {{ type, id?, data? }}, not {KindName(root.ValueKind)}", null));
                     return;
                 }
 
@@ -82,13 +85,13 @@ internal sealed partial class WebSocketConnection
         }
         catch (QueueException ex)
         {
-            Reply(ServerFrames.Error(id, ex.Code, ex.Message, ex.Field));
+            ReplyInOrder(ServerFrames.Error(id, ex.Code, ex.Message, ex.Field));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A boundary: one frame failed unexpectedly; log it, answer, keep serving.
             WebSocketLog.FrameFailed(_logger, ex, Id, type);
-            Reply(ServerFrames.Error(id, ErrorCodes.InternalError, "the server failed to handle this frame", null));
+            ReplyInOrder(ServerFrames.Error(id, ErrorCodes.InternalError, "the server failed to handle this frame", null));
         }
     }
 
@@ -131,15 +134,63 @@ internal sealed partial class WebSocketConnection
         var draft = WireFields.GetDraft(data, _queue.Options);
 
         // The ack is queued only after the send completed: the message is stored and fanned out. The in-memory store
-        // completes at once; a send still under way (Redis) is answered by AckAsync, which the reader awaits.
-        var sending = _queue.SendAsync(channel, draft);
-        if (sending.IsCompleted)
+        // completes at once. A send still under way (Redis) joins the pipeline of sends to its channel: the reader goes on
+        // to the next frame, and the chain writes the acks in order (docs/protocol.md "Pipelined sends").
+        var pipelining = !_pipelineTail.IsCompleted;
+        if (pipelining && channel != _pipelineChannel)
         {
-            Reply(ServerFrames.Ack(id, sending.GetAwaiter().GetResult()));
+            // The reader lets only sends to the pipeline's channel through; anything else waits for the pipeline first.
+            throw new InvalidOperationException("a send to another channel reached a running pipeline");
+        }
+
+        var sending = _queue.SendAsync(channel, draft);
+        if (!pipelining)
+        {
+            if (sending.IsCompleted)
+            {
+                Reply(ServerFrames.Ack(id, sending.GetAwaiter().GetResult()));
+                return;
+            }
+
+            _pipelineChannel = channel;
+            _pipelined = 0;
+        }
+
+        _pipelineTail = AckAfterAsync(_pipelineTail, id, sending);
+        if (++_pipelined >= MaxPipelinedSends)
+        {
+            // Enough under way: the reader waits for them all before it reads another frame.
+            _requestInFlight = _pipelineTail;
+        }
+    }
+
+    /// <summary>Writes a pipelined send's ack (or error) once every reply before it in the pipeline is written; never throws.</summary>
+    private async Task AckAfterAsync(Task before, string? id, ValueTask<SendResult> sending)
+    {
+        await before;
+        await AckAsync(id, sending);
+    }
+
+    /// <summary>
+    /// A reply to a frame the reader handled while a pipeline runs (a send to its channel that failed a check): written
+    /// after the pipeline's acks, in its place. Reader only.
+    /// </summary>
+    private void ReplyInOrder(byte[] frame)
+    {
+        if (_pipelineTail.IsCompleted)
+        {
+            Reply(frame);
             return;
         }
 
-        _requestInFlight = AckAsync(id, sending);
+        _pipelineTail = ReplyAfterAsync(_pipelineTail, frame);
+        _pipelined++;
+    }
+
+    private async Task ReplyAfterAsync(Task before, byte[] frame)
+    {
+        await before;
+        Reply(frame);
     }
 
     /// <summary>Answers a send that completes later, with its ack or error, as <see cref="HandleFrame"/> would have; never throws.</summary>

@@ -92,6 +92,13 @@ internal sealed partial class WebSocketConnection : IDisposable
     // their replies keep their places. Reader only.
     private Task? _requestInFlight;
 
+    // Pipelined sends (docs/protocol.md "Pipelined sends"): consecutive sends to one channel that the store has not finished
+    // are started without waiting, and their acks written in order by a chain of tasks whose tail this is; the channel
+    // they go to; how many are in the chain. A frame that is not a send to that channel waits for the tail first. Reader only.
+    private Task _pipelineTail = Task.CompletedTask;
+    private string? _pipelineChannel;
+    private int _pipelined;
+
     public WebSocketConnection(WebSocket socket, IMessageQueue queue, ServerOptions options, ServerIdentity identity, TimeProvider time, HostStopping stopping, ILogger logger, Action<long>? onPushDropped, CancellationToken requestAborted, Action<string>? onLimitHit = null)
     {
         _stopping = stopping;
@@ -280,6 +287,11 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
                 else
                 {
+                    if (!_pipelineTail.IsCompleted && !SendFramePeek.IsSendTo(buffer.AsSpan(0, count), _pipelineChannel!))
+                    {
+                        await _pipelineTail;
+                    }
+
                     HandleFrame(buffer.AsMemory(0, count));
                     if (_requestInFlight is { } request)
                     {
@@ -299,6 +311,9 @@ internal sealed partial class WebSocketConnection : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+
+            // Sends under way are stored or refused whatever happens to the socket; their acks go out while it can write.
+            await _pipelineTail;
         }
     }
 
