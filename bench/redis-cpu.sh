@@ -1,6 +1,6 @@
 #!/bin/bash
 # docs/benchmarks.md "After SendAsync": CPU microseconds per acknowledged send of redis-server, one Redis node and the
-# load generator (utime + stime from /proc/<pid>/stat) in three window-1 runs (8 publishers, 10 s), then the send
+# load generator (utime + stime from /proc/<pid>/stat) in three runs (8 publishers, 10 s, window WINDOW, default 1), then the send
 # script's time inside Redis (INFO commandstats). Build first as for bench/redis-load.sh; OUT (/tmp/redis-cpu).
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/redis-cpu}; mkdir -p $out
@@ -12,7 +12,7 @@ n=$(free); dotnet src/BrummerQueue.Server/bin/Release/net10.0/brummerq.dll serve
 for i in $(seq 100); do curl -sf http://127.0.0.1:$n/healthz >/dev/null && break; sleep 0.2; done
 for r in 1 2 3; do
   r0=$(cpu $rpid); n0=$(cpu $np)
-  dotnet bench/BrummerQueue.Load/bin/Release/net10.0/brummerq-load.dll --url http://127.0.0.1:$n --server-pid $np --subscribers 0 --duration 10 --payload-bytes 100 --window 1 --publishers 8 --json $out/r$r.json > /dev/null 2>&1 & lp=$!
+  dotnet bench/BrummerQueue.Load/bin/Release/net10.0/brummerq-load.dll --url http://127.0.0.1:$n --server-pid $np --subscribers 0 --duration 10 --payload-bytes 100 --window ${WINDOW:-1} --publishers 8 --json $out/r$r.json > /dev/null 2>&1 & lp=$!
   sleep 1; l0=$(cpu $lp); sleep 8; l1=$(cpu $lp); wait $lp
   r1=$(cpu $rpid); n1=$(cpu $np)
   python3 -c "
