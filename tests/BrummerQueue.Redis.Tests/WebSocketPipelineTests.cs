@@ -85,6 +85,26 @@ public sealed class WebSocketPipelineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task PipelinedSends_ABinaryFrameAmongThem_ItsErrorComesAfterTheAcksBeforeIt()
+    {
+        using var socket = await ConnectAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            if (i == 5)
+            {
+                await socket.SendAsync("binary"u8.ToArray(), WebSocketMessageType.Binary, endOfMessage: true, Ct);
+            }
+
+            await SendFrameAsync(socket, Send(i, "bin"));
+        }
+
+        var replies = await ReadFramesAsync(socket, 11);
+
+        Assert.Equal(Enumerable.Repeat("ack", 5).Append("error").Concat(Enumerable.Repeat("ack", 5)), replies.Select(r => r.GetProperty("type").GetString()));
+        Assert.Equal("invalid_json", replies[5].GetProperty("data").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task PipelinedSends_AlternatingBetweenTwoChannels_AckedInOrderWithEachChannelsSeqsInOrder()
     {
         using var socket = await ConnectAsync();

@@ -283,6 +283,8 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
                 else if (result.MessageType == WebSocketMessageType.Binary)
                 {
+                    // Its error comes after the replies of the sends before it.
+                    await _pipelineTail;
                     _outbound.TryEnqueueReply(ServerFrames.Error(JsonSyntaxFault.ReadId(buffer.AsSpan(0, count)), ErrorCodes.InvalidJson, "binary frames are not supported; send JSON text frames", null));
                 }
                 else
