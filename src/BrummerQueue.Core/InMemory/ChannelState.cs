@@ -283,47 +283,12 @@ internal sealed partial class ChannelState
     {
         AssertLocked();
         PruneExpiredUnsynchronized(nowMs);
-        var expired = 0;
-        long maxSeq = 0;
-        foreach (var message in messages)
-        {
-            expired += message.IsExpiredAt(nowMs) ? 1 : 0;
-            maxSeq = Math.Max(maxSeq, message.Seq);
-        }
-
-        // The backlog never holds more than _capacity, so the overflow never exceeds what is returned.
-        var existing = _backlog.Count;
-        var overflow = Math.Max(0, existing + messages.Count - expired - _capacity);
-        var skip = overflow;
-        long bytes = 0;
-        foreach (var message in messages)
-        {
-            if (message.IsExpiredAt(nowMs))
-            {
-                continue;
-            }
-
-            if (skip > 0)
-            {
-                skip--;
-                continue;
-            }
-
-            _backlog.Enqueue(message);
-            bytes += message.Payload.Length;
-        }
-
-        // The returned messages were appended after the existing ones: rotate the existing ones behind them.
-        for (var i = 0; i < existing; i++)
-        {
-            _backlog.Enqueue(_backlog.Dequeue());
-        }
-
+        var (expired, overflow, bytes) = HeadReturn.Put(_backlog, messages, _capacity, nowMs);
         _budget.Force(bytes);
         if (transferred)
         {
             _sent += messages.Count;
-            LastSeq = Math.Max(LastSeq, maxSeq);
+            LastSeq = messages.Count == 0 ? LastSeq : Math.Max(LastSeq, messages.Max(m => m.Seq));
         }
         else
         {

@@ -99,38 +99,7 @@ internal sealed class SubscriptionBuffer
             return new PutBackResult(0, 0, messages.Count);
         }
 
-        var expired = 0;
-        foreach (var message in messages)
-        {
-            expired += message.IsExpiredAt(nowMs) ? 1 : 0;
-        }
-
-        // It never holds more than Capacity, so the overflow never exceeds what is returned.
-        var existing = _messages.Count;
-        var overflow = Math.Max(0, existing + messages.Count - expired - Capacity);
-        var skip = overflow;
-        foreach (var message in messages)
-        {
-            if (message.IsExpiredAt(nowMs))
-            {
-                continue;
-            }
-
-            if (skip > 0)
-            {
-                skip--;
-                continue;
-            }
-
-            _messages.Enqueue(message);
-        }
-
-        // The returned messages were appended after the existing ones: rotate the existing ones behind them.
-        for (var i = 0; i < existing; i++)
-        {
-            _messages.Enqueue(_messages.Dequeue());
-        }
-
+        var (expired, overflow, _) = HeadReturn.Put(_messages, messages, Capacity, nowMs);
         _dropped += dropped + expired + overflow;
         var result = new PutBackResult(messages.Count - expired - overflow, expired, overflow);
         if (result.Restored > 0)
