@@ -426,27 +426,32 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
 
     /// <summary>
     /// Sends one batch (<see cref="SendBatcher"/>) in one script call and completes each call: its message, or its refusal.
-    /// The script refuses, for the byte budget, a message and every one after it in the batch; if pruning every expired
-    /// message then frees something, those go again together, in order (so a batch is never stored out of order). A
-    /// failure of the call fails every message of the batch (its outcome unknown, as <see cref="Unavailable"/> says).
+    /// The byte budget refuses messages one by one, as if each were sent alone. Refused messages after the batch's last
+    /// stored one go again, together and in order, if pruning every expired message then frees something; one refused
+    /// before a stored one stays refused, so that a batch is never stored out of order. A failure of the call fails every
+    /// message of the batch (its outcome unknown, as <see cref="Unavailable"/> says).
     /// </summary>
     private async Task SendBatchAsync(string channel, List<SendCall> batch)
     {
         var result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, batch, Options.MaxTotalBytes))).ConfigureAwait(false);
-        var stored = 0;
-        while (stored < batch.Count && !RefusedForBytes(result, stored))
+        var tail = batch.Count;
+        while (tail > 0 && RefusedForBytes(result, tail - 1))
         {
-            Complete(batch[stored], result, stored);
-            stored++;
+            tail--;
         }
 
-        if (stored == batch.Count)
+        for (var i = 0; i < tail; i++)
+        {
+            Complete(batch[i], result, i);
+        }
+
+        if (tail == batch.Count)
         {
             return;
         }
 
-        var refused = batch[stored..];
-        var offset = stored;
+        var refused = batch[tail..];
+        var offset = tail;
         if (await PruneAllExpiredAsync(NowMs()).ConfigureAwait(false) > 0)
         {
             result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, refused, Options.MaxTotalBytes))).ConfigureAwait(false);

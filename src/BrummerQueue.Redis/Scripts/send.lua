@@ -1,8 +1,7 @@
 -- A batch of sends to one channel, stored in the order given: a node sends together the sends to a channel that arrive
 -- while its script for that channel is in flight (docs/scale-out.md "Batched sends"). Each message is checked, stored
 -- and counted as if it were sent alone, in turn: a full backlog evicts its oldest (old messages first, then this batch's
--- own). The byte budget refuses a message and every one after it in the batch (so a client's pipelined sends are never
--- stored out of order; the node prunes expired messages and sends the refused ones again, in order).
+-- own), and the byte budget refuses a message without touching the rest.
 -- KEYS: meta q x d subs g channels
 -- ARGV: now cap max_bytes max_channels new_epoch name sub_prefix notify node, then for each message: plen exp tail
 -- Returns {'channels'} when the channel would be one too many; else {'ok', epoch, then for each message: its seq and
@@ -46,7 +45,6 @@ local seq = tonumber(head[2] or '0')
 local gone_old, gone_new = 0, 0
 local kept = {}
 local seqs = {}
-local full = false
 for i = 1, k do
   local a = 9 + (i - 1) * 3
   local plen = tonumber(ARGV[a + 1])
@@ -62,8 +60,7 @@ for i = 1, k do
       freed = freed + kept[gone_new + evict_new].plen
     end
   end
-  if full or used - freed + plen > max_bytes then
-    full = true
+  if used - freed + plen > max_bytes then
     seqs[i] = 0
   else
     gone_old, gone_new = gone_old + evict_old, gone_new + evict_new

@@ -89,6 +89,23 @@ public abstract partial class MessageQueueContractTests
     }
 
     [Fact]
+    public async Task SendAsync_ManyAtOnceOfMixedSizesBeyondTheByteCap_EachStoredOrRefusedAsIfSentAlone()
+    {
+        var queue = NewQueue(new QueueOptions { MaxTotalBytes = 100 });
+        var big = JsonPayload.Parse("\"" + new string('x', 58) + "\"");
+        var small = JsonPayload.Parse("\"12345678\"");
+        var payloads = new[] { big, big, small, small, small, small };
+        var sends = payloads.Select(p => queue.SendAsync("c", new MessageDraft(Payload: p), Ct).AsTask()).ToList();
+        await Task.WhenAll(sends.Select(s => s.ContinueWith(static _ => { }, TaskScheduler.Default))).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        // 60 fits; 60 more would not; each 10 after it fits, up to 100.
+        Assert.Equal([true, false, true, true, true, true], sends.Select(s => s.IsCompletedSuccessfully));
+        Assert.Equal(QueueErrorCodes.QueueFull, Assert.IsType<QueueException>(sends[1].Exception!.InnerException).Code);
+        Assert.Equal(100, queue.GetStats().TotalBytes);
+        Assert.Equal([60, 10, 10, 10, 10], Take(queue, "c").Select(m => m.Payload.Length));
+    }
+
+    [Fact]
     public async Task SendAsync_InvalidChannel_FaultsTheTaskNamingTheRuleAndStoresNothing()
     {
         var queue = NewQueue();
