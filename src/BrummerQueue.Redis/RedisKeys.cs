@@ -14,7 +14,10 @@ internal sealed class RedisKeys
 
     private readonly string _prefix;
 
-    public RedisKeys(string prefix)
+    /// <param name="prefix">Prefix of every key and notification channel.</param>
+    /// <param name="database">The Redis database the keys are in: pub/sub is not per database, so the notification
+    /// channels name it, and queues in different databases of one Redis do not hear each other.</param>
+    public RedisKeys(string prefix, int database)
     {
         _prefix = prefix;
         Global = prefix + "global";
@@ -23,7 +26,7 @@ internal sealed class RedisKeys
         Patterns = prefix + "patterns";
         Leasing = prefix + "leasing";
         OwnerPrefix = prefix + "owner:";
-        NotifyChannels = [.. Enumerable.Range(0, NotifyShards).Select(i => RedisChannel.Literal(prefix + "notify:" + i))];
+        NotifyChannels = [.. Enumerable.Range(0, NotifyShards).Select(i => RedisChannel.Literal(prefix + "notify:" + database + ":" + i))];
     }
 
     /// <summary>Hash of the totals: bytes, sent, consumed, expired, dropped.</summary>

@@ -81,7 +81,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         _endpoints = RedisEndpoints.Format(redis.GetEndPoints());
         _ownsConnection = ownsConnection;
         _db = redis.GetDatabase();
-        _keys = new RedisKeys(keyPrefix);
+        _keys = new RedisKeys(keyPrefix, _db.Database);
         _time = time;
         _leaseTimer = new DeadlineTimer(time, OnLeaseTimer);
         _batcher = new SendBatcher(SendBatchAsync);

@@ -142,6 +142,41 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MessageStored_SendToAQueueInAnotherDatabase_NotRaised()
+    {
+        var a = await NodeAsync(TimeProvider.System);
+        var sameQueue = await NodeAsync(TimeProvider.System);
+        var otherDatabase = await NodeAsync(TimeProvider.System, database: 1);
+        var seen = new List<QueueMessage>();
+        var marker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.MessageStored += m =>
+        {
+            lock (seen)
+            {
+                seen.Add(m);
+            }
+
+            if (m.Type == "marker")
+            {
+                marker.TrySetResult();
+            }
+        };
+
+        // Pub/sub is not per database: the notification channels name it, so the queue in database 1 is not heard here.
+        await otherDatabase.SendAsync("c", new MessageDraft(Type: "other"), Ct);
+        await sameQueue.SendAsync("c", new MessageDraft(Type: "marker"), Ct);
+        await marker.Task.WaitAsync(s_wait, Ct);
+
+        lock (seen)
+        {
+            Assert.Equal(["marker"], seen.Select(m => m.Type));
+        }
+
+        Assert.Equal(1, a.GetStats().MessagesSent);
+        Assert.Equal(1, otherDatabase.GetStats().MessagesSent);
+    }
+
+    [Fact]
     public async Task BlockingReceiveOnOneNode_SendOnTheOther_WakesIt()
     {
         var (a, b) = await TwoNodesAsync();
@@ -334,10 +369,10 @@ public sealed class TwoNodeTests(RedisServerFixture redis) : IAsyncDisposable
 
     private async Task<(IMessageQueue A, IMessageQueue B)> TwoNodesAsync() => (await NodeAsync(TimeProvider.System), await NodeAsync(TimeProvider.System));
 
-    private async Task<IMessageQueue> NodeAsync(TimeProvider time)
+    private async Task<IMessageQueue> NodeAsync(TimeProvider time, int database = 0)
     {
         redis.RequireServer();
-        var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",defaultDatabase=" + database.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _connections.Add(connection);
         var queue = RedisStore.Create(connection, new QueueOptions(), time, _prefix);
         _queues.Add(queue);
