@@ -166,6 +166,58 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SubscribeStormAtStart_EveryOneSubscribed()
+    {
+        await StartRedisAsync();
+        var port = BrummerqProcess.FreePort();
+        StartServe(port);
+        await WaitHealthyAsync(port);
+
+        // Every client of a restarted node subscribing again at once, at a fresh node: a subscribe is a synchronous store
+        // call that holds a pool thread for its round trip; on a pool of two threads that grows slowly, the Redis client
+        // found no thread to read the replies that would release them (5 s timeouts: 32 of 100 store_unavailable).
+        const int Clients = 20;
+        const int Subscribes = 5;
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (var c = 0; c < Clients; c++)
+            {
+                var socket = new ClientWebSocket();
+                sockets.Add(socket);
+                await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/__brummer_ws__"), Ct);
+                Assert.Equal("connected", (await ReadFrameAsync(socket)).GetProperty("type").GetString());
+            }
+
+            var replies = await Task.WhenAll(sockets.Select(async (socket, c) =>
+            {
+                for (var i = 0; i < Subscribes; i++)
+                {
+                    await SendFrameAsync(socket, "{\"type\":\"queue_subscribe\",\"id\":\"" + i + "\",\"data\":{\"channel\":\"storm." + c + "." + i + "\"}}");
+                }
+
+                var types = new List<string>();
+                for (var i = 0; i < Subscribes; i++)
+                {
+                    var frame = await ReadFrameAsync(socket);
+                    types.Add(frame.GetProperty("type").GetString() + " " + frame.GetRawText());
+                }
+
+                return types;
+            }));
+
+            Assert.All(replies.SelectMany(r => r), reply => Assert.StartsWith("subscribed ", reply, StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task BurstOfWebSocketSendsAtStart_EveryOneAcknowledged()
     {
         await StartRedisAsync();

@@ -58,7 +58,7 @@ internal static class McpCommand
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server.Token, wake, settings, loggerFactory, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, server, wake, settings, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -91,7 +91,7 @@ internal static class McpCommand
                 // Another brummerq may have taken the port between the probe and the bind.
                 var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server.Token, wake, settings, loggerFactory, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, server, wake, settings, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
 
@@ -237,9 +237,9 @@ internal static class McpCommand
         await app.DisposeAsync();
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? token, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, ServerOptions server, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
-        await using var remote = new RemoteQueue(baseAddress, token, loggerFactory, ct => TryHostAsync(settings, ct));
+        await using var remote = new RemoteQueue(baseAddress, server.Token, loggerFactory, ct => TryHostAsync(settings, ct)) { StoreOutlivesHost = server.UsesRedis };
         try
         {
             await remote.ConnectAsync(cancellationToken);

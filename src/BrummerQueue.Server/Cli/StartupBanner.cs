@@ -52,7 +52,7 @@ internal static class StartupBanner
     }
 
     /// <summary>The store line: <c>memory (this process only)</c> or <c>redis HOST:PORT</c> (endpoints only: a configuration string may hold a password).</summary>
-    private static string Store(ServerOptions options) => options.Store == StoreKinds.Redis && options.Redis is { } redis
+    private static string Store(ServerOptions options) => options.UsesRedis && options.Redis is { } redis
         ? $"redis {BrummerQueue.Redis.RedisStore.Endpoints(redis)} (shared with every node given the same Redis)"
         : "memory (this process only)";
 

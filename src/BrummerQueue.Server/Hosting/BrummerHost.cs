@@ -17,6 +17,10 @@ namespace BrummerQueue.Server.Hosting;
 /// </summary>
 internal static class BrummerHost
 {
+    // Pool threads created without delay when the store is Redis: more than the synchronous store calls a node has in
+    // flight at once when many clients subscribe together (NodeProcessTests.SubscribeStormAtStart_EveryOneSubscribed).
+    private const int RedisMinWorkerThreads = 64;
+
     // Kestrel's own default grace before a data rate is enforced.
     private static readonly TimeSpan s_dataRateGrace = TimeSpan.FromSeconds(5);
 
@@ -78,11 +82,18 @@ internal static class BrummerHost
         var queueOptions = services.GetRequiredService<IOptions<QueueOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
         var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
-        if (server.Store != StoreKinds.Redis)
+        if (!server.UsesRedis)
         {
             return MessageQueue.CreateInMemory(queueOptions, time);
         }
 
+        // The store's synchronous members (Subscribe, Unsubscribe, EndOwner, Ack, stats...) block a pool thread for a
+        // Redis round trip, and the Redis client reads the replies that release them on the same pool. With only as many
+        // threads as cores, a burst of them (every client of a restarted node subscribing again at once) blocks them all,
+        // and nothing reads the replies until the pool grows, slower than the 5 s command timeout: subscribes failed with
+        // store_unavailable (docs/scale-out.md "Choices"). Sends and receives await their scripts and hold no thread.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, RedisMinWorkerThreads), completionPorts);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("BrummerQueue.Redis");
         return RedisStore.Connect(server.Redis!, queueOptions, time, requireConnection: false, logger: logger);
     }

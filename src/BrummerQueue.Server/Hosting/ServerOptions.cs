@@ -75,6 +75,9 @@ public sealed record ServerOptions
     /// </summary>
     public string Store { get; init; } = StoreKinds.Memory;
 
+    /// <summary>Whether <see cref="Store"/> names the Redis store (in any letter case, as <c>--store Redis</c>).</summary>
+    internal bool UsesRedis => string.Equals(Store, StoreKinds.Redis, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// The StackExchange.Redis configuration string of the Redis store, e.g. <c>localhost:6379</c> or
     /// <c>redis1:6379,password=secret,ssl=true</c>; needed with Store redis. Default none.

@@ -119,6 +119,12 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether the queue outlives the process that hosts it (the Redis store): then a hand-over says that messages and
+    /// channels are still there, instead of gone with the host.
+    /// </summary>
+    public bool StoreOutlivesHost { get; init; }
+
+    /// <summary>
     /// The <c>queue_send</c> payloads read from stdio before the SDK parses them (<see cref="SentPayloads"/>), bounded by
     /// the largest depth limit: the hosting server checks its own.
     /// </summary>
@@ -915,8 +921,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
                     _hosted = hosted;
                     LogTookOver(_baseAddress);
                     Announce(new HandOverNotice(
-                        $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited, and its messages, channels and subscriptions " +
-                        "are gone with it (subscription ids from before now answer not_found). This 'brummerq mcp' now hosts the queue on that port " +
+                        $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited{Lost()}. This 'brummerq mcp' now hosts the queue on that port " +
                         "(MCP, WebSocket, HTTP API, dashboard); other assistants that shared it attach here.",
                         _baseAddress,
                         HostedHere: true));
@@ -931,8 +936,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             {
                 LogReattached(_baseAddress);
                 Announce(new HandOverNotice(
-                    $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited, and its messages, channels and subscriptions " +
-                    "are gone with it (subscription ids from before now answer not_found). Another 'brummerq mcp' now hosts the queue on that port, " +
+                    $"Hosting hand-over: the brummerq that hosted the queue at {_baseAddress} has exited{Lost()}. Another 'brummerq mcp' now hosts the queue on that port, " +
                     "and this one acts on its queue.",
                     _baseAddress,
                     HostedHere: false));
@@ -1036,4 +1040,9 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
 
     [LoggerMessage(EventId = McpLogEvents.RemotePutBackFailed, Level = LogLevel.Warning, Message = "Could not return undelivered messages to the brummerq at {Endpoint}: {Reason}")]
     private partial void LogPutBackFailed(Uri endpoint, string reason);
+
+    /// <summary>What the hand-over cost, for its notice: everything with the in-memory store; with Redis, only the host's subscriptions.</summary>
+    private string Lost() => StoreOutlivesHost
+        ? "; the queue is kept in Redis, so its messages and channels are still there, and subscriptions held through the exited process end after the idle limit"
+        : ", and its messages, channels and subscriptions are gone with it (subscription ids from before now answer not_found)";
 }

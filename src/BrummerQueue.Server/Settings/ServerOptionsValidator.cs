@@ -50,13 +50,20 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
                         $"Invalid setting {setting.Display}: '{h}' is not a host name; write a name without scheme or port (e.g. queue.example.com), or * for any."));
                     break;
                 case nameof(ServerOptions.Store):
-                    if (options.Store is not (StoreKinds.Memory or StoreKinds.Redis))
+                    if (!string.Equals(options.Store, StoreKinds.Memory, StringComparison.OrdinalIgnoreCase) && !options.UsesRedis)
                     {
                         failures.Add($"Invalid setting {setting.Display}: must be {StoreKinds.Memory} or {StoreKinds.Redis}, not '{options.Store}'.");
                     }
-                    else if (options.Store == StoreKinds.Redis && string.IsNullOrWhiteSpace(options.Redis))
+                    else if (options.UsesRedis && string.IsNullOrWhiteSpace(options.Redis))
                     {
                         failures.Add($"Invalid setting {setting.Display}: {StoreKinds.Redis} needs the Redis to use: --redis HOST:PORT or {SettingsCatalog.EnvironmentPrefix}REDIS (a StackExchange.Redis configuration string).");
+                    }
+
+                    break;
+                case nameof(ServerOptions.Redis):
+                    if (!string.IsNullOrWhiteSpace(options.Redis) && !options.UsesRedis && string.Equals(options.Store, StoreKinds.Memory, StringComparison.OrdinalIgnoreCase))
+                    {
+                        failures.Add($"Invalid setting {setting.Display}: it is used only with --store {StoreKinds.Redis}; add --store {StoreKinds.Redis} ({SettingsCatalog.EnvironmentPrefix}STORE={StoreKinds.Redis}) to keep the queue in that Redis, or leave the Redis out to keep it in memory.");
                     }
 
                     break;

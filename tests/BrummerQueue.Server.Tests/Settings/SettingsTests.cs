@@ -171,6 +171,29 @@ public sealed class SettingsTests
         Assert.Contains("Invalid setting AllowedHostNames (--allowed-host-name, BRUMMERQ_ALLOWED_HOST_NAMES, Brummerq:AllowedHostNames): 'http://queue.example.com' is not a host name", failures[4], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("Redis")]
+    [InlineData("REDIS")]
+    public void Validate_StoreRedisInAnyCase_AcceptedAndUsesRedis(string store)
+    {
+        var options = new ServerOptions { Store = store, Redis = "127.0.0.1:6380" };
+
+        var result = new ServerOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.True(options.UsesRedis);
+    }
+
+    [Fact]
+    public void Validate_RedisGivenButStoreMemory_RefusedNamingBothSettings()
+    {
+        var result = new ServerOptionsValidator().Validate(null, new ServerOptions { Redis = "127.0.0.1:6380" });
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.StartsWith("Invalid setting Redis (--redis, BRUMMERQ_REDIS, Brummerq:Redis): it is used only with --store redis; add --store redis (BRUMMERQ_STORE=redis)", failure, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_AllowedOriginNull_Accepted()
     {
