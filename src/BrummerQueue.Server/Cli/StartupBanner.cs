@@ -53,7 +53,7 @@ internal static class StartupBanner
 
     /// <summary>The store line: <c>memory (this process only)</c> or <c>redis HOST:PORT</c> (endpoints only: a configuration string may hold a password).</summary>
     private static string Store(ServerOptions options) => options.UsesRedis && options.Redis is { } redis
-        ? $"redis {BrummerQueue.Redis.RedisStore.Endpoints(redis)} (shared with every node given the same Redis)"
+        ? $"redis {BrummerQueue.Redis.RedisStore.Endpoints(redis)} (shared with every node given the same Redis database)"
         : "memory (this process only)";
 
     /// <summary>Writes the banner of the started <paramref name="services"/>' server to <paramref name="error"/> (stderr).</summary>

@@ -74,9 +74,12 @@ internal readonly record struct JsonSyntaxFault
     /// <summary>The top-level <c>"id"</c> of <paramref name="json"/> as raw JSON, if it is a string or number the reader gets to.</summary>
     public static string? ReadId(ReadOnlySpan<byte> json) => Walk(json, long.MaxValue).Id;
 
-    /// <summary>The parser's reason without its position suffix ("LineNumber: 0 | BytePositionInLine: 5.").</summary>
+    /// <summary>
+    /// The parser's reason without its position suffix ("LineNumber: 0 | BytePositionInLine: 5.") and without advice
+    /// meant for the server's own code ("Change the reader options.", which a client cannot do).
+    /// </summary>
     public static string Reason(JsonException error) =>
-        error.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0].TrimEnd();
+        error.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0].Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal).TrimEnd();
 
     private static long Offset(ReadOnlySpan<byte> json, long line, long bytePositionInLine)
     {

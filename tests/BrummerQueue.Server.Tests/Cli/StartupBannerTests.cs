@@ -81,7 +81,7 @@ public sealed class StartupBannerTests
     {
         var options = new ServerOptions { Store = "redis", Redis = "127.0.0.1:6380,password=s3cret,connectTimeout=1000" };
         var lines = StartupBanner.Lines(BrummerQueue.Server.Mcp.PortProbe.BaseAddress(options.Host, options.Port), options, SettingsFile.In(AppContext.BaseDirectory));
-        Assert.Contains("  store        redis 127.0.0.1:6380 (shared with every node given the same Redis)", lines);
+        Assert.Contains("  store        redis 127.0.0.1:6380 (shared with every node given the same Redis database)", lines);
         Assert.DoesNotContain(lines, l => l.Contains("s3cret", StringComparison.Ordinal));
     }
 

@@ -380,6 +380,20 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task BadFrame_TrailingComma_SaysSoWithoutTheParsersAdviceToItsOwnCode()
+    {
+        await using var host = await TestServerHost.StartInProcessAsync();
+        var (socket, _) = await TestSocket.ConnectAsync(host);
+        await using var __ = socket;
+
+        await socket.SendAsync("""{"type":"ping","id":"t",}""");
+        var message = (await socket.ReceiveAsync("error")).GetProperty("data").GetProperty("message").GetString()!;
+
+        Assert.Contains("trailing comma", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("reader options", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadFrame_PayloadTooDeep_KeepsTheIdAndNamesPayload()
     {
         await using var host = await TestServerHost.StartInProcessAsync();
