@@ -12,6 +12,7 @@ public sealed class HealthTests
         using var client = host.CreateHttpClient();
         var body = await client.GetStringAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken);
         Assert.Contains("\"server\":\"brummerq\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"store\":\"memory\"", body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -239,6 +239,15 @@ internal static class McpCommand
 
     private static async Task<int> RunAttachedAsync(Uri baseAddress, ServerOptions server, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
+        if (server.UsesRedis && await PortProbe.StoreAsync(baseAddress, cancellationToken) == StoreKinds.Memory)
+        {
+            // Attaching would act on that server's memory queue, not on the Redis this process was given.
+            await error.WriteLineAsync(
+                $"brummerq: the brummerq serving {baseAddress} keeps its queue in memory, but this 'brummerq mcp' was given --store {StoreKinds.Redis}; " +
+                $"attaching would act on that memory queue. Stop that server (or start it with --store {StoreKinds.Redis}), or choose another port with --port or {SettingsCatalog.EnvironmentPrefix}PORT.");
+            return 1;
+        }
+
         await using var remote = new RemoteQueue(baseAddress, server.Token, loggerFactory, ct => TryHostAsync(settings, ct)) { StoreOutlivesHost = server.UsesRedis };
         try
         {

@@ -19,6 +19,27 @@ internal static class PortProbe
         return new Uri($"http://{reachable}:{port}/");
     }
 
+    /// <summary>
+    /// The <c>store</c> a brummerq at <paramref name="baseAddress"/> names in <c>/healthz</c> (<c>memory</c> or
+    /// <c>redis</c>), or null when it names none (an older brummerq) or does not answer within 3 seconds.
+    /// </summary>
+    public static async Task<string?> StoreAsync(Uri baseAddress, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            var body = await http.GetStringAsync(new Uri(baseAddress, Hosting.HealthEndpoint.Path), cancellationToken);
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.String
+                ? store.GetString()
+                : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Probes <paramref name="baseAddress"/>; the detail says what answered when it is not brummerq.</summary>
     public static async Task<(PortOccupant Occupant, string Detail)> ProbeAsync(Uri baseAddress, CancellationToken cancellationToken)
     {

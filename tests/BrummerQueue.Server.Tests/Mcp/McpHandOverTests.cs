@@ -211,6 +211,19 @@ public sealed class McpHandOverTests
         }
     }
 
+    [Fact]
+    public async Task Mcp_StoreRedisButTheServerOnThePortKeepsItsQueueInMemory_RefusesToAttachNamingBoth()
+    {
+        await using var server = await TestServerHost.StartOnLoopbackAsync();
+        var port = server.BaseAddress.Port.ToString(CultureInfo.InvariantCulture);
+        using var process = BrummerqProcess.Start("mcp", "--port", port, "--store", "redis", "--redis", "127.0.0.1:1");
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains($"the brummerq serving http://127.0.0.1:{port}/ keeps its queue in memory, but this 'brummerq mcp' was given --store redis", await stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Starts a hosting <c>brummerq mcp</c> (stdin left open) and waits until it serves <c>/healthz</c> (at most 60 s).</summary>
     private static async Task<Process> StartHostAsync(int port)
     {
