@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Options;
 using BrummerQueue.Core;
 using BrummerQueue.Redis;
 using BrummerQueue.Server.Mcp;
 using BrummerQueue.Server.WebSockets;
+using Microsoft.Extensions.Options;
 
 namespace BrummerQueue.Server.Hosting;
 
