@@ -27,6 +27,8 @@ public sealed class ShutdownProcessTests
         using var process = BrummerqProcess.Start("serve", "--port", port.ToString(CultureInfo.InvariantCulture));
         var stderr = process.StandardError.ReadToEndAsync(ct);
         await WaitForLineAsync(process.StandardOutput, "Application started", stderr);
+        Assert.False(signal == "INT" && Ignores(process.Id, 2), "the brummerq process ignores SIGINT, inherited from this test run's environment " +
+            "(a job started in the background without job control ignores it): start the tests with SIGINT not ignored");
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         using var http = new HttpClient { BaseAddress = baseAddress };
 
@@ -125,6 +127,19 @@ public sealed class ShutdownProcessTests
 
         Assert.True(clock.Elapsed < s_exitLimit, $"exited after {clock.Elapsed}");
         Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {await stderr}");
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> ignores signal number <paramref name="signal"/> (<c>SigIgn</c> in /proc; false where there is none).</summary>
+    private static bool Ignores(int pid, int signal)
+    {
+        var status = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status";
+        if (!File.Exists(status))
+        {
+            return false;
+        }
+
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << (signal - 1))) != 0;
     }
 
     private static void Kill(string signal, int pid)
