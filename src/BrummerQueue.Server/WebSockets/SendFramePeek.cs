@@ -10,10 +10,14 @@ namespace BrummerQueue.Server.WebSockets;
 /// </summary>
 internal static class SendFramePeek
 {
-    /// <summary>True when <paramref name="frame"/> is a JSON object whose <c>type</c> is <c>queue_message</c> and whose <c>data.channel</c> is <paramref name="channel"/>.</summary>
-    public static bool IsSendTo(ReadOnlySpan<byte> frame, string channel)
+    /// <summary>
+    /// True when <paramref name="frame"/> is a JSON object whose <c>type</c> is <c>queue_message</c> and whose
+    /// <c>data.channel</c> is <paramref name="channel"/>, nesting at most <paramref name="maxDepth"/> levels (the frame
+    /// parser's own bound, <see cref="Protocol.PayloadEnvelope.MaxDepth"/>: a deeper frame is refused there anyway).
+    /// </summary>
+    public static bool IsSendTo(ReadOnlySpan<byte> frame, string channel, int maxDepth)
     {
-        var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 1024 });
+        var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = maxDepth });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)

@@ -289,7 +289,7 @@ internal sealed partial class WebSocketConnection : IDisposable
                 }
                 else
                 {
-                    if (!_pipelineTail.IsCompleted && !SendFramePeek.IsSendTo(buffer.AsSpan(0, count), _pipelineChannel!))
+                    if (!_pipelineTail.IsCompleted && !SendFramePeek.IsSendTo(buffer.AsSpan(0, count), _pipelineChannel!, PayloadEnvelope.MaxDepth(_queue.Options)))
                     {
                         await _pipelineTail;
                     }
