@@ -54,11 +54,11 @@ internal static class McpCommand
         var baseAddress = PortProbe.BaseAddress(server.Host, server.Port);
         if (server.Port != 0)
         {
-            var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
+            var (occupant, detail, hostStore) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
             switch (occupant)
             {
                 case PortOccupant.Brummerq:
-                    return await RunAttachedAsync(baseAddress, server, wake, settings, loggerFactory, error, cancellationToken);
+                    return await RunAttachedAsync(baseAddress, hostStore, server, wake, settings, loggerFactory, error, cancellationToken);
                 case PortOccupant.Other:
                     return await RefuseAsync(server, detail, error);
             }
@@ -89,9 +89,9 @@ internal static class McpCommand
             catch (IOException e) when (IsAddressInUse(e))
             {
                 // Another brummerq may have taken the port between the probe and the bind.
-                var (occupant, detail) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
+                var (occupant, detail, hostStore) = await PortProbe.ProbeAsync(baseAddress, cancellationToken);
                 return occupant == PortOccupant.Brummerq
-                    ? await RunAttachedAsync(baseAddress, server, wake, settings, loggerFactory, error, cancellationToken)
+                    ? await RunAttachedAsync(baseAddress, hostStore, server, wake, settings, loggerFactory, error, cancellationToken)
                     : await RefuseAsync(server, detail, error);
             }
 
@@ -237,9 +237,9 @@ internal static class McpCommand
         await app.DisposeAsync();
     }
 
-    private static async Task<int> RunAttachedAsync(Uri baseAddress, ServerOptions server, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAttachedAsync(Uri baseAddress, string? hostStore, ServerOptions server, string[] wake, Dictionary<string, string?> settings, ILoggerFactory loggerFactory, TextWriter error, CancellationToken cancellationToken)
     {
-        if (server.UsesRedis && await PortProbe.StoreAsync(baseAddress, cancellationToken) == StoreKinds.Memory)
+        if (server.UsesRedis && hostStore == StoreKinds.Memory)
         {
             // Attaching would act on that server's memory queue, not on the Redis this process was given.
             await error.WriteLineAsync(

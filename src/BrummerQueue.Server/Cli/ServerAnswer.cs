@@ -60,7 +60,7 @@ internal static class ServerAnswer
     /// </summary>
     public static async Task<string?> NotBrummerqAsync(Uri baseUrl, string observed, CancellationToken cancellationToken)
     {
-        var (occupant, detail) = await PortProbe.ProbeAsync(baseUrl, cancellationToken);
+        var (occupant, detail, _) = await PortProbe.ProbeAsync(baseUrl, cancellationToken);
         return occupant == PortOccupant.Other
             ? $"{baseUrl} is not a brummerq server: {detail} ({observed}). Check {ServerClientOptions.WhereToPoint}."
             : null;

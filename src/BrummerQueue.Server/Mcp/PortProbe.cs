@@ -20,28 +20,10 @@ internal static class PortProbe
     }
 
     /// <summary>
-    /// The <c>store</c> a brummerq at <paramref name="baseAddress"/> names in <c>/healthz</c> (<c>memory</c> or
-    /// <c>redis</c>), or null when it names none (an older brummerq) or does not answer within 3 seconds.
+    /// Probes <paramref name="baseAddress"/>; the detail says what answered when it is not brummerq. For a brummerq,
+    /// <c>Store</c> is the store its <c>/healthz</c> names (<c>memory</c> or <c>redis</c>; null from one that names none).
     /// </summary>
-    public static async Task<string?> StoreAsync(Uri baseAddress, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        try
-        {
-            var body = await http.GetStringAsync(new Uri(baseAddress, Hosting.HealthEndpoint.Path), cancellationToken);
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.String
-                ? store.GetString()
-                : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Probes <paramref name="baseAddress"/>; the detail says what answered when it is not brummerq.</summary>
-    public static async Task<(PortOccupant Occupant, string Detail)> ProbeAsync(Uri baseAddress, CancellationToken cancellationToken)
+    public static async Task<(PortOccupant Occupant, string Detail, string? Store)> ProbeAsync(Uri baseAddress, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         try
@@ -51,31 +33,32 @@ internal static class PortProbe
             try
             {
                 using var document = JsonDocument.Parse(body);
-                if (document.RootElement.ValueKind == JsonValueKind.Object &&
-                    document.RootElement.TryGetProperty("server", out var server) &&
+                var root = document.RootElement;
+                if (root.ValueKind == JsonValueKind.Object &&
+                    root.TryGetProperty("server", out var server) &&
                     server.ValueKind == JsonValueKind.String &&
                     server.GetString() == BrummerMcpServer.Name)
                 {
-                    return (PortOccupant.Brummerq, "brummerq");
+                    return (PortOccupant.Brummerq, "brummerq", root.TryGetProperty("store", out var store) && store.ValueKind == JsonValueKind.String ? store.GetString() : null);
                 }
             }
             catch (JsonException)
             {
             }
 
-            return (PortOccupant.Other, $"GET /healthz answered HTTP {(int)response.StatusCode} without identifying brummerq");
+            return (PortOccupant.Other, $"GET /healthz answered HTTP {(int)response.StatusCode} without identifying brummerq", null);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
-            return (PortOccupant.Free, "nothing listens");
+            return (PortOccupant.Free, "nothing listens", null);
         }
         catch (HttpRequestException e)
         {
-            return (PortOccupant.Other, "it does not speak HTTP like brummerq: " + e.Message);
+            return (PortOccupant.Other, "it does not speak HTTP like brummerq: " + e.Message, null);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (PortOccupant.Other, "it did not answer GET /healthz within 3 seconds");
+            return (PortOccupant.Other, "it did not answer GET /healthz within 3 seconds", null);
         }
     }
 }

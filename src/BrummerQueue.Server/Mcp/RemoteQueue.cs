@@ -760,7 +760,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
             return failure;
         }
 
-        var (occupant, detail) = await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None);
+        var (occupant, detail, _) = await PortProbe.ProbeAsync(_baseAddress, CancellationToken.None);
         return occupant == PortOccupant.Other
             ? new McpException(
                 $"the brummerq that hosted the queue at {_baseAddress} has exited, and this 'brummerq mcp' could not take over hosting on its port: " +
@@ -901,7 +901,7 @@ internal sealed partial class RemoteQueue : IAsyncDisposable
         for (var probe = 1; probe <= HandOverProbes && TimeProvider.System.GetElapsedTime(started) < s_handOverTime; probe++)
         {
             PortOccupant occupant;
-            (occupant, detail) = await PortProbe.ProbeAsync(_baseAddress, cancellationToken);
+            (occupant, detail, _) = await PortProbe.ProbeAsync(_baseAddress, cancellationToken);
             if (occupant == PortOccupant.Free && _hosted is null && _host is not null)
             {
                 WebApplication? hosted;
