@@ -184,7 +184,7 @@ internal sealed partial class RedisMessageQueue
         var ttl = (int)draft.TtlSeconds!.Value;
         var id = Core.InMemory.MessageIdGenerator.Next(now);
         var call = new SendCall(channel, id, draft.Type!, draft.Payload, ttl, now, MessageBlob.Tail(now, ttl, id, draft.Type!, draft.Payload));
-        var result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], long.MaxValue)));
+        var result = RunSendScript(channel, [call], long.MaxValue);
         if ((string)result[0]! != "ok")
         {
             return;

@@ -163,10 +163,10 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         }
 
         var call = PrepareSend(channel, draft);
-        var result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes)));
+        var result = RunSendScript(channel, [call], Options.MaxTotalBytes);
         if (RefusedForBytes(result, 0) && PruneAllExpired(call.Now) > 0)
         {
-            result = Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, [call], Options.MaxTotalBytes)));
+            result = RunSendScript(channel, [call], Options.MaxTotalBytes);
         }
 
         return Stored(call, result, 0);
@@ -401,6 +401,14 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         return new SendCall(channel!, id, type, payload, ttl, now, tail) { ReplyTo = draft.ReplyTo, CorrelationId = draft.CorrelationId };
     }
 
+    /// <summary>The send script for <paramref name="calls"/> (all to <paramref name="channel"/>), waited for; <paramref name="maxBytes"/> the byte cap it applies.</summary>
+    private RedisResult RunSendScript(string channel, List<SendCall> calls, long maxBytes) =>
+        Call(() => LuaScripts.Send.Evaluate(_db, _keys.ChannelKeys(channel), SendValues(channel, calls, maxBytes)));
+
+    /// <summary>The send script for <paramref name="calls"/> (all to <paramref name="channel"/>) under the byte cap, awaited.</summary>
+    private Task<RedisResult> RunSendScriptAsync(string channel, List<SendCall> calls) =>
+        CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, calls, Options.MaxTotalBytes)));
+
     /// <summary>The send script's arguments for <paramref name="calls"/>, all to <paramref name="channel"/>, stored in this order.</summary>
     private RedisValue[] SendValues(string channel, List<SendCall> calls, long maxBytes)
     {
@@ -433,7 +441,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
     /// </summary>
     private async Task SendBatchAsync(string channel, List<SendCall> batch)
     {
-        var result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, batch, Options.MaxTotalBytes))).ConfigureAwait(false);
+        var result = await RunSendScriptAsync(channel, batch).ConfigureAwait(false);
         var tail = batch.Count;
         while (tail > 0 && RefusedForBytes(result, tail - 1))
         {
@@ -454,7 +462,7 @@ internal sealed partial class RedisMessageQueue : IMessageQueue
         var offset = tail;
         if (await PruneAllExpiredAsync(NowMs()).ConfigureAwait(false) > 0)
         {
-            result = await CallAsync(() => LuaScripts.Send.EvaluateAsync(_db, _keys.ChannelKeys(channel), SendValues(channel, refused, Options.MaxTotalBytes))).ConfigureAwait(false);
+            result = await RunSendScriptAsync(channel, refused).ConfigureAwait(false);
             offset = 0;
         }
 
